@@ -1,0 +1,107 @@
+# offloadctl: plain make, pkg-config, C11.
+#   make                build build/offloadctl
+#   make demo           install what is missing, build, run the demo
+#   make check          install what is missing, build, run every test suite
+#   make install        DESTDIR=... PREFIX=/usr
+#   SANITIZE=address,undefined   build with sanitizers (into build-san/)
+#   V=1                 show the commands
+
+PKG_CONFIG ?= pkg-config
+PYTHON     ?= /usr/bin/python3
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+VERSION := $(shell cat VERSION)
+PKGS := libnl-3.0 libnl-genl-3.0 jansson yaml-0.1
+
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build-san
+endif
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wwrite-strings
+override CFLAGS += -std=c11 $(WARNINGS) -D_GNU_SOURCE -DOFFLOADCTL_VERSION='"$(VERSION)"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+vecho := @true
+else
+Q := @
+vecho := @echo
+endif
+
+SRCS := $(sort $(wildcard agent/src/*.c))
+OBJS := $(SRCS:agent/src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+.PHONY: all deps demo check test unit install uninstall clean format
+
+all: $(BUILD)/offloadctl
+
+$(BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
+	@mkdir -p $(@D)
+	$(vecho) "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/offloadctl: $(OBJS)
+	$(vecho) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(vecho) "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Iagent/src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps check
+
+demo:
+	@scripts/install-deps demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)/offloadctl
+
+# The test command of README.md: every suite, one summary line at the end.
+check:
+	@scripts/install-deps check
+	@$(MAKE) --no-print-directory all unit
+	@OFFLOADCTL=$(CURDIR)/$(BUILD)/offloadctl UNIT_DIR=$(CURDIR)/$(BUILD)/unit \
+		PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
+
+test: check
+
+install: all
+	install -D -m 0755 $(BUILD)/offloadctl $(DESTDIR)$(SBINDIR)/offloadctl
+	install -D -m 0644 agent/man/offloadctl.8 $(DESTDIR)$(MANDIR)/man8/offloadctl.8
+	install -D -m 0644 agent/man/offloadctl.yaml.5 $(DESTDIR)$(MANDIR)/man5/offloadctl.yaml.5
+	install -D -m 0644 facts/facts.schema.json $(DESTDIR)$(DATADIR)/offloadctl/facts.schema.json
+	install -D -m 0644 facts/desired-state.schema.json $(DESTDIR)$(DATADIR)/offloadctl/desired-state.schema.json
+	install -D -m 0755 facts/offloadctl.fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl.fact
+	install -D -m 0755 facts/facter-offloadctl $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/offloadctl $(DESTDIR)$(MANDIR)/man8/offloadctl.8 \
+		$(DESTDIR)$(MANDIR)/man5/offloadctl.yaml.5
+	rm -rf $(DESTDIR)$(DATADIR)/offloadctl
+
+format:
+	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf build build-san

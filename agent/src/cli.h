@@ -1,0 +1,46 @@
+/* cli.h - what the command layer shares between commands */
+#pragma once
+
+#include <stdbool.h>
+
+/* Exit codes of CONTRACT.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_NOT_IN_SYNC = 1, /* check: differs; apply/watch: could not reach, rolled back */
+	EXIT_USAGE = 2,       /* bad usage or bad desired state; nothing touched */
+	EXIT_ENV = 3,         /* not permitted, namespace or family unavailable, lock */
+};
+
+struct global_opts {
+	const char *netns;      /* --netns NAME|PATH */
+	const char *root;       /* --root DIR, for virtualisation facts */
+	const char *backend;    /* --backend netlink|ioctl|auto */
+	const char *config_dir; /* --config-dir DIR, default /etc/offloadctl */
+};
+
+struct command {
+	const char *name;
+	int (*run)(const struct global_opts *g, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full help text of the command */
+};
+
+/* Print "offloadctl: MESSAGE" and "Try 'offloadctl COMMAND --help'" and return EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Every command, defined in its cmd-*.c file. */
+int cmd_facts(const struct global_opts *g, int argc, char **argv);
+int cmd_show(const struct global_opts *g, int argc, char **argv);
+int cmd_virt(const struct global_opts *g, int argc, char **argv);
+int cmd_validate(const struct global_opts *g, int argc, char **argv);
+int cmd_check(const struct global_opts *g, int argc, char **argv);
+int cmd_apply(const struct global_opts *g, int argc, char **argv);
+
+extern const struct command commands[];
+const struct command *command_find(const char *name);
+
+struct desired_state;
+/* Load the FILEs given, or the configuration set of g->config_dir; prints
+ * every error.  Returns 0 or an exit code (EXIT_USAGE for a bad state). */
+int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files,
+			   struct desired_state *ds);

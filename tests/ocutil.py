@@ -1,0 +1,70 @@
+"""Helpers for the test suites: run the agent, make namespaces and interfaces."""
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+_counter = itertools.count()
+
+
+def agent_path():
+    return os.environ.get("OFFLOADCTL") or os.path.join(ROOT, "build", "offloadctl")
+
+
+def run(cmd, check=True, input=None, env=None, timeout=120):
+    """Run a command (list), return CompletedProcess with text output."""
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd!r} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def agent(*args, check=False, input=None, env=None, timeout=120):
+    return run([agent_path(), *args], check=check, input=input, env=env, timeout=timeout)
+
+
+class NetNS:
+    """A network namespace of our own, named oct-PID-N."""
+
+    def __init__(self):
+        self.name = f"oct-{os.getpid()}-{next(_counter)}"
+        run(["ip", "netns", "add", self.name])
+        run(["ip", "-n", self.name, "link", "set", "lo", "up"])
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+    def ip(self, *args, check=True):
+        return run(["ip", "-n", self.name, *args], check=check)
+
+    def exec(self, *args, check=True, input=None):
+        return run(["ip", "netns", "exec", self.name, *args], check=check, input=input)
+
+    def veth(self, a, b, up=True):
+        self.ip("link", "add", "name", a, "type", "veth", "peer", "name", b)
+        if up:
+            self.ip("link", "set", a, "up")
+            self.ip("link", "set", b, "up")
+
+    def ethtool_json(self, ifname):
+        """`ethtool --json -k IFACE` as a dict (without ifname)."""
+        out = self.exec("ethtool", "--json", "-k", ifname).stdout
+        d = json.loads(out)[0]
+        d.pop("ifname", None)
+        return d
+
+    def ethtool_K(self, ifname, *settings, check=False):
+        return self.exec("ethtool", "-K", ifname, *settings, check=check)
+
+    def agent(self, *args, check=False, input=None, timeout=120):
+        return agent("--netns", self.name, *args, check=check, input=input, timeout=timeout)
+
+    def facts(self, *args):
+        p = self.agent("facts", *args, check=True)
+        return json.loads(p.stdout)
