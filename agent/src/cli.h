@@ -44,3 +44,11 @@ struct desired_state;
  * every error.  Returns 0 or an exit code (EXIT_USAGE for a bad state). */
 int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files,
 			   struct desired_state *ds);
+
+struct backend;
+struct host_state;
+/* Enter --netns, open the backend and read every interface.  Prints what
+ * went wrong; returns 0 or an exit code (EXIT_ENV). */
+int host_open(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs);
+/* Enter --netns only; returns 0 or an exit code. */
+int enter_netns(const struct global_opts *g);

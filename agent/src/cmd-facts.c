@@ -1,5 +1,201 @@
-/* cmd-facts.c - PLACEHOLDER: facts and show are being written */
+/* cmd-facts.c - `offloadctl facts` and `offloadctl show` */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
 #include "cli.h"
+#include "facts.h"
 #include "log.h"
-int cmd_facts(const struct global_opts *g, int argc, char **argv) { (void)g; (void)argc; (void)argv; log_error("facts: not built yet"); return EXIT_ENV; }
-int cmd_show(const struct global_opts *g, int argc, char **argv) { (void)g; (void)argc; (void)argv; log_error("show: not built yet"); return EXIT_ENV; }
+#include "virt.h"
+
+int cmd_facts(const struct global_opts *g, int argc, char **argv)
+{
+	enum { OPT_FORMAT = 256, OPT_FULL };
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct facts_options fo = { .with_features = true };
+	const char *format = "json";
+	struct host_state hs;
+	struct virt_info vi;
+	struct backend *b;
+	bool full = false;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_FULL:
+			full = true;
+			break;
+		case 'h':
+			fputs(command_find("facts")->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("facts", "unknown or incomplete option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (strcmp(format, "json") == 0) {
+		fo.with_features = true;
+	} else if (strcmp(format, "facter") == 0) {
+		fo.facter = true;
+		fo.with_features = full;
+	} else if (strcmp(format, "ansible") == 0) {
+		fo.with_features = full;
+	} else {
+		return usage_error("facts", "unknown format '%s' (expected json, facter or ansible)",
+				   format);
+	}
+	fo.filters = argv + optind;
+	fo.n_filters = argc - optind;
+
+	/* Virtualisation first: it reads host files, not the namespace. */
+	r = virt_detect(g->root, &vi);
+	if (r < 0) {
+		log_error("cannot detect virtualisation: %s", strerror(-r));
+		return EXIT_ENV;
+	}
+	r = host_open(g, &b, &hs);
+	if (r) {
+		virt_info_free(&vi);
+		return r;
+	}
+	for (int i = 0; i < fo.n_filters; i++) {
+		bool hit = false;
+
+		for (size_t k = 0; k < hs.n && !hit; k++) {
+			struct facts_options one = { .filters = &fo.filters[i], .n_filters = 1 };
+
+			hit = facts_iface_selected(&one, &hs.ifaces[k]);
+		}
+		if (!hit)
+			log_warn("no interface matches '%s'", fo.filters[i]);
+	}
+	r = facts_write(stdout, &vi, &hs, &fo);
+	if (r < 0)
+		log_error("cannot write facts: %s", strerror(-r));
+	host_state_free(&hs);
+	backend_close(b);
+	virt_info_free(&vi);
+	return r < 0 ? EXIT_ENV : EXIT_OK;
+}
+
+/* One cell: on/off, '*' fixed, '!' requested otherwise. */
+static void cell(char *buf, size_t len, bool active, int fixed, bool refused)
+{
+	snprintf(buf, len, "%s%s", active ? "on" : "off",
+		 fixed == 1 ? "*" : refused ? "!" : "");
+}
+
+int cmd_show(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct facts_options fo = { 0 };
+	struct offload_summary (*sums)[16] = NULL;
+	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
+	struct host_state hs;
+	struct backend *b;
+	bool all = false;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			all = true;
+			break;
+		case 'h':
+			fputs(command_find("show")->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("show", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	fo.filters = argv + optind;
+	fo.n_filters = argc - optind;
+	r = host_open(g, &b, &hs);
+	if (r)
+		return r;
+
+	sel = calloc(hs.n ? hs.n : 1, sizeof(*sel));
+	sums = calloc(hs.n ? hs.n : 1, sizeof(*sums));
+	if (!sel || !sums) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	for (size_t i = 0; i < hs.n; i++)
+		if (facts_iface_selected(&fo, &hs.ifaces[i]) && hs.ifaces[i].have_features)
+			sel[nsel++] = i;
+	if (nsel == 0) {
+		log_error("no interface matches");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t k = 0; k < nsel; k++)
+		nsum = offload_summaries(&hs, &hs.ifaces[sel[k]], sums[k]);
+	width = strlen("feature");
+	for (size_t s = 0; s < nsum; s++)
+		if (strlen(sums[0][s].long_name) > width)
+			width = strlen(sums[0][s].long_name);
+	if (all)
+		for (unsigned int i = 0; i < hs.names.count; i++)
+			if (strlen(hs.names.names[i]) > width)
+				width = strlen(hs.names.names[i]);
+
+	printf("%-*s", (int)width, "feature");
+	for (size_t k = 0; k < nsel; k++)
+		printf("  %-*s", (int)(strlen(hs.ifaces[sel[k]].name) > 4 ?
+				      strlen(hs.ifaces[sel[k]].name) : 4),
+		       hs.ifaces[sel[k]].name);
+	putchar('\n');
+	for (size_t s = 0; s < nsum; s++) {
+		printf("%-*s", (int)width, sums[0][s].long_name);
+		for (size_t k = 0; k < nsel; k++) {
+			const struct iface *ifc = &hs.ifaces[sel[k]];
+			struct offload_summary *x = &sums[k][s];
+			char c[8];
+			int w = (int)(strlen(ifc->name) > 4 ? strlen(ifc->name) : 4);
+
+			cell(c, sizeof(c), x->active, x->fixed,
+			     x->requested >= 0 && (bool)x->requested != x->active);
+			printf("  %-*s", w, c);
+		}
+		putchar('\n');
+	}
+	for (unsigned int i = 0; all && i < hs.names.count; i++) {
+		if (!hs.names.names[i][0])
+			continue;
+		printf("%-*s", (int)width, hs.names.names[i]);
+		for (size_t k = 0; k < nsel; k++) {
+			const struct iface *ifc = &hs.ifaces[sel[k]];
+			bool active = featbits_test(&ifc->active, i);
+			char c[8];
+			int w = (int)(strlen(ifc->name) > 4 ? strlen(ifc->name) : 4);
+
+			cell(c, sizeof(c), active, iface_feature_fixed(ifc, i),
+			     featbits_test(&ifc->wanted, i) != active);
+			printf("  %-*s", w, c);
+		}
+		putchar('\n');
+	}
+	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n");
+	r = EXIT_OK;
+out:
+	free(sel);
+	free(sums);
+	host_state_free(&hs);
+	backend_close(b);
+	return r;
+}

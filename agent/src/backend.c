@@ -1,0 +1,140 @@
+/* backend.c - read the host's interfaces and set features, through the
+ * ethtool netlink family or the ioctl */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "ethtool-ioctl.h"
+#include "ethtool-netlink.h"
+#include "link.h"
+#include "log.h"
+
+struct backend {
+	enum backend_kind kind;
+	struct ethnl *nl;
+	int ioctl_fd;
+};
+
+int backend_open(const char *which, struct backend **ret)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	b->ioctl_fd = ethioc_open();
+	if (b->ioctl_fd < 0) {
+		r = b->ioctl_fd;
+		free(b);
+		return r;
+	}
+	if (strcmp(which, "ioctl") == 0) {
+		b->kind = BACKEND_IOCTL;
+	} else {
+		r = ethnl_open(&b->nl);
+		if (r == -EPROTONOSUPPORT && strcmp(which, "auto") == 0) {
+			log_info("the ethtool netlink family is not available; using the ioctl");
+			b->kind = BACKEND_IOCTL;
+		} else if (r < 0) {
+			close(b->ioctl_fd);
+			free(b);
+			return r;
+		} else {
+			b->kind = BACKEND_NETLINK;
+		}
+	}
+	*ret = b;
+	return 0;
+}
+
+enum backend_kind backend_kind(const struct backend *b)
+{
+	return b->kind;
+}
+
+const char *backend_name(const struct backend *b)
+{
+	return b->kind == BACKEND_NETLINK ? "netlink" : "ioctl";
+}
+
+void backend_close(struct backend *b)
+{
+	if (!b)
+		return;
+	ethnl_close(b->nl);
+	if (b->ioctl_fd >= 0)
+		close(b->ioctl_fd);
+	free(b);
+}
+
+int backend_read_host(struct backend *b, struct host_state *hs)
+{
+	int r;
+
+	r = link_dump(hs);
+	if (r < 0)
+		return r;
+	if (b->kind == BACKEND_NETLINK) {
+		r = ethnl_feature_names(b->nl, &hs->names);
+		if (r < 0)
+			return r;
+		r = ethnl_features_get(b->nl, hs, 0);
+		if (r < 0)
+			return r;
+	} else {
+		/* Feature names are global; any interface answers (lo always exists). */
+		r = -ENODEV;
+		for (size_t i = 0; i < hs->n && r < 0; i++)
+			r = ethioc_feature_names(b->ioctl_fd, hs->ifaces[i].name, &hs->names);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < hs->n; i++) {
+			r = ethioc_features_get(b->ioctl_fd, hs->names.count, &hs->ifaces[i]);
+			if (r < 0 && r != -ENODEV && r != -EOPNOTSUPP)
+				log_debug("cannot read features of '%s': %s", hs->ifaces[i].name,
+					  strerror(-r));
+		}
+	}
+	for (size_t i = 0; i < hs->n; i++)
+		ethioc_driver(b->ioctl_fd, hs->ifaces[i].name, hs->ifaces[i].driver,
+			      sizeof(hs->ifaces[i].driver));
+	return 0;
+}
+
+int backend_set_features(struct backend *b, struct host_state *hs, struct iface *ifc,
+			 const struct featbits *mask, const struct featbits *values,
+			 struct set_result *ret, char **ret_msg)
+{
+	int r;
+
+	if (ret_msg)
+		*ret_msg = NULL;
+	if (b->kind == BACKEND_IOCTL)
+		return ethioc_features_set(b->ioctl_fd, hs->names.count, ifc, mask, values, ret);
+
+	r = ethnl_features_set(b->nl, hs, ifc, mask, values, ret, ret_msg);
+	if (r < 0)
+		return r;
+	/* Bring our copy up to date from the reply: the kernel keeps only
+	 * changeable bits of a request in wanted. */
+	for (unsigned int i = 0; i < FEAT_WORDS; i++) {
+		uint32_t m = mask->w[i] & ifc->hw.w[i];
+
+		ifc->wanted.w[i] = (ifc->wanted.w[i] & ~m) | (values->w[i] & m);
+		ifc->active.w[i] = (ifc->active.w[i] & ~ret->active_mask.w[i]) |
+				   (ret->active_new.w[i] & ret->active_mask.w[i]);
+	}
+	ret->wanted_new = ifc->wanted;
+	return 0;
+}
+
+int backend_refresh_iface(struct backend *b, struct host_state *hs, struct iface *ifc)
+{
+	if (b->kind == BACKEND_IOCTL)
+		return ethioc_features_get(b->ioctl_fd, hs->names.count, ifc);
+	ifc->have_features = false;
+	return ethnl_features_get(b->nl, hs, ifc->ifindex) < 0 ? -ENODEV
+		: ifc->have_features ? 0 : -ENODEV;
+}

@@ -1,0 +1,25 @@
+/* ethtool-netlink.h - the kernel's ethtool generic netlink family (5.6+) */
+#pragma once
+
+#include "backend.h"
+
+struct ethnl;
+
+/* Connect and resolve the family; -EPROTONOSUPPORT when it is missing. */
+int ethnl_open(struct ethnl **ret);
+void ethnl_close(struct ethnl *e);
+/* ETHTOOL_MSG_STRSET_GET for ETH_SS_FEATURES. */
+int ethnl_feature_names(struct ethnl *e, struct feature_names *ret);
+/* ETHTOOL_MSG_FEATURES_GET: one dump for every interface (ifindex 0), or
+ * one interface. */
+int ethnl_features_get(struct ethnl *e, struct host_state *hs, int ifindex);
+/* ETHTOOL_MSG_FEATURES_SET with compact bitsets; the reply fills ret. */
+int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struct iface *ifc,
+		       const struct featbits *mask, const struct featbits *values,
+		       struct set_result *ret, char **ret_msg);
+
+/* Parse an ETHTOOL_A_BITSET_* nest of count bits (compact or bit list);
+ * names resolves bit names in list form.  Exposed for the fuzzers. */
+int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
+		       const struct feature_names *names, struct featbits *ret_value,
+		       struct featbits *ret_mask);

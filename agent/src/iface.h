@@ -1,0 +1,39 @@
+/* iface.h - the host's interfaces and their feature state (the model) */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "features.h"
+
+struct iface {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	char kind[32];      /* IFLA_INFO_KIND, "" = none (null) */
+	char driver[32];    /* as `ethtool -i` reports it, "" = unknown */
+	char mac[64];       /* "aa:bb:..", "" = none */
+	const char *operstate; /* "up", "down", ... (static string) */
+	bool have_features;
+	struct featbits hw, wanted, active, nochange;
+};
+
+/* Everything the plan and the facts need to know about the interfaces. */
+struct host_state {
+	struct feature_names names;
+	struct iface *ifaces; /* in ifindex order */
+	size_t n;
+	size_t cap;
+};
+
+/* ethtool's [fixed]: not changeable, or marked never-change. */
+static inline bool iface_feature_fixed(const struct iface *ifc, unsigned int i)
+{
+	return !featbits_test(&ifc->hw, i) || featbits_test(&ifc->nochange, i);
+}
+
+struct iface *host_state_find(struct host_state *hs, const char *name);
+struct iface *host_state_find_index(struct host_state *hs, int ifindex);
+/* Append a zeroed interface; returns it or NULL. */
+struct iface *host_state_add(struct host_state *hs);
+void host_state_free(struct host_state *hs);

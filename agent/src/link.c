@@ -1,0 +1,83 @@
+/* link.c - link facts from one rtnetlink dump (RTM_GETLINK, NLM_F_DUMP) */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "link.h"
+#include "nlerr.h"
+
+/* IF_OPER_* in order, as /sys/class/net/X/operstate spells them. */
+static const char *const operstates[] = {
+	"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up",
+};
+
+static int link_parse(struct nl_msg *msg, void *arg)
+{
+	struct host_state *hs = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct ifinfomsg *ifi = nlmsg_data(nlh);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct iface *ifc;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return NL_OK;
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return NL_OK;
+	ifc = host_state_add(hs);
+	if (!ifc)
+		return NL_STOP;
+	ifc->ifindex = ifi->ifi_index;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
+	ifc->operstate = "unknown";
+	if (tb[IFLA_OPERSTATE]) {
+		uint8_t st = nla_get_u8(tb[IFLA_OPERSTATE]);
+
+		if (st < sizeof(operstates) / sizeof(operstates[0]))
+			ifc->operstate = operstates[st];
+	}
+	if (tb[IFLA_ADDRESS]) {
+		const unsigned char *a = nla_data(tb[IFLA_ADDRESS]);
+		int len = nla_len(tb[IFLA_ADDRESS]);
+		size_t off = 0;
+
+		for (int i = 0; i < len && off + 3 < sizeof(ifc->mac); i++)
+			off += (size_t)snprintf(ifc->mac + off, sizeof(ifc->mac) - off,
+						i ? ":%02x" : "%02x", a[i]);
+	}
+	if (tb[IFLA_LINKINFO]) {
+		struct nlattr *li[IFLA_INFO_MAX + 1];
+
+		if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) == 0 &&
+		    li[IFLA_INFO_KIND])
+			snprintf(ifc->kind, sizeof(ifc->kind), "%s",
+				 nla_get_string(li[IFLA_INFO_KIND]));
+	}
+	return NL_OK;
+}
+
+int link_dump(struct host_state *hs)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_sock *sk;
+	int r;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0)
+		goto out;
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, link_parse, hs);
+	r = nl_send_simple(sk, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
+	if (r < 0)
+		goto out;
+	r = nl_recvmsgs_default(sk);
+out:
+	nl_socket_free(sk);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
