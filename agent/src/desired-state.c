@@ -441,7 +441,6 @@ static const struct key_def match_keys[] = {
 
 struct rule_state {
 	struct ds_rule *rule;
-	bool has_match, has_features;
 };
 
 static void on_rule_match(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
@@ -449,7 +448,6 @@ static void on_rule_match(struct ctx *c, const struct ynode *k, const struct yno
 	struct rule_state *rs = data;
 
 	(void)k;
-	rs->has_match = true;
 	if (v->n == 0) {
 		err(c, v->line, v->column,
 		    "empty 'match' would match every interface; write name: \"*\" if that is meant");
@@ -496,7 +494,6 @@ static void on_rule_features(struct ctx *c, const struct ynode *k, const struct 
 	char q[QUOTE_MAX], q2[QUOTE_MAX];
 
 	(void)k;
-	rs->has_features = true;
 	if (v->n == 0) {
 		err(c, v->line, v->column,
 		    "'features' is empty; expected at least one feature such as 'tx: off'");
@@ -597,6 +594,14 @@ static struct ds_rule *new_rule(struct ctx *c)
 	return &c->rules[c->n_rules++];
 }
 
+static bool has_key(const struct ynode *map, const char *key)
+{
+	for (size_t i = 0; i + 1 < map->n; i += 2)
+		if (is_name(map->items[i]) && strcmp(map->items[i]->value, key) == 0)
+			return true;
+	return false;
+}
+
 static void on_interfaces(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
 {
 	(void)k;
@@ -626,10 +631,10 @@ static void on_interfaces(struct ctx *c, const struct ynode *k, const struct yno
 		rs.rule->loc = (struct ds_location){ c->file, item->line, item->column };
 		process_mapping(c, item, rule_keys, sizeof(rule_keys) / sizeof(rule_keys[0]),
 				"in a rule", &rs);
-		if (!rs.has_match)
+		if (!has_key(item, "match"))
 			err(c, item->line, item->column,
 			    "a rule needs 'match' (which interfaces it applies to)");
-		if (!rs.has_features)
+		if (!has_key(item, "features"))
 			err(c, item->line, item->column,
 			    "a rule needs 'features' (what to set, such as 'tx: off')");
 	}

@@ -152,9 +152,17 @@ static void check_tag(struct builder *b, const yaml_char_t *tag, bool implicit,
 {
 	if (!tag || implicit || b->tag_reported)
 		return;
+	static const char core[] = "tag:yaml.org,2002:";
+	const char *t = (const char *)tag;
+
 	b->tag_reported = true;
-	add_error(b, mark->line + 1, mark->column + 1,
-		  "YAML tags such as '%.40s' are not supported; remove the tag", (const char *)tag);
+	if (strncmp(t, core, sizeof(core) - 1) == 0)
+		add_error(b, mark->line + 1, mark->column + 1,
+			  "YAML tags such as '!!%.40s' are not supported; remove the tag",
+			  t + sizeof(core) - 1);
+	else
+		add_error(b, mark->line + 1, mark->column + 1,
+			  "YAML tags such as '%.40s' are not supported; remove the tag", t);
 }
 
 /* The 1-based line and column of a byte offset (columns count characters). */
@@ -242,7 +250,7 @@ void ytree_parse(const char *buf, size_t len, unsigned int max_depth, struct ytr
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				add_error(&b, mark->line + 1, mark->column + 1,
-					  "a second YAML document; expected one document a file");
+					  "a second YAML document; expected one document per file");
 				done = true;
 			}
 			break;
