@@ -1,0 +1,171 @@
+# frozen_string_literal: true
+
+require_relative '../../puppet_x/offloadctl/desired_state'
+
+Puppet::Type.newtype(:nic_offload) do
+  @doc = <<-DOC
+    @summary
+      The offload features of one network interface, set through offloadctl
+      and kept across reboots by a drop-in of the offloadctl configuration.
+
+    One resource per interface; the title is the interface name. `features`
+    names the offloads to manage, each `on` or `off`, by ethtool short name
+    (`tx`, `tso`, `gro`, ...), ethtool long name (`tx-checksumming`,
+    `generic-receive-offload`, ...) or kernel name (`tx-checksum-ip-generic`,
+    `rx-gro`, ...), exactly as `ethtool -K` and offloadctl.yaml(5) accept
+    them: a legacy name stands for every changeable kernel feature matching
+    ethtool's pattern. Features not named are left alone.
+
+    The provider runs the `offloadctl` found on PATH. It reads every
+    interface with one `offloadctl facts` call per network namespace, asks
+    `offloadctl check` whether a resource is in sync (so Puppet and the agent
+    never disagree), and applies a change with one `offloadctl apply` per
+    resource; the kernel's refusal fails the resource with the agent's
+    message, and whatever had changed is rolled back by the agent.
+
+    What the resource sets is also written, atomically and validated, to
+    `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml`, so the boot
+    unit, the udev rule and `offloadctl watch` keep it after a reboot or a
+    hot-plug. `ensure => absent` removes that drop-in and leaves the
+    interface as it is.
+
+    @example TX checksumming off on a Xen netfront interface
+      nic_offload { 'eth0':
+        features => { 'tx' => 'off' },
+      }
+
+    @example Kernel names, inside a network namespace
+      nic_offload { 'veth0':
+        netns    => 'blue',
+        features => { 'tx-checksum-ip-generic' => 'off', 'rx-gro' => 'on' },
+      }
+  DOC
+
+  ensurable do
+    desc <<-DOC
+      `present` (the default): the interface holds `features` and its drop-in
+      exists. `absent`: the drop-in is removed; the interface keeps its
+      current offloads. An interface that does not exist yet gets its drop-in
+      (the agent applies it when the interface appears) and a warning.
+    DOC
+    defaultvalues
+    defaultto :present
+  end
+
+  newparam(:name, namevar: true) do
+    desc 'The interface name, as `ip link` shows it.'
+    validate do |value|
+      # The kernel's dev_valid_name(): 1 to 15 bytes, no '/', ':' or space.
+      unless value.is_a?(String) && value =~ %r{\A[^/:\s]{1,15}\z} && !['.', '..'].include?(value)
+        raise ArgumentError, "nic_offload: '#{value}' is not a valid interface name"
+      end
+    end
+  end
+
+  newproperty(:features) do
+    desc <<-DOC
+      The offloads to manage, a hash of feature name to `on` or `off`
+      (`true`/`false` and `yes`/`no` are accepted and shown as `on`/`off`).
+      Names are ethtool short or long names or kernel feature names.
+    DOC
+
+    validate do |value|
+      unless value.is_a?(Hash) && !value.empty?
+        raise ArgumentError, 'nic_offload: features must be a non-empty hash of feature name to on/off'
+      end
+      value.each do |k, v|
+        unless k.to_s.downcase =~ PuppetX::Offloadctl::Names::NAME_RE
+          raise ArgumentError, "nic_offload: '#{k}' is not a feature name"
+        end
+        if PuppetX::Offloadctl::Names.switch(v).nil?
+          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not '#{v}'"
+        end
+      end
+    end
+
+    munge do |value|
+      value.each_with_object({}) do |(k, v), h|
+        h[k.to_s.downcase] = PuppetX::Offloadctl::Names.switch(v)
+      end
+    end
+
+    # The agent decides: `offloadctl check` on this resource's desired state.
+    def insync?(is)
+      return true if is.nil? && provider.interface_missing?
+      provider.features_insync?(should)
+    end
+
+    def is_to_s(value)
+      hash_to_s(value)
+    end
+
+    def should_to_s(value)
+      hash_to_s(value)
+    end
+
+    def hash_to_s(value)
+      return value.inspect unless value.is_a?(Hash)
+      '{' + value.keys.sort.map { |k| "#{k} => #{value[k].nil? ? 'absent' : value[k]}" }.join(', ') + '}'
+    end
+  end
+
+  newproperty(:persist) do
+    desc <<-DOC
+      Whether `features` is also written as a drop-in under
+      `<config_dir>/conf.d/` so that the agent keeps it after a reboot.
+      `false` removes a drop-in written before. Its current value is `true`
+      (the drop-in holds this resource's features), `outdated` (it holds
+      something else) or `false` (there is none).
+    DOC
+    newvalues(:true, :false)
+    defaultto :true
+
+    def insync?(is)
+      is.to_s == should.to_s
+    end
+  end
+
+  newparam(:netns) do
+    desc <<-DOC
+      A network namespace the interface lives in: a name from /run/netns or
+      a path such as /proc/PID/ns/net (offloadctl's `--netns`). Default: the
+      namespace Puppet runs in.
+    DOC
+    validate do |value|
+      unless value.is_a?(String) && value =~ %r{\A[^\s]+\z}
+        raise ArgumentError, "nic_offload: '#{value}' is not a network namespace name or path"
+      end
+    end
+  end
+
+  newparam(:config_dir) do
+    desc <<-DOC
+      The offloadctl configuration directory the drop-in goes to (its
+      `conf.d/`). Default: /etc/offloadctl, or
+      /etc/offloadctl/netns/<netns> when `netns` is set, so that a rule meant
+      for a namespace never lands in the host's configuration set.
+    DOC
+    defaultto do
+      ns = @resource[:netns]
+      ns ? "/etc/offloadctl/netns/#{ns.gsub(%r{[^A-Za-z0-9._-]}, '_').sub(%r{\A_+}, '')}" : '/etc/offloadctl'
+    end
+    validate do |value|
+      raise ArgumentError, "nic_offload: config_dir '#{value}' is not an absolute path" unless value.is_a?(String) && value.start_with?('/')
+    end
+  end
+
+  validate do
+    if self[:ensure] != :absent && self[:features].nil?
+      raise ArgumentError, "nic_offload[#{self[:name]}]: features is required unless ensure => absent"
+    end
+  end
+
+  # The file this resource writes.
+  def dropin_path
+    name = self[:name].gsub(%r{[^A-Za-z0-9._-]}, '_')
+    File.join(self[:config_dir], 'conf.d', "50-puppet-nic_offload-#{name}.yaml")
+  end
+
+  autorequire(:package) { ['offloadctl'] }
+  autorequire(:file) { [self[:config_dir], File.join(self[:config_dir], 'conf.d')] }
+end

@@ -1,0 +1,55 @@
+# @summary
+#   Writes offloadctl.yaml and the fact's settings, and applies the
+#   configuration set when it is out of sync.
+#
+# @api private
+class offloadctl::config {
+  if $caller_module_name != $module_name {
+    fail("offloadctl::config is private: include class offloadctl instead")
+  }
+
+  $config_dir = $offloadctl::config_dir
+  # The agent on PATH first (a test points PATH at a fresh build), then the
+  # places a package installs it.
+  $path = "${facts['path']}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  $global = $offloadctl::netns ? {
+    undef   => ['offloadctl', '--config-dir', $config_dir],
+    default => ['offloadctl', '--netns', $offloadctl::netns, '--config-dir', $config_dir],
+  }
+
+  file { [$config_dir, "${config_dir}/conf.d"]:
+    ensure => directory,
+    owner  => 'root',
+    group  => 'root',
+    mode   => '0755',
+  }
+
+  file { "${config_dir}/fact.conf":
+    ensure  => file,
+    owner   => 'root',
+    group   => 'root',
+    mode    => '0644',
+    content => "# Managed by Puppet (class offloadctl): what the external fact 'offloadctl' holds.\nmode=${offloadctl::fact}\n",
+  }
+
+  if $offloadctl::rules {
+    file { "${config_dir}/offloadctl.yaml":
+      ensure       => file,
+      owner        => 'root',
+      group        => 'root',
+      mode         => '0644',
+      content      => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
+      validate_cmd => 'offloadctl validate %',
+    }
+
+    if $offloadctl::apply {
+      exec { 'offloadctl apply':
+        command   => shellquote($global + ['apply']),
+        unless    => shellquote($global + ['-q', 'check']),
+        path      => $path,
+        logoutput => true,
+        subscribe => File["${config_dir}/offloadctl.yaml"],
+      }
+    }
+  }
+}

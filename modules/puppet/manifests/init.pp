@@ -1,0 +1,89 @@
+# @summary
+#   Installs the offloadctl agent, writes the offload rules of this host and
+#   keeps its NIC offloads as declared.
+#
+# Every parameter has its default in the module's Hiera data (data/common.yaml);
+# set them in Hiera (`offloadctl::rules: ...`) or as class parameters.
+#
+# The rules are written to `<config_dir>/offloadctl.yaml` (checked with
+# `offloadctl validate` before they replace the file) and applied with
+# `offloadctl apply` whenever `offloadctl check` finds the interfaces out of
+# sync with the whole configuration set (offloadctl.yaml, then every
+# `conf.d/*.yaml`, including the drop-ins of `nic_offload` resources).
+#
+# @example Xen domU: TX checksumming off on every netfront interface
+#   class { 'offloadctl':
+#     manage_package => true,
+#     service        => 'watch',
+#     rules          => {
+#       'interfaces' => [
+#         {
+#           'match'    => { 'driver' => 'xen_netfront', 'virtualization' => 'xen-domU' },
+#           'features' => { 'tx' => 'off' },
+#         },
+#       ],
+#     },
+#   }
+#
+# @example The same in Hiera
+#   offloadctl::manage_package: true
+#   offloadctl::service: watch
+#   offloadctl::rules:
+#     interfaces:
+#       - match: { driver: xen_netfront, virtualization: xen-domU }
+#         features: { tx: "off" }
+#
+# @param manage_package
+#   Whether to install the agent. Default: false (the agent is installed some
+#   other way, or is on PATH already).
+# @param package_name
+#   The package to install. Default: `offloadctl`.
+# @param package_ensure
+#   `installed`, `latest` or a version. Default: `installed`.
+# @param package_source
+#   An absolute path to a local .deb: installs it with the dpkg provider
+#   instead of from the package archive. Default: undef.
+# @param rules
+#   The desired state of offloadctl.yaml(5) as a hash (`version: 1` is added
+#   when missing). Undef (the default) leaves offloadctl.yaml alone and
+#   applies nothing.
+# @param apply
+#   Whether to apply the configuration set when `offloadctl check` finds it
+#   out of sync (needs `rules`). Default: true.
+# @param service
+#   `watch`: run `offloadctl-watch.service` (applies at boot, configures
+#   hot-plugged interfaces, reverts drift) and disable the boot unit;
+#   `boot`: enable the `offloadctl-boot.service` oneshot and stop the watch
+#   service; `none` (the default): leave both units alone.
+# @param fact
+#   What the external fact `offloadctl` holds: `summary` (virtualisation and
+#   the ethtool -k summary of every interface, about 1 KiB an interface),
+#   `full` (every kernel feature too) or `none` (the fact is empty).
+#   Default: `summary`. Written to `<config_dir>/fact.conf`, which the fact
+#   reads from /etc/offloadctl.
+# @param config_dir
+#   The agent's configuration directory. Default: /etc/offloadctl.
+# @param netns
+#   A network namespace (a name from /run/netns or a path) in which to check
+#   and apply, for hosts that keep their interfaces in namespaces. Default:
+#   undef, the namespace Puppet runs in.
+class offloadctl (
+  Boolean $manage_package,
+  String[1] $package_name,
+  String[1] $package_ensure,
+  Optional[Pattern[/\A\/.+\.deb\z/]] $package_source,
+  Optional[Offloadctl::Rules] $rules,
+  Boolean $apply,
+  Enum['none', 'watch', 'boot'] $service,
+  Enum['summary', 'full', 'none'] $fact,
+  Pattern[/\A\/./] $config_dir,
+  Optional[String[1]] $netns,
+) {
+  contain offloadctl::install
+  contain offloadctl::config
+  contain offloadctl::service
+
+  Class['offloadctl::install']
+  -> Class['offloadctl::config']
+  -> Class['offloadctl::service']
+}
