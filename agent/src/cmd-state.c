@@ -1,5 +1,266 @@
-/* cmd-state.c - PLACEHOLDER: check and apply are being written */
+/* cmd-state.c - `offloadctl check` and `offloadctl apply` */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "backend.h"
 #include "cli.h"
+#include "desired-state.h"
+#include "facts-load.h"
+#include "lock.h"
 #include "log.h"
-int cmd_check(const struct global_opts *g, int argc, char **argv) { (void)g; (void)argc; (void)argv; log_error("check: not built yet"); return EXIT_ENV; }
-int cmd_apply(const struct global_opts *g, int argc, char **argv) { (void)g; (void)argc; (void)argv; log_error("apply: not built yet"); return EXIT_ENV; }
+#include "plan.h"
+#include "report.h"
+#include "virt.h"
+
+#define CAP_NET_ADMIN_BIT 12
+
+/* CAP_NET_ADMIN in the effective set, from /proc/self/status. */
+static bool have_net_admin(void)
+{
+	char line[256];
+	bool ok = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			ok = (caps >> CAP_NET_ADMIN_BIT) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool uses_virtualization(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_rules; i++)
+		if (ds->rules[i].match.virtualization.n)
+			return true;
+	return false;
+}
+
+static void print_messages(const struct strlist *l, bool warning)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (warning)
+			log_warn("%s", l->items[i]);
+		else
+			log_error("%s", l->items[i]);
+	}
+}
+
+/* The planned changes, for check and --dry-run. */
+static void report_plan(json_t *rep, const struct host_state *hs, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_iface *pi = &p->ifaces[i];
+
+		for (size_t c = 0; c < pi->n_changes; c++)
+			report_add_change(rep, hs->ifaces[pi->iface].name,
+					  hs->names.names[pi->changes[c].feature],
+					  !pi->changes[c].to, pi->changes[c].to, pi->changes[c].rule);
+	}
+	report_set(rep, "changed", p->n > 0);
+	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
+}
+
+enum mode { MODE_CHECK, MODE_APPLY };
+
+static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode)
+{
+	enum { OPT_JSON = 256, OPT_FACTS, OPT_LOCK_TIMEOUT };
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "facts", required_argument, NULL, OPT_FACTS },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = mode == MODE_CHECK ? "check" : "apply";
+	const char *facts_file = NULL, *lock_path;
+	bool json = false, dry_run = false, have_vi = false;
+	double lock_timeout = 30;
+	struct desired_state ds;
+	struct host_state hs = { 0 };
+	struct virt_info vi;
+	struct backend *b = NULL;
+	struct plan p = { 0 };
+	json_t *rep = NULL;
+	int opt, r, rc, lock_fd = -1;
+
+	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nh" : "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'n':
+			if (mode != MODE_APPLY)
+				return usage_error(cmd, "unknown option '--dry-run'");
+			dry_run = true;
+			break;
+		case OPT_FACTS:
+			if (mode != MODE_CHECK)
+				return usage_error(cmd, "unknown option '--facts' (only check plans "
+							"against saved facts)");
+			facts_file = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT: {
+			char *end;
+
+			lock_timeout = strtod(optarg, &end);
+			if (*end || lock_timeout < 0)
+				return usage_error(cmd, "bad --lock-timeout '%s' (seconds expected)",
+						   optarg);
+			break;
+		}
+		case 'h':
+			fputs(command_find(cmd)->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+
+	rc = desired_state_load_cli(g, argc - optind, argv + optind, &ds);
+	if (rc)
+		return rc;
+
+	if (facts_file) {
+		struct strlist errors = { 0 };
+
+		r = facts_load(facts_file, &hs, &vi, &errors);
+		print_messages(&errors, false);
+		strlist_free(&errors);
+		if (r < 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		have_vi = true;
+	} else {
+		bool privileged = mode == MODE_APPLY && !dry_run && have_net_admin();
+
+		if (uses_virtualization(&ds)) {
+			r = virt_detect(g->root, &vi);
+			if (r < 0) {
+				log_error("cannot detect virtualisation: %s", strerror(-r));
+				rc = EXIT_ENV;
+				goto out;
+			}
+			have_vi = true;
+		}
+		rc = enter_netns(g);
+		if (rc)
+			goto out;
+		/* Read the state under the lock, so that the plan holds. */
+		if (privileged) {
+			lock_path = getenv("OFFLOADCTL_LOCK_FILE");
+			if (!lock_path)
+				lock_path = LOCK_FILE_DEFAULT;
+			lock_fd = lock_acquire(lock_path, lock_timeout);
+			if (lock_fd == -ETIMEDOUT) {
+				log_error("another offloadctl run has held '%s' for %.0f s; try again "
+					  "later or raise --lock-timeout",
+					  lock_path, lock_timeout);
+				rc = EXIT_ENV;
+				goto out;
+			}
+			if (lock_fd < 0) {
+				log_error("cannot lock '%s': %s", lock_path, strerror(-lock_fd));
+				rc = EXIT_ENV;
+				goto out;
+			}
+		}
+		{
+			struct global_opts here = *g;
+
+			here.netns = NULL; /* already inside */
+			rc = host_open(&here, &b, &hs);
+			if (rc)
+				goto out;
+		}
+	}
+
+	r = plan_compute(&hs, &ds, have_vi ? &vi : NULL, &p);
+	if (r < 0) {
+		log_error("out of memory");
+		rc = EXIT_ENV;
+		goto out;
+	}
+	if (p.invalid.n) {
+		print_messages(&p.invalid, false);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	print_messages(&p.warnings, true);
+	print_messages(&p.errors, false);
+
+	rep = report_new();
+	if (!rep) {
+		rc = EXIT_ENV;
+		goto out;
+	}
+	report_add_messages(rep, "warnings", &p.warnings);
+	report_add_messages(rep, "errors", &p.errors);
+
+	if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
+		report_plan(rep, &hs, &p);
+		if (p.errors.n)
+			rc = EXIT_NOT_IN_SYNC;
+		else if (mode == MODE_CHECK)
+			rc = p.n ? EXIT_NOT_IN_SYNC : EXIT_OK;
+		else
+			rc = EXIT_OK;
+		if (mode == MODE_APPLY && !dry_run)
+			report_set(rep, "changed", false);
+	} else if (lock_fd < 0) {
+		log_error("not permitted: changing interface features needs CAP_NET_ADMIN (run "
+			  "apply as root); nothing was changed");
+		rc = EXIT_ENV;
+		goto out;
+	} else {
+		r = apply_plan(b, &hs, &p, rep);
+		if (r < 0) {
+			log_error("out of memory");
+			rc = EXIT_ENV;
+			goto out;
+		}
+		rc = r ? EXIT_NOT_IN_SYNC : EXIT_OK;
+	}
+
+	if (json)
+		report_print_json(stdout, rep);
+	else if (log_level >= 0 || rc)
+		report_print_text(stdout, rep,
+				  mode == MODE_APPLY && !dry_run ? "changed" : "would change");
+out:
+	json_decref(rep);
+	plan_free(&p);
+	host_state_free(&hs);
+	backend_close(b);
+	if (have_vi)
+		virt_info_free(&vi);
+	desired_state_free(&ds);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}
+
+int cmd_check(const struct global_opts *g, int argc, char **argv)
+{
+	return run_state(g, argc, argv, MODE_CHECK);
+}
+
+int cmd_apply(const struct global_opts *g, int argc, char **argv)
+{
+	return run_state(g, argc, argv, MODE_APPLY);
+}

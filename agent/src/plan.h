@@ -1,0 +1,44 @@
+/* plan.h - what to change: a pure function of (actual, desired) */
+#pragma once
+
+#include "desired-state.h"
+#include "iface.h"
+#include "strlist.h"
+#include "virt.h"
+
+struct plan_change {
+	unsigned int feature;           /* index in the kernel's string set */
+	bool to;                        /* from is !to */
+	const struct ds_location *rule; /* the rule that wins for this feature */
+};
+
+struct plan_iface {
+	size_t iface;          /* index into host_state.ifaces */
+	struct featbits mask;  /* the bits to send */
+	struct featbits values;
+	struct plan_change *changes;
+	size_t n_changes;
+};
+
+struct plan {
+	struct plan_iface *ifaces; /* only interfaces with changes */
+	size_t n;
+	struct strlist warnings;
+	struct strlist errors;  /* the desired state cannot be reached: nothing is sent */
+	struct strlist invalid; /* names this kernel does not know: a bad desired state */
+	size_t n_matched;       /* interfaces some rule matched */
+};
+
+/* True when the rule's match holds for ifc on a host described by vi
+ * (vi may be NULL when no rule asks for the virtualisation). */
+bool plan_rule_matches(const struct ds_rule *rule, const struct iface *ifc,
+		       const struct virt_info *vi);
+
+/*
+ * Compute the plan.  Pure: reads hs, ds and vi, touches nothing.
+ * Returns 0 or -ENOMEM; problems go to plan->errors, ->invalid, ->warnings.
+ */
+int plan_compute(const struct host_state *hs, const struct desired_state *ds,
+		 const struct virt_info *vi, struct plan *ret);
+
+void plan_free(struct plan *p);

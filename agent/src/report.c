@@ -1,0 +1,129 @@
+/* report.c - the change report: one model, printed as JSON or as a diff */
+#include <errno.h>
+#include <string.h>
+
+#include "report.h"
+
+json_t *report_new(void)
+{
+	return json_pack("{s:b,s:b,s:{},s:[],s:[],s:b}", "changed", 0, "in_sync", 1, "interfaces",
+			 "warnings", "errors", "rolled_back", 0);
+}
+
+static json_t *iface_entry(json_t *rep, const char *ifname)
+{
+	json_t *ifs = json_object_get(rep, "interfaces");
+	json_t *e = json_object_get(ifs, ifname);
+
+	if (!e) {
+		e = json_pack("{s:[],s:[]}", "changes", "side_effects");
+		if (!e || json_object_set_new(ifs, ifname, e) < 0)
+			return NULL;
+	}
+	return e;
+}
+
+int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
+		      const struct ds_location *rule)
+{
+	json_t *e = iface_entry(rep, ifname), *c;
+
+	if (!e)
+		return -ENOMEM;
+	c = json_pack("{s:s,s:s,s:s}", "feature", feature, "from", from ? "on" : "off", "to",
+		      to ? "on" : "off");
+	if (!c)
+		return -ENOMEM;
+	if (rule && rule->file) {
+		char buf[600];
+
+		snprintf(buf, sizeof(buf), "%s:%u", rule->file, rule->line);
+		json_object_set_new(c, "rule", json_string(buf));
+	}
+	return json_array_append_new(json_object_get(e, "changes"), c) < 0 ? -ENOMEM : 0;
+}
+
+int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
+			   bool to)
+{
+	json_t *e = iface_entry(rep, ifname), *c;
+
+	if (!e)
+		return -ENOMEM;
+	c = json_pack("{s:s,s:s,s:s}", "feature", feature, "from", from ? "on" : "off", "to",
+		      to ? "on" : "off");
+	if (!c)
+		return -ENOMEM;
+	return json_array_append_new(json_object_get(e, "side_effects"), c) < 0 ? -ENOMEM : 0;
+}
+
+int report_add_message(json_t *rep, const char *key, const char *msg)
+{
+	return json_array_append_new(json_object_get(rep, key), json_string(msg)) < 0 ? -ENOMEM
+										       : 0;
+}
+
+int report_add_messages(json_t *rep, const char *key, const struct strlist *msgs)
+{
+	for (size_t i = 0; i < msgs->n; i++)
+		if (report_add_message(rep, key, msgs->items[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+void report_set(json_t *rep, const char *key, bool value)
+{
+	json_object_set_new(rep, key, json_boolean(value));
+}
+
+void report_print_json(FILE *f, json_t *rep)
+{
+	json_dumpf(rep, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void report_print_text(FILE *f, json_t *rep, const char *verb)
+{
+	json_t *ifs = json_object_get(rep, "interfaces");
+	size_t n_if = 0, n_ch = 0, idx;
+	const char *name;
+	json_t *e, *c;
+
+	json_object_foreach(ifs, name, e) {
+		json_t *changes = json_object_get(e, "changes");
+		json_t *side = json_object_get(e, "side_effects");
+
+		if (!json_array_size(changes) && !json_array_size(side))
+			continue;
+		n_if++;
+		fprintf(f, "--- %s\n+++ %s\n", name, name);
+		json_array_foreach(changes, idx, c) {
+			json_t *rule = json_object_get(c, "rule");
+
+			n_ch++;
+			fprintf(f, "-%s: %s\n", json_string_value(json_object_get(c, "feature")),
+				json_string_value(json_object_get(c, "from")));
+			fprintf(f, "+%s: %s", json_string_value(json_object_get(c, "feature")),
+				json_string_value(json_object_get(c, "to")));
+			if (rule)
+				fprintf(f, "\t# %s", json_string_value(rule));
+			fputc('\n', f);
+		}
+		json_array_foreach(side, idx, c) {
+			fprintf(f, "-%s: %s\n", json_string_value(json_object_get(c, "feature")),
+				json_string_value(json_object_get(c, "from")));
+			fprintf(f, "+%s: %s\t# side effect, made by the kernel\n",
+				json_string_value(json_object_get(c, "feature")),
+				json_string_value(json_object_get(c, "to")));
+		}
+	}
+	if (json_is_true(json_object_get(rep, "rolled_back")))
+		fprintf(f, "rolled back: every interface is as it was before this run\n");
+	else if (n_ch)
+		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch, n_ch == 1 ? "" : "s",
+			n_if, n_if == 1 ? "" : "s");
+	else if (json_array_size(json_object_get(rep, "errors")) == 0)
+		fprintf(f, "in sync: nothing to change\n");
+	fflush(f);
+}

@@ -1,0 +1,27 @@
+/* report.h - the change report (CONTRACT.md "The change report"): one model,
+ * printed as JSON or as a diff for people */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "desired-state.h"
+#include "strlist.h"
+
+/* A new, empty report: changed false, in_sync true. */
+json_t *report_new(void);
+/* Record a change made (apply) or to be made (check); rule may be NULL. */
+int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
+		      const struct ds_location *rule);
+/* Record a change the kernel made on its own. */
+int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
+			   bool to);
+int report_add_messages(json_t *rep, const char *key, const struct strlist *msgs);
+int report_add_message(json_t *rep, const char *key, const char *msg);
+void report_set(json_t *rep, const char *key, bool value);
+
+void report_print_json(FILE *f, json_t *rep);
+/* For people: each interface's changes like a diff.  verb is "changed" or
+ * "would change". */
+void report_print_text(FILE *f, json_t *rep, const char *verb);
