@@ -184,3 +184,14 @@ def test_live_unprivileged_user_agrees_with_root():
     assert (them["vm"], them["container"]) == (got["vm"], got["container"])
     assert them["hypervisor_vendor"] == got["hypervisor_vendor"]
     assert them["role"] == got["role"]
+
+
+def test_outputs_match_the_facts_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    with open(os.path.join(os.path.dirname(HERE), "facts", "facts.schema.json")) as f:
+        schema = json.load(f)
+    sub = dict(schema["$defs"]["virtualization"], **{"$defs": schema["$defs"]})
+    outputs = [json.loads(virt(root=os.path.join(FIXTURES, n, "root")).stdout) for n in NAMES]
+    outputs.append(live()[1])
+    for o in outputs:
+        jsonschema.validate(o, sub)
