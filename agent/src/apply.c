@@ -12,6 +12,7 @@ struct seen {
 	const char *ifname;
 	unsigned int feature;
 	bool from, to;
+	bool requested_only;
 	const struct ds_location *rule; /* NULL: a side effect */
 };
 
@@ -132,21 +133,27 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		free(msg);
 		n_undo++;
 
-		/* Verify: every requested bit must be active as asked. */
-		for (size_t c = 0; c < pi->n_changes; c++) {
-			const struct plan_change *ch = &pi->changes[c];
+		/* Verify: every feature the rules decide must now be as they
+		 * want it, the ones we sent and the ones the kernel may have
+		 * switched on its own because of them (TSO with TX checksums). */
+		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
+			bool want;
 			char buf[1024];
 
-			if (!featbits_test(&res.refused, ch->feature) &&
-			    featbits_test(&ifc->active, ch->feature) == ch->to)
+			if (!featbits_test(&pi->want_mask, bit))
+				continue;
+			want = featbits_test(&pi->want_values, bit);
+			if (featbits_test(&ifc->active, bit) == want &&
+			    !(featbits_test(&pi->mask, bit) && featbits_test(&res.refused, bit)))
 				continue;
 			snprintf(buf, sizeof(buf),
-				 "cannot set '%s' on '%s' to %s: the kernel keeps it %s%s%s",
-				 fname(hs, ch->feature), ifc->name, ch->to ? "on" : "off",
-				 featbits_test(&ifc->active, ch->feature) ? "on" : "off",
-				 ch->to ? " (a feature it depends on is off, or the driver refuses it)"
-					: " (another feature needs it, or the driver refuses it)",
-				 "");
+				 "%s:%u: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
+				 pi->want_rule[bit] ? pi->want_rule[bit]->file : "-",
+				 pi->want_rule[bit] ? pi->want_rule[bit]->line : 0,
+				 fname(hs, bit), ifc->name, want ? "on" : "off",
+				 featbits_test(&ifc->active, bit) ? "on" : "off",
+				 want ? "a feature it depends on is off, or the driver refuses it"
+				      : "another feature needs it, or the driver refuses it");
 			report_add_message(rep, "errors", buf);
 			log_error("%s", buf);
 			failed = true;
@@ -156,7 +163,7 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		for (size_t c = 0; c < pi->n_changes; c++) {
 			const struct plan_change *ch = &pi->changes[c];
 			oom |= seen_add(&seen, (struct seen){ ifc->name, ch->feature, !ch->to, ch->to,
-							      ch->rule });
+							      ch->requested_only, ch->rule });
 		}
 		/* Side effects: what changed that we did not ask for. */
 		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
@@ -164,7 +171,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 				continue;
 			oom |= seen_add(&seen, (struct seen){ ifc->name, bit,
 							      featbits_test(&old_active, bit),
-							      featbits_test(&ifc->active, bit), NULL });
+							      featbits_test(&ifc->active, bit), false,
+							      NULL });
 		}
 		changed = true;
 	}
@@ -179,7 +187,11 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		for (size_t k = 0; k < seen.n; k++) {
 			const struct seen *s = &seen.v[k];
 
-			if (s->rule)
+			if (s->rule && s->requested_only)
+				oom |= report_add_request_change(rep, s->ifname,
+								 fname(hs, s->feature), s->from,
+								 s->to, s->rule);
+			else if (s->rule)
 				oom |= report_add_change(rep, s->ifname, fname(hs, s->feature),
 							 s->from, s->to, s->rule);
 			else

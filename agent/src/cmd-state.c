@@ -64,10 +64,13 @@ static void report_plan(json_t *rep, const struct host_state *hs, const struct p
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_iface *pi = &p->ifaces[i];
 
-		for (size_t c = 0; c < pi->n_changes; c++)
-			report_add_change(rep, hs->ifaces[pi->iface].name,
-					  hs->names.names[pi->changes[c].feature],
-					  !pi->changes[c].to, pi->changes[c].to, pi->changes[c].rule);
+		for (size_t c = 0; c < pi->n_changes; c++) {
+			const struct plan_change *ch = &pi->changes[c];
+
+			(ch->requested_only ? report_add_request_change : report_add_change)(
+				rep, hs->ifaces[pi->iface].name, hs->names.names[ch->feature],
+				!ch->to, ch->to, ch->rule);
+		}
 	}
 	report_set(rep, "changed", p->n > 0);
 	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);

@@ -127,12 +127,24 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		}
 	}
 
+	pi.want_mask = w.set;
+	pi.want_values = w.value;
+	memcpy(pi.want_rule, w.rule, sizeof(pi.want_rule));
 	for (unsigned int b = 0; b < hs->names.count; b++) {
 		struct plan_change *c;
 
-		if (!featbits_test(&w.set, b) ||
-		    featbits_test(&ifc->active, b) == featbits_test(&w.value, b))
+		bool want = featbits_test(&w.value, b), req_only = false;
+
+		if (!featbits_test(&w.set, b))
 			continue;
+		if (featbits_test(&ifc->active, b) == want) {
+			/* Active as wanted, but requested otherwise (TSO off
+			 * because TX checksums are off, yet requested on): set
+			 * the request too, or it comes back when TX does. */
+			if (featbits_test(&ifc->wanted, b) == want)
+				continue;
+			req_only = true;
+		}
 		c = realloc(pi.changes, (pi.n_changes + 1) * sizeof(*c));
 		if (!c) {
 			free(pi.changes);
@@ -140,7 +152,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		}
 		pi.changes = c;
 		c[pi.n_changes++] = (struct plan_change){
-			.feature = b, .to = featbits_test(&w.value, b), .rule = w.rule[b]
+			.feature = b, .to = want, .requested_only = req_only, .rule = w.rule[b]
 		};
 		featbits_set(&pi.mask, b, true);
 		featbits_set(&pi.values, b, featbits_test(&w.value, b));

@@ -9,6 +9,8 @@
 struct plan_change {
 	unsigned int feature;           /* index in the kernel's string set */
 	bool to;                        /* from is !to */
+	bool requested_only;            /* active already as wanted; only the
+					 * kernel's requested state differs */
 	const struct ds_location *rule; /* the rule that wins for this feature */
 };
 
@@ -16,6 +18,9 @@ struct plan_iface {
 	size_t iface;          /* index into host_state.ifaces */
 	struct featbits mask;  /* the bits to send */
 	struct featbits values;
+	struct featbits want_mask; /* every bit the rules decide, changed or not */
+	struct featbits want_values;
+	const struct ds_location *want_rule[FEAT_MAX_BITS];
 	struct plan_change *changes;
 	size_t n_changes;
 };

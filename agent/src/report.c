@@ -43,6 +43,19 @@ int report_add_change(json_t *rep, const char *ifname, const char *feature, bool
 	return json_array_append_new(json_object_get(e, "changes"), c) < 0 ? -ENOMEM : 0;
 }
 
+int report_add_request_change(json_t *rep, const char *ifname, const char *feature, bool from,
+			      bool to, const struct ds_location *rule)
+{
+	json_t *changes, *last;
+	int r = report_add_change(rep, ifname, feature, from, to, rule);
+
+	if (r < 0)
+		return r;
+	changes = json_object_get(iface_entry(rep, ifname), "changes");
+	last = json_array_get(changes, json_array_size(changes) - 1);
+	return json_object_set_new(last, "state", json_string("requested")) < 0 ? -ENOMEM : 0;
+}
+
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
 			   bool to)
 {
@@ -100,11 +113,12 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 		fprintf(f, "--- %s\n+++ %s\n", name, name);
 		json_array_foreach(changes, idx, c) {
 			json_t *rule = json_object_get(c, "rule");
+			const char *req = json_object_get(c, "state") ? "requested " : "";
 
 			n_ch++;
-			fprintf(f, "-%s: %s\n", json_string_value(json_object_get(c, "feature")),
+			fprintf(f, "-%s: %s%s\n", json_string_value(json_object_get(c, "feature")), req,
 				json_string_value(json_object_get(c, "from")));
-			fprintf(f, "+%s: %s", json_string_value(json_object_get(c, "feature")),
+			fprintf(f, "+%s: %s%s", json_string_value(json_object_get(c, "feature")), req,
 				json_string_value(json_object_get(c, "to")));
 			if (rule)
 				fprintf(f, "\t# %s", json_string_value(rule));

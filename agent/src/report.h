@@ -14,6 +14,10 @@ json_t *report_new(void);
 /* Record a change made (apply) or to be made (check); rule may be NULL. */
 int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
 		      const struct ds_location *rule);
+/* Record a change of the kernel's requested state alone (the active state
+ * is already as desired): "state": "requested" in the entry. */
+int report_add_request_change(json_t *rep, const char *ifname, const char *feature, bool from,
+			      bool to, const struct ds_location *rule);
 /* Record a change the kernel made on its own. */
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
 			   bool to);
