@@ -1,0 +1,356 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# offloadctl: reach a desired state of NIC offloads with the offloadctl agent.
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: offloadctl_state
+short_description: Reach a desired state of NIC offloads with offloadctl
+description:
+  - Runs the offloadctl agent on the target to bring network interfaces'
+    offloads (the features C(ethtool -k) shows and C(ethtool -K) sets) to a
+    desired state, the way C(offloadctl apply) does, and reports what changed.
+  - The desired state is given as rules (the C(interfaces) list of the
+    agent's document), as a whole document, as a path to a file on the
+    target, or not at all, in which case the agent's configuration set
+    (I(config_dir)/offloadctl.yaml and I(config_dir)/conf.d/*.yaml) is used.
+  - In check mode the agent runs C(check --json) and changes nothing;
+    otherwise it runs C(apply --json), which verifies the result and rolls
+    every interface back when the desired state cannot be reached.
+  - C(changed) is the agent's own verdict, so a second run reports no change.
+version_added: "1.0.0"
+author:
+  - offloadctl developers
+options:
+  rules:
+    description:
+      - Rules shaped like the C(interfaces) list of the desired state; each
+        has a C(match) (name, driver, kind, mac, virtualization) and
+        C(features) (ethtool short names, long names or kernel names mapped
+        to on/off or true/false).
+      - Mutually exclusive with I(desired_state) and I(path).
+    type: list
+    elements: dict
+  defaults:
+    description:
+      - The C(defaults) block of the document built from I(rules)
+        (C(missing-interface), C(fixed-feature)).
+      - Only with I(rules).
+    type: dict
+  desired_state:
+    description:
+      - A whole desired-state document (C(version), C(defaults), C(interfaces)).
+      - Mutually exclusive with I(rules) and I(path).
+    type: dict
+  path:
+    description:
+      - Path on the target of a desired-state file.
+      - Mutually exclusive with I(rules) and I(desired_state).
+    type: path
+  netns:
+    description:
+      - Network namespace to act in, a name from C(/run/netns) or a path such
+        as C(/proc/PID/ns/net). Empty means the namespace of the module.
+    type: str
+    default: ""
+  config_dir:
+    description:
+      - The agent's configuration directory (C(--config-dir)); it is what is
+        applied when none of I(rules), I(desired_state) and I(path) is given.
+    type: path
+  executable:
+    description:
+      - The agent, a name looked up on C(PATH), C(/usr/sbin) and
+        C(/usr/local/sbin), or an absolute path.
+    type: str
+    default: offloadctl
+  lock_timeout:
+    description:
+      - Seconds to wait for another run of the agent to finish.
+    type: int
+notes:
+  - Needs CAP_NET_ADMIN (root) outside check mode.
+  - In check mode on a host where the agent is not installed yet, the task
+    is skipped with a message instead of failing.
+  - Booleans in I(rules) are fine, YAML turns C(off) into C(false) and the
+    agent accepts both.
+seealso:
+  - name: offloadctl.yaml(5)
+    description: The desired-state format.
+    link: https://manpages.debian.org/offloadctl.yaml.5
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Switch TX checksumming off on Xen netfront interfaces
+  offloadctl_state:
+    rules:
+      - match:
+          driver: xen_netfront
+        features:
+          tx: "off"
+
+- name: Same, with the whole document and a namespace
+  offloadctl_state:
+    netns: blue
+    desired_state:
+      version: 1
+      defaults:
+        missing-interface: ignore
+      interfaces:
+        - match:
+            name: ["eth*", "vif*"]
+          features:
+            tx: "off"
+            gro: "on"
+
+- name: Apply a file already on the host
+  offloadctl_state:
+    path: /etc/offloadctl/offloadctl.yaml
+
+- name: Apply the whole configuration set (offloadctl.yaml and conf.d/)
+  offloadctl_state:
+    config_dir: /etc/offloadctl
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a feature was (or in check mode would be) changed.
+  returned: always
+  type: bool
+report:
+  description: The agent's change report (C(apply --json) or C(check --json)).
+  returned: when the agent printed one
+  type: dict
+  sample:
+    changed: true
+    in_sync: false
+    interfaces:
+      eth0:
+        changes:
+          - feature: tx-checksum-ip-generic
+            from: "on"
+            to: "off"
+            rule: "-:7"
+        side_effects:
+          - feature: tx-tcp-segmentation
+            from: "on"
+            to: "off"
+    warnings: []
+    errors: []
+    rolled_back: false
+interfaces:
+  description: For every interface with a change, its features before and after.
+  returned: always
+  type: dict
+  sample:
+    eth0:
+      before:
+        tx-checksum-ip-generic: "on"
+      after:
+        tx-checksum-ip-generic: "off"
+cmd:
+  description: The agent's command line.
+  returned: when the agent ran
+  type: list
+  elements: str
+exit_status:
+  description:
+    - The agent's exit status (check exits 1 when not in sync, which is not a failure).
+  returned: when the agent ran
+  type: int
+stderr:
+  description: What the agent printed on standard error.
+  returned: when the agent ran
+  type: str
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+EXIT_STATUS = {
+    0: "success",
+    1: "not in sync, or could not be reached (rolled back)",
+    2: "invalid usage or desired state",
+    3: "environment error (privilege, namespace, lock)",
+}
+
+
+def _onoff(value):
+    """Booleans as the agent's words; anything else unchanged."""
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return value
+
+
+def _normalise_rules(rules):
+    out = []
+    for rule in rules:
+        rule = dict(rule)
+        if isinstance(rule.get("features"), dict):
+            rule["features"] = dict((k, _onoff(v)) for k, v in rule["features"].items())
+        out.append(rule)
+    return out
+
+
+def build_document(params):
+    """The desired state as the text handed to the agent, or None for a path or the set."""
+    if params["rules"] is not None:
+        doc = {"version": 1}
+        if params["defaults"]:
+            doc["defaults"] = params["defaults"]
+        doc["interfaces"] = _normalise_rules(params["rules"])
+    elif params["desired_state"] is not None:
+        doc = dict(params["desired_state"])
+        doc.setdefault("version", 1)
+        if isinstance(doc.get("interfaces"), list):
+            doc["interfaces"] = _normalise_rules(doc["interfaces"])
+    else:
+        return None
+    # JSON is YAML; one key a line keeps the agent's line numbers useful.
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def features_diff(report):
+    """Per interface: {'before': {feature: state}, 'after': {...}} from a change report."""
+    result = {}
+    for ifname, entry in sorted((report.get("interfaces") or {}).items()):
+        before, after = {}, {}
+        for change in (entry or {}).get("changes") or []:
+            before[change["feature"]] = change.get("from")
+            after[change["feature"]] = change.get("to")
+        for change in (entry or {}).get("side_effects") or []:
+            before.setdefault(change["feature"], change.get("from"))
+            after.setdefault(change["feature"], change.get("to"))
+        if before or after:
+            result[ifname] = {"before": before, "after": after}
+    return result
+
+
+def _diff_text(states, effects):
+    lines = []
+    for feature, state in states.items():
+        mark = "  # side effect" if feature in effects else ""
+        lines.append("%s: %s%s" % (feature, state, mark))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def module_diff(report, netns):
+    diffs = []
+    where = " (netns %s)" % netns if netns else ""
+    for ifname, entry in sorted((report.get("interfaces") or {}).items()):
+        changes = (entry or {}).get("changes") or []
+        effects = (entry or {}).get("side_effects") or []
+        if not changes and not effects:
+            continue
+        effect_names = set(c["feature"] for c in effects)
+        before = dict((c["feature"], c.get("from")) for c in changes)
+        after = dict((c["feature"], c.get("to")) for c in changes)
+        for c in effects:
+            before.setdefault(c["feature"], c.get("from"))
+            after.setdefault(c["feature"], c.get("to"))
+        diffs.append({
+            "before_header": "%s%s: features before" % (ifname, where),
+            "after_header": "%s%s: features after" % (ifname, where),
+            "before": _diff_text(before, set()),
+            "after": _diff_text(after, effect_names),
+        })
+    return diffs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            rules=dict(type="list", elements="dict"),
+            defaults=dict(type="dict"),
+            desired_state=dict(type="dict"),
+            path=dict(type="path"),
+            netns=dict(type="str", default=""),
+            config_dir=dict(type="path"),
+            executable=dict(type="str", default="offloadctl"),
+            lock_timeout=dict(type="int"),
+        ),
+        mutually_exclusive=[("rules", "desired_state", "path"), ("defaults", "desired_state"),
+                            ("defaults", "path")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = dict(changed=False, interfaces={})
+
+    exe = p["executable"]
+    if "/" in exe:
+        agent = exe if os.path.isfile(exe) and os.access(exe, os.X_OK) else None
+    else:
+        agent = module.get_bin_path(exe, opt_dirs=["/usr/sbin", "/usr/local/sbin", "/sbin"])
+    if agent is None:
+        msg = "offloadctl agent '%s' not found (install it, or set the role's offloadctl_install)" % exe
+        if module.check_mode:
+            # A clean host in check mode: the install task would have put it there.
+            module.exit_json(skipped=True, changed=False, msg=msg + "; nothing checked", interfaces={})
+        module.fail_json(msg=msg, **result)
+
+    text = build_document(p)
+    cmd = [agent]
+    if p["netns"]:
+        cmd += ["--netns", p["netns"]]
+    if p["config_dir"]:
+        cmd += ["--config-dir", p["config_dir"]]
+    cmd += ["check" if module.check_mode else "apply", "--json"]
+    if not module.check_mode and p["lock_timeout"] is not None:
+        cmd += ["--lock-timeout", str(p["lock_timeout"])]
+    if text is not None:
+        cmd.append("-")
+    elif p["path"]:
+        cmd.append(p["path"])
+
+    rc, out, err = module.run_command(cmd, data=text, binary_data=True)
+    # Not `rc`: Ansible takes any rc other than 0 as a failure, and check exits 1.
+    result.update(cmd=cmd, exit_status=rc, stderr=err)
+
+    report = None
+    if out.strip():
+        try:
+            report = json.loads(out)
+        except ValueError:
+            result["stdout"] = out
+    if report is not None:
+        result["report"] = report
+        result["interfaces"] = features_diff(report)
+        for warning in report.get("warnings") or []:
+            module.warn("offloadctl: %s" % warning)
+
+    agent_msg = "; ".join((report or {}).get("errors") or []) or err.strip()
+    verb = "check" if module.check_mode else "apply"
+    # check exits 1 when not in sync: that is a change to report, not a failure,
+    # unless the report carries errors (a rule that cannot be satisfied).
+    ok = rc == 0 or (module.check_mode and rc == 1 and report is not None)
+    if not ok or (report is not None and report.get("errors")):
+        if not agent_msg:
+            agent_msg = EXIT_STATUS.get(rc, "exit status %d" % rc)
+        if report is not None and report.get("rolled_back"):
+            agent_msg += " (rolled back: no interface was left changed)"
+        module.fail_json(msg="offloadctl %s failed: %s" % (verb, agent_msg), **result)
+    if report is None:
+        module.fail_json(msg="offloadctl %s printed no JSON report" % verb, stdout=out, **result)
+
+    result["changed"] = bool(report.get("changed"))
+    if module._diff and result["changed"]:
+        result["diff"] = module_diff(report, p["netns"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""End-to-end tests of the Ansible role (roles/ansible) with a real ansible-playbook.
+
+Every host of an inventory is a network namespace of its own, reached with the
+local connection: the role acts in it through offloadctl_netns, and writes its
+configuration and local fact under the test's temporary directory, never under
+/etc. Results are checked with ethtool itself.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from ocutil import ROOT, agent_path, run
+
+ROLE = os.path.join(ROOT, "roles", "ansible")
+PLAYBOOK = os.path.join(ROOT, "tests", "ansible", "converge.yml")
+PYTHON = "/usr/bin/python3"
+DROPIN = "50-ansible-offloadctl.yaml"
+
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)\s+"
+    r"skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
+    re.M)
+
+# veth: TX checksumming and TSO on, GRO off, LRO fixed off.
+RULES = [{"match": {"kind": "veth"}, "features": {"tx": False, "gro": "on"}}]
+
+
+def tool(name):
+    path = shutil.which(name) or shutil.which(name, path="/usr/bin:/usr/sbin:/bin:/sbin")
+    if path is None:
+        pytest.skip(f"{name} is not installed (scripts/install-deps check installs it)")
+    return path
+
+
+class Play:
+    """One ansible-playbook run: output, exit status and the PLAY RECAP."""
+
+    def __init__(self, proc, seconds):
+        self.rc = proc.returncode
+        self.out = proc.stdout + proc.stderr
+        self.seconds = seconds
+        self.recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+                      for m in RECAP.finditer(proc.stdout)}
+
+    def total(self, key):
+        return sum(r[key] for r in self.recap.values())
+
+    def __str__(self):
+        return f"ansible-playbook exited {self.rc}\n{self.out}"
+
+
+class Ansible:
+    """ansible-playbook with the role, the agent under test first on PATH, and
+    every temporary file under tmp."""
+
+    def __init__(self, tmp, forks=5):
+        self.tmp = tmp
+        self.playbook_bin = tool("ansible-playbook")
+        roles = tmp / "roles"
+        roles.mkdir()
+        (roles / "offloadctl").symlink_to(ROLE)
+        self.bin = tmp / "bin"
+        self.bin.mkdir()
+        agent = agent_path()
+        assert os.access(agent, os.X_OK), f"no agent at {agent}: run make first"
+        (self.bin / "offloadctl").symlink_to(os.path.abspath(agent))
+        self.cfg = tmp / "ansible.cfg"
+        self.cfg.write_text(
+            "[defaults]\n"
+            f"roles_path = {roles}\n"
+            f"local_tmp = {tmp}/ansible-local\n"
+            f"remote_tmp = {tmp}/ansible-remote\n"
+            f"interpreter_python = {PYTHON}\n"
+            f"forks = {forks}\n"
+            "retry_files_enabled = False\n"
+            "nocolor = True\n"
+            "stdout_callback = default\n"
+            "[connection]\n"
+            "pipelining = True\n")
+
+    def inventory(self, hosts, rules=None, name="inventory.yml", **common):
+        """Write a YAML inventory (JSON is YAML) of local-connection hosts."""
+        group_vars = {"ansible_connection": "local", "ansible_python_interpreter": PYTHON}
+        if rules is not None:
+            group_vars["offloadctl_rules"] = rules
+        group_vars.update(common)
+        path = self.tmp / name
+        path.write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars}}, indent=1))
+        return path
+
+    def host(self, ns, label=None):
+        """Host variables for a host that is the namespace ns."""
+        d = self.tmp / (label or ns.name)
+        d.mkdir(exist_ok=True)
+        return {
+            "offloadctl_netns": ns.name,
+            "offloadctl_config_dir": str(d / "etc"),
+            "offloadctl_facts_dir": str(d / "facts.d"),
+            "offloadctl_test_fact_dump": str(d / "fact.json"),
+        }
+
+    def play(self, inventory, *args, check=False, diff=False, agent_on_path=True, timeout=300):
+        env = dict(os.environ)
+        env["ANSIBLE_CONFIG"] = str(self.cfg)
+        env["ANSIBLE_NOCOLOR"] = "1"
+        env.pop("ANSIBLE_FORCE_COLOR", None)
+        path = env.get("PATH", "/usr/bin:/bin")
+        env["PATH"] = f"{self.bin}:{path}" if agent_on_path else path
+        cmd = [self.playbook_bin, "-i", str(inventory), PLAYBOOK, *args]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        start = time.monotonic()
+        proc = run(cmd, check=False, env=env, timeout=timeout)
+        return Play(proc, time.monotonic() - start)
+
+
+def offloads(ns, ifname):
+    """active state of every feature ethtool shows, by its ethtool -k name."""
+    return {k: v["active"] for k, v in ns.ethtool_json(ifname).items() if isinstance(v, dict)}
+
+
+@pytest.fixture
+def ansible(tmp_path):
+    return Ansible(tmp_path)
+
+
+def test_lint_role():
+    """ansible-lint (production profile) and yamllint pass on the role and the test playbook."""
+    lint = subprocess.run([tool("ansible-lint"), "--nocolor"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"}, cwd=ROLE)
+    assert lint.returncode == 0, f"ansible-lint:\n{lint.stdout}\n{lint.stderr}"
+    yl = run([tool("yamllint"), "-s", "-c", os.path.join(ROLE, ".yamllint"), ROLE,
+              os.path.dirname(PLAYBOOK)], check=False)
+    assert yl.returncode == 0, f"yamllint:\n{yl.stdout}\n{yl.stderr}"
+
+
+def test_module_documentation():
+    """ansible-doc reads the module's DOCUMENTATION, EXAMPLES and RETURN."""
+    doc = run([tool("ansible-doc"), "-M", os.path.join(ROLE, "library"), "--json",
+               "offloadctl_state"], check=False)
+    assert doc.returncode == 0, doc.stderr
+    d = json.loads(doc.stdout)["offloadctl_state"]
+    assert {"rules", "desired_state", "path", "netns"} <= set(d["doc"]["options"])
+    assert "offloadctl_state:" in d["examples"]
+    assert {"changed", "report", "interfaces"} <= set(d["return"])
+
+
+def test_check_diff_apply_and_idempotence(ansible, netns):
+    netns.veth("va", "vb")
+    before = {i: offloads(netns, i) for i in ("va", "vb")}
+    assert before["va"]["tx-checksumming"] and not before["va"]["generic-receive-offload"]
+    hv = ansible.host(netns, "h")
+    inv = ansible.inventory({"h": hv}, rules=RULES)
+    dropin = os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN)
+    fact = os.path.join(hv["offloadctl_facts_dir"], "offloadctl.fact")
+
+    # --check --diff: the changes are shown, nothing is touched.
+    p = ansible.play(inv, check=True, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert p.recap["h"]["changed"] > 0, p
+    assert f"va (netns {netns.name}): features before" in p.out, p
+    assert "-tx-checksum-ip-generic: on" in p.out and "+tx-checksum-ip-generic: off" in p.out, p
+    assert "+rx-gro: on" in p.out, p
+    assert {i: offloads(netns, i) for i in ("va", "vb")} == before
+    assert not os.path.exists(dropin) and not os.path.exists(fact)
+
+    # The real run changes them, and the local fact shows the result.
+    p = ansible.play(inv, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert p.recap["h"]["changed"] > 0, p
+    for i in ("va", "vb"):
+        now = offloads(netns, i)
+        assert now["tx-checksumming"] is False and now["tx-checksum-ip-generic"] is False, now
+        assert now["generic-receive-offload"] is True, now
+        assert now["rx-checksumming"] == before[i]["rx-checksumming"]
+    assert os.access(fact, os.X_OK)
+    assert run([agent_path(), "validate", dropin], check=False).returncode == 0
+    local = json.loads(open(hv["offloadctl_test_fact_dump"]).read())
+    assert local["virtualization"]["vm"], local
+    assert local["interfaces"]["va"]["offloads"]["tx-checksumming"]["active"] is False, local
+    assert local["interfaces"]["va"]["offloads"]["generic-receive-offload"]["active"] is True
+    assert "features" not in local["interfaces"]["va"]  # --format ansible leaves them out
+
+    # Converged: a second run and a check run report no change.
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.recap["h"]["changed"] == 0 and p.recap["h"]["failed"] == 0, p
+    p = ansible.play(inv, check=True, diff=True)
+    assert p.rc == 0 and p.recap["h"]["changed"] == 0 and p.recap["h"]["failed"] == 0, p
+
+    # Drift made behind Ansible's back is reported and repaired.
+    netns.ethtool_K("va", "tx", "on", check=True)
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.recap["h"]["changed"] == 1, p
+    assert offloads(netns, "va")["tx-checksumming"] is False
+
+
+# check mode must already fail for a fixed feature; that TSO cannot stay on
+# without TX checksumming only the kernel tells, when apply asks it.
+@pytest.mark.parametrize("features, names, check_fails", [
+    ({"lro": True}, ("lro", "large-receive-offload", "rx-lro"), True),
+    ({"tx": False, "tso": True}, ("tso", "tcp-segmentation-offload", "tx-tcp"), False),
+], ids=["fixed-lro", "tso-needs-tx"])
+def test_unsatisfiable_rule_fails_and_changes_nothing(ansible, netns, features, names, check_fails):
+    netns.veth("va", "vb")
+    before = {i: offloads(netns, i) for i in ("va", "vb")}
+    hv = ansible.host(netns, "h")
+    dropin = os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN)
+    ok = ansible.inventory({"h": hv}, rules=[{"match": {"name": "vb"}, "features": {"gro": True}}],
+                           name="ok.yml")
+    p = ansible.play(ok)
+    assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+    before["vb"] = offloads(netns, "vb")
+    kept = open(dropin).read()
+
+    bad = ansible.inventory({"h": hv}, rules=[{"match": {"name": "va"}, "features": features}],
+                            name="bad.yml")
+    for check in (True, False):
+        p = ansible.play(bad, check=check)
+        assert {i: offloads(netns, i) for i in ("va", "vb")} == before
+        if check and not check_fails:
+            assert p.recap["h"]["failed"] == 0 or "offloadctl check failed" in p.out, p
+            continue
+        assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+        failure = [line for line in p.out.splitlines() if line.startswith("fatal:")]
+        assert failure, p
+        msg = failure[-1]
+        assert f"offloadctl {'check' if check else 'apply'} failed" in msg, p
+        assert re.search(r"\bva\b", msg), p
+        assert any(n in msg for n in names), p
+        # The configuration set is what it was before the failed run.
+        assert open(dropin).read() == kept
+
+
+def test_wrong_variables_rejected_by_argument_specs(ansible, netns):
+    netns.veth("va", "vb")
+    before = offloads(netns, "va")
+    hv = ansible.host(netns, "h")
+    cases = [
+        ({"offloadctl_install": "maybe"}, "offloadctl_install"),
+        ({"offloadctl_service": "always"}, "offloadctl_service"),
+        ({"offloadctl_rules": [{"match": {"name": "va"}, "feature": {"tx": False}}]}, "feature"),
+        ({"offloadctl_rules": [{"match": "va", "features": {"tx": False}}]}, "match"),
+        ({"offloadctl_defaults": {"missing-interface": "shrug"}}, "missing-interface"),
+    ]
+    for i, (bad, word) in enumerate(cases):
+        common = {"offloadctl_rules": RULES, **bad}
+        inv = ansible.inventory({"h": hv}, name=f"bad{i}.yml", **common)
+        p = ansible.play(inv)
+        assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+        assert "Validation of arguments failed" in p.out, p
+        assert word in p.out, p
+        assert p.recap["h"]["changed"] == 0, p
+    assert offloads(netns, "va") == before
+    assert not os.path.exists(hv["offloadctl_facts_dir"])
+    assert not os.path.exists(hv["offloadctl_config_dir"])
+
+
+def test_check_mode_on_a_clean_host(ansible, netns):
+    """No agent anywhere, nothing written yet: --check succeeds and touches nothing."""
+    netns.veth("va", "vb")
+    before = offloads(netns, "va")
+    hv = ansible.host(netns, "h")
+    missing = "offloadctl"
+    if shutil.which("offloadctl", path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin:/sbin"):
+        missing = "offloadctl-not-installed"  # an installed agent must not spoil the clean host
+    inv = ansible.inventory({"h": hv}, rules=RULES, offloadctl_executable=missing)
+    p = ansible.play(inv, "-v", check=True, diff=True, agent_on_path=False)
+    assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+    assert "nothing checked" in p.out, p
+    assert offloads(netns, "va") == before
+    assert not os.path.exists(hv["offloadctl_facts_dir"])
+    assert not os.path.exists(hv["offloadctl_config_dir"])
+
+
+FLEET = 20
+
+
+def test_fleet_converges_in_one_run(tmp_path, netns_factory, record_property):
+    """An inventory of FLEET hosts, each its own namespace with its own interfaces."""
+    ansible = Ansible(tmp_path, forks=10)
+    hosts, spaces = {}, {}
+    for n in range(FLEET):
+        ns = netns_factory()
+        ns.veth("eth0", "eth1")
+        if n % 3 == 0:
+            ns.ethtool_K("eth0", "tx", "off", check=True)   # half converged already
+        if n % 3 == 1:
+            ns.veth("eth2", "eth3")                       # more interfaces
+        name = f"node{n:02d}"
+        hosts[name] = ansible.host(ns, name)
+        spaces[name] = ns
+    rules = [{"match": {"name": "eth*"}, "features": {"tx": "off", "gro": "on"}}]
+    inv = ansible.inventory(hosts, rules=rules, offloadctl_defaults={"missing-interface": "ignore"})
+
+    first = ansible.play(inv, timeout=600)
+    assert first.rc == 0 and first.total("failed") == 0, first
+    assert set(first.recap) == set(hosts), first
+    assert all(r["changed"] > 0 for r in first.recap.values()), first
+    for name, ns in spaces.items():
+        names = [i for i in ("eth0", "eth1", "eth2", "eth3")
+                 if ns.ip("link", "show", i, check=False).returncode == 0]
+        for i in names:
+            now = offloads(ns, i)
+            assert now["tx-checksumming"] is False and now["generic-receive-offload"] is True, (name, i)
+        local = json.loads(open(hosts[name]["offloadctl_test_fact_dump"]).read())
+        assert sorted(k for k in local["interfaces"] if k.startswith("eth")) == names, (name, local)
+
+    second = ansible.play(inv, timeout=600)
+    assert second.rc == 0 and second.total("failed") == 0, second
+    assert second.total("changed") == 0, second
+
+    note = (f"ansible fleet of {FLEET} namespaces (forks 10): "
+            f"first run {first.seconds:.1f}s (changed={first.total('changed')}), "
+            f"second run {second.seconds:.1f}s (changed=0)")
+    print("\n" + note)
+    record_property("fleet_timings", note)
+    out = os.environ.get("BUILD_DIR") or os.path.join(ROOT, "build")
+    if os.path.isdir(out):
+        with open(os.path.join(out, "ansible-fleet-timings.txt"), "w") as f:
+            f.write(note + "\n")
