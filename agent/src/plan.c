@@ -196,7 +196,18 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 			const struct ds_feature *f = &rule->features[fi];
 
 			kinds[k] = feature_name_expand(&hs->names, f->name, &expansions[k]);
-			if (kinds[k] == FEATURE_NAME_UNKNOWN) {
+			if (kinds[k] == FEATURE_NAME_LEGACY && !featbits_any(&expansions[k])) {
+				/* ufo on any kernel since 4.16: nothing left to switch. */
+				char where[512];
+
+				loc_prefix(where, sizeof(where), &f->loc);
+				kinds[k] = FEATURE_NAME_UNKNOWN;
+				r = strlist_addf(&p.invalid,
+						 "%s: this kernel has no feature that '%s' stands for",
+						 where, f->name);
+				if (r < 0)
+					goto out;
+			} else if (kinds[k] == FEATURE_NAME_UNKNOWN) {
 				const char *hint = feature_name_suggest(&hs->names, f->name);
 				char where[512];
 
