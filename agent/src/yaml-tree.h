@@ -29,7 +29,7 @@ struct yerror {
 };
 
 struct ytree_result {
-	struct ynode *root;   /* NULL when the stream holds no document */
+	struct ynode *root; /* NULL when the stream holds no document */
 	struct yerror *errors;
 	size_t n_errors;
 	bool incomplete; /* parsing stopped early: the tree is partial */
