@@ -181,7 +181,7 @@ const char *feature_name_suggest(const struct feature_names *fn, const char *nam
 		for (size_t i = 0; i < n_kernel_feature_names; i++)
 			consider(kernel_feature_names[i], name, &best, &best_d);
 	/* Only a plausible typo: at most a third of the name differs. */
-	if (!best || best_d > 3 || best_d * 3 > len + 1)
+	if (!best || best_d > 4 || best_d * 3 > len + 3)
 		return NULL;
 	return best;
 }

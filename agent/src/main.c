@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "log.h"
@@ -186,9 +187,14 @@ int main(int argc, char **argv)
 		case OPT_NETNS:
 			g.netns = optarg;
 			break;
-		case OPT_ROOT:
+		case OPT_ROOT: {
+			struct stat st;
+
+			if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode))
+				return usage_error(NULL, "--root '%s' is not a directory", optarg);
 			g.root = optarg;
 			break;
+		}
 		case OPT_BACKEND:
 			if (strcmp(optarg, "netlink") && strcmp(optarg, "ioctl") &&
 			    strcmp(optarg, "auto"))
