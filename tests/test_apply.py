@@ -362,3 +362,14 @@ def test_plan_offline_from_saved_facts(netns, tmp_path):
     # nothing in the namespace changed: the plan is pure
     assert netns.facts() == json.loads(json.dumps(netns.facts()))
     assert netns.ethtool_json("of0")["tx-checksumming"]["active"] is True
+
+
+def test_interface_option_limits_the_run(netns):
+    netns.veth("if0", "if1")
+    d = doc([rule("if*", gro=True), rule("eth9", gro=True)], {"missing-interface": "error"})
+    p = netns.agent("apply", "--json", "--interface", "if1", "-", input=d)
+    assert p.returncode == 0, p.stderr
+    assert set(json.loads(p.stdout)["interfaces"]) == {"if1"}
+    s = full_state(netns)
+    assert s["if1"]["generic-receive-offload"]["active"] is True
+    assert s["if0"]["generic-receive-offload"]["active"] is False

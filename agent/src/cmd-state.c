@@ -1,5 +1,6 @@
 /* cmd-state.c - `offloadctl check` and `offloadctl apply` */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,11 +82,13 @@ enum mode { MODE_CHECK, MODE_APPLY };
 static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode)
 {
 	enum { OPT_JSON = 256, OPT_FACTS, OPT_LOCK_TIMEOUT };
+	enum { MAX_IFACE_FILTERS = 64 };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "facts", required_argument, NULL, OPT_FACTS },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "interface", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,10 +102,19 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	struct backend *b = NULL;
 	struct plan p = { 0 };
 	json_t *rep = NULL;
+	char *ifaces[MAX_IFACE_FILTERS];
+	int n_ifaces = 0;
 	int opt, r, rc, lock_fd = -1;
 
-	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nh" : "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nhi:" : "hi:", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
+		case 'i':
+			if (n_ifaces == MAX_IFACE_FILTERS)
+				return usage_error(cmd, "at most %d --interface options",
+						   MAX_IFACE_FILTERS);
+			ifaces[n_ifaces++] = optarg;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -191,6 +203,19 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			if (rc)
 				goto out;
 		}
+	}
+
+	/* --interface: leave the other interfaces out of the plan, and do not
+	 * complain about rules for interfaces we were not asked about. */
+	if (n_ifaces)
+		ds.missing_interface = DS_MISSING_IGNORE;
+	for (size_t i = 0; n_ifaces && i < hs.n; i++) {
+		bool hit = false;
+
+		for (int k = 0; k < n_ifaces && !hit; k++)
+			hit = fnmatch(ifaces[k], hs.ifaces[i].name, 0) == 0;
+		if (!hit)
+			hs.ifaces[i].have_features = false;
 	}
 
 	r = plan_compute(&hs, &ds, have_vi ? &vi : NULL, &p);

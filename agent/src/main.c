@@ -66,6 +66,7 @@ const struct command commands[] = {
 	  "  --json            print the change report as JSON\n"
 	  "  --facts FILE      plan against a saved facts document (offloadctl facts\n"
 	  "                    output, '-' for stdin) instead of this host's kernel\n"
+	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
 	  "  -h, --help        show this help\n" },
 	{ "apply", cmd_apply, "reach the desired state, verify it, roll back on failure",
 	  "Usage: offloadctl [GLOBAL OPTIONS] apply [OPTIONS] [FILE ...]\n"
@@ -81,6 +82,8 @@ const struct command commands[] = {
 	  "  -n, --dry-run     print what would change, change nothing\n"
 	  "  --json            print the change report as JSON\n"
 	  "  --lock-timeout S  wait at most S seconds for another run (default 30)\n"
+	  "  -i, --interface GLOB  only these interfaces (repeatable; the udev rule\n"
+	  "                    passes the new interface's name)\n"
 	  "  -h, --help        show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };
