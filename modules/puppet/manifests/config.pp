@@ -5,7 +5,7 @@
 # @api private
 class offloadctl::config {
   if $caller_module_name != $module_name {
-    fail("offloadctl::config is private: include class offloadctl instead")
+    fail('offloadctl::config is private: include class offloadctl instead')
   }
 
   $config_dir = $offloadctl::config_dir
@@ -48,7 +48,7 @@ class offloadctl::config {
         unless    => shellquote($global + ['-q', 'check']),
         path      => $path,
         logoutput => true,
-        subscribe => File["${config_dir}/offloadctl.yaml"],
+        require   => File["${config_dir}/offloadctl.yaml"],
       }
     }
   }

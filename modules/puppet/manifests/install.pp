@@ -3,7 +3,7 @@
 # @api private
 class offloadctl::install {
   if $caller_module_name != $module_name {
-    fail("offloadctl::install is private: include class offloadctl instead")
+    fail('offloadctl::install is private: include class offloadctl instead')
   }
 
   if $offloadctl::manage_package {

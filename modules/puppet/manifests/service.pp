@@ -3,7 +3,7 @@
 # @api private
 class offloadctl::service {
   if $caller_module_name != $module_name {
-    fail("offloadctl::service is private: include class offloadctl instead")
+    fail('offloadctl::service is private: include class offloadctl instead')
   }
 
   case $offloadctl::service {

@@ -120,7 +120,11 @@ Puppet::Type.newtype(:nic_offload) do
     newvalues(:true, :false)
     defaultto :true
 
+    # Without features there is nothing to write (`puppet resource` lists
+    # interfaces this way), nor when the features were refused: the drop-in
+    # keeps what was last reached.
     def insync?(is)
+      return true if resource[:features].nil? || provider.refused?
       is.to_s == should.to_s
     end
   end
@@ -151,12 +155,6 @@ Puppet::Type.newtype(:nic_offload) do
     end
     validate do |value|
       raise ArgumentError, "nic_offload: config_dir '#{value}' is not an absolute path" unless value.is_a?(String) && value.start_with?('/')
-    end
-  end
-
-  validate do
-    if self[:ensure] != :absent && self[:features].nil?
-      raise ArgumentError, "nic_offload[#{self[:name]}]: features is required unless ensure => absent"
     end
   end
 

@@ -113,15 +113,21 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
 
   # In sync when the agent finds nothing to change on the interface.
   def features_insync?(should)
-    return true if interface_missing?
+    if interface_missing?
+      info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
+      return true
+    end
     doc = PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], should)
     out, err, code = self.class.run_agent(resource[:netns], ['check', '--json', '-'], stdin: doc)
     case code
     when 0 then true
     when 1
-      report = parse_report(out)
-      (report['errors'] || []).each { |e| warning("offloadctl check: #{e}") }
-      false
+      errors = parse_report(out)['errors'] || []
+      return false if errors.empty?
+      # The agent already knows the kernel cannot hold this (a fixed
+      # feature): fail the property with its words, touch nothing.
+      @refused = "offloadctl check#{netns_words}: #{errors.join('; ')}"
+      raise Puppet::Error, @refused
     else
       raise Puppet::Error, "offloadctl check failed (exit #{code}): #{agent_message(out, err)}"
     end
@@ -152,8 +158,13 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     @property_hash[:ensure] = :absent
   end
 
+  # Set when `offloadctl check` found the desired state unreachable.
+  def refused?
+    !@refused.nil?
+  end
+
   def flush
-    return if @pending.empty?
+    return if @pending.empty? || refused?
     persist_wanted = (@pending[:persist] || resource[:persist]) == :true
     path = resource.dropin_path
     before = File.exist?(path) ? File.read(path) : nil
@@ -201,9 +212,9 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       raise Puppet::Error, "offloadctl apply failed on '#{resource[:name]}'#{netns_words} (exit #{code})#{rolled}: #{agent_message(out, err)}"
     end
     (report['warnings'] || []).each { |w| warning("offloadctl: #{w}") }
-    ((report['interfaces'] || {})[resource[:name]] || {}).fetch('side_effects', []).each do |s|
-      notice("side effect: the kernel changed '#{s['feature']}' from #{s['from']} to #{s['to']}")
-    end
+    effects = ((report['interfaces'] || {})[resource[:name]] || {}).fetch('side_effects', [])
+    return if effects.empty?
+    notice('the kernel changed on its own: ' + effects.map { |s| "#{s['feature']} #{s['from']} -> #{s['to']}" }.join(', '))
   end
 
   # Validate with the agent, then write beside the target and rename, so the

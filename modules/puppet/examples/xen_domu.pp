@@ -1,0 +1,15 @@
+# A Xen domU: TX checksumming off on every netfront interface, kept by the
+# watch service across reboots and hot-plugged vifs.
+#   puppet apply --noop examples/xen_domu.pp
+class { 'offloadctl':
+  manage_package => true,
+  service        => 'watch',
+  rules          => {
+    'interfaces' => [
+      {
+        'match'    => { 'driver' => 'xen_netfront', 'virtualization' => 'xen-domU' },
+        'features' => { 'tx' => 'off' },
+      },
+    ],
+  },
+}

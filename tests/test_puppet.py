@@ -1,0 +1,397 @@
+"""The Puppet module (modules/puppet): lint, parser, and real `puppet apply` runs.
+
+Every run works on veth pairs in a fresh network namespace (the class and the
+type take `netns`) and on a configuration directory in a temporary directory
+(`config_dir`), so neither the machine's interfaces nor /etc/offloadctl are
+touched. Puppet's own state goes to a temporary confdir and vardir too.
+The agent under test is the one tests/ocutil.py names, first on PATH.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from ocutil import ROOT, agent_path, run
+
+A, B = "veth0", "veth1"  # a veth pair in each test's namespace
+MODULE = os.path.join(ROOT, "modules", "puppet")
+FACT = os.path.join(MODULE, "facts.d", "offloadctl")
+
+# Noise from this container's facter (NOTES.md: /proc/1/environ is EACCES).
+NOISE = re.compile(r"^.*(Facter: Permission denied @ rb_sysopen - /proc/1/environ).*$\n?", re.M)
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(os.path.abspath(agent_path())) + ":" + env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    env.pop("OFFLOADCTL_FACT_CONF", None)
+    env.pop("OFFLOADCTL_PATH", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def puppet_home(tmp_path_factory):
+    """A modulepath holding the module as `offloadctl`, and Puppet's dirs."""
+    base = tmp_path_factory.mktemp("puppet")
+    modules = base / "modules"
+    modules.mkdir()
+    os.symlink(MODULE, modules / "offloadctl")
+    for d in ("conf", "var"):
+        (base / d).mkdir()
+    return base
+
+
+class Puppet:
+    def __init__(self, home, tmp_path):
+        self.home = home
+        self.tmp = tmp_path
+        self.config_dir = tmp_path / "etc-offloadctl"
+        self.runs = []
+
+    def _common(self):
+        return ["--modulepath", str(self.home / "modules"), "--confdir", str(self.home / "conf"),
+                "--vardir", str(self.home / "var"), "--color=false"]
+
+    def apply(self, manifest, *extra):
+        path = self.tmp / f"m{len(self.runs)}.pp"
+        path.write_text(manifest)
+        cmd = ["puppet", "apply", "--detailed-exitcodes", *self._common(), *extra, str(path)]
+        t = time.monotonic()
+        p = run(cmd, check=False, env=_env(), timeout=180)
+        self.runs.append((extra, p.returncode, round(time.monotonic() - t, 2)))
+        p.stderr = NOISE.sub("", p.stderr)
+        return p
+
+    def cmd(self, *args, netns=None):
+        cmd = ["puppet", *args, *self._common()]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns, *cmd]
+        p = run(cmd, check=False, env=_env(), timeout=180)
+        p.stderr = NOISE.sub("", p.stderr)
+        return p
+
+
+@pytest.fixture
+def puppet(puppet_home, tmp_path):
+    pp = Puppet(puppet_home, tmp_path)
+    yield pp
+    print("puppet runs (options, exit, seconds):", pp.runs)
+
+
+def pp_str(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def manifest(ns, config_dir, rules_b, resource_a, extra=""):
+    """The class (rules for b) and a nic_offload for a, in namespace ns."""
+    feats_b = ", ".join(f"'{k}' => '{v}'" for k, v in rules_b.items())
+    return f"""
+class {{ 'offloadctl':
+  netns      => {pp_str(ns)},
+  config_dir => {pp_str(str(config_dir))},
+  rules      => {{
+    'interfaces' => [
+      {{ 'match' => {{ 'name' => '{B}', 'kind' => 'veth' }}, 'features' => {{ {feats_b} }} }},
+    ],
+  }},
+}}
+
+nic_offload {{ '{A}':
+  netns      => {pp_str(ns)},
+  config_dir => {pp_str(str(config_dir))},
+  {resource_a}
+}}
+{extra}
+"""
+
+
+def feats(d):
+    return "features => { " + ", ".join(f"'{k}' => '{v}'" for k, v in d.items()) + " },"
+
+
+# `ethtool --json -k` prints a feature that is alone behind its summary
+# line under the long name only.
+ETHTOOL_KEY = {"rx-gro": "generic-receive-offload", "rx-lro": "large-receive-offload"}
+
+
+def active(ns, ifname, feature):
+    return ns.ethtool_json(ifname)[ETHTOOL_KEY.get(feature, feature)]["active"]
+
+
+def dropin(config_dir, ifname=None):
+    ifname = ifname or A
+    return config_dir / "conf.d" / f"50-puppet-nic_offload-{ifname}.yaml"
+
+
+def changed_lines(out):
+    return [line for line in out.splitlines() if "changed" in line or "created" in line or "removed" in line]
+
+
+# --- static checks -------------------------------------------------------------------------
+
+
+def test_puppet_lint_passes_with_no_warnings(tmp_path):
+    # From the module root, so that --relative checks the layout against the
+    # module's name rather than the directory's ("puppet").
+    p = subprocess.run(["puppet-lint", "--relative", "--fail-on-warnings", "manifests", "types"],
+                       cwd=MODULE, capture_output=True, text=True, env=_env(), timeout=120)
+    assert p.returncode == 0 and p.stdout == "" and p.stderr == "", (p.stdout, p.stderr)
+    # puppet-lint does find what it should here: a warning fails it.
+    (tmp_path / "bad.pp").write_text('# @summary x\nclass bad { $a = "b" }\n')
+    bad = run(["puppet-lint", "--relative", "--fail-on-warnings", str(tmp_path / "bad.pp")], check=False)
+    assert bad.returncode != 0 and "double quoted string" in bad.stdout, bad.stdout
+
+
+def test_parser_validate_passes_with_no_warnings():
+    pps = sorted(
+        os.path.join(d, f) for sub in ("manifests", "types", "examples")
+        for d, _, fs in os.walk(os.path.join(MODULE, sub)) for f in fs if f.endswith(".pp"))
+    assert len(pps) >= 8, pps
+    p = run(["puppet", "parser", "validate", "--color=false", *pps], check=False, env=_env())
+    assert p.returncode == 0 and NOISE.sub("", p.stderr) == "" and p.stdout == "", (p.stdout, p.stderr)
+    epps = [os.path.join(MODULE, "templates", f) for f in os.listdir(os.path.join(MODULE, "templates"))]
+    p = run(["puppet", "epp", "validate", "--color=false", *epps], check=False, env=_env())
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    for d, _, fs in os.walk(os.path.join(MODULE, "lib")):
+        for f in fs:
+            p = run(["ruby", "-wc", os.path.join(d, f)], check=False)
+            assert p.returncode == 0 and p.stderr == "", (f, p.stderr)
+    meta = json.load(open(os.path.join(MODULE, "metadata.json")))
+    assert meta["name"].endswith("-offloadctl")
+    assert os.access(FACT, os.X_OK)
+
+
+# --- puppet apply ------------------------------------------------------------------------------
+
+
+def test_apply_changes_then_is_idempotent_and_persists(netns, puppet):
+    netns.veth(A, B)
+    # veth starts with TX checksumming on and GRO off.
+    assert active(netns, A, "tx-checksum-ip-generic") is True
+    assert active(netns, A, "rx-gro") is False and active(netns, B, "rx-gro") is False
+    m = manifest(netns.name, puppet.config_dir, {"gro": "on"},
+                 feats({"tx": "off", "generic-receive-offload": "on", "tx-scatter-gather": "on"}))
+
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert active(netns, A, "tx-checksum-ip-generic") is False
+    assert active(netns, A, "rx-gro") is True
+    assert active(netns, A, "tx-scatter-gather") is True
+    assert active(netns, B, "rx-gro") is True
+    assert active(netns, B, "tx-checksum-ip-generic") is True  # b's TX was not asked about
+    # The change is in the report with its old and new values.
+    assert re.search(r"Nic_offload\[veth0\]/features: features changed "
+                     r"\{generic-receive-offload => off, tx => on, tx-scatter-gather => on\} to "
+                     r"\{generic-receive-offload => on, tx => off, tx-scatter-gather => on\}", p.stdout), p.stdout
+    assert re.search(r"Nic_offload\[veth0\]/persist: persist changed 'false' to 'true'", p.stdout), p.stdout
+    # TSO cannot stay on without TX checksumming: reported, not fought.
+    assert re.search(r"Nic_offload\[veth0\]\(provider=offloadctl\): the kernel changed on its own: "
+                     r".*tx-tcp-segmentation on -> off", p.stdout), p.stdout
+    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+
+    # The drop-in and the rules are in the temporary configuration directory,
+    # valid, and in sync with the interfaces as the boot unit and watch read them.
+    text = dropin(puppet.config_dir).read_text()
+    assert re.search(r"^\s+name: \"veth0\"$", text, re.M) and re.search(r"^\s+tx: off$", text, re.M), text
+    assert (puppet.config_dir / "offloadctl.yaml").exists()
+    assert not [f for f in os.listdir(puppet.config_dir / "conf.d") if f.startswith(".")]
+    cfg = ["--netns", netns.name, "--config-dir", str(puppet.config_dir)]
+    c = run([agent_path(), *cfg, "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+
+    p = puppet.apply(m)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert changed_lines(p.stdout) == [], p.stdout
+
+    # Drift: the configuration set (what a reboot re-applies) puts it back.
+    netns.ethtool_K(A, "tx", "on", "gro", "off", check=True)
+    a = run([agent_path(), *cfg, "apply"], check=False)
+    assert a.returncode == 0, a.stdout + a.stderr
+    assert active(netns, A, "tx-checksum-ip-generic") is False and active(netns, A, "rx-gro") is True
+
+
+def test_noop_reports_and_changes_nothing(netns, puppet):
+    netns.veth(A, B)
+    m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    assert puppet.apply(m1).returncode == 2
+    before_a, before_b = netns.ethtool_json(A), netns.ethtool_json(B)
+    dropin_before = dropin(puppet.config_dir).read_text()
+    yaml_before = (puppet.config_dir / "offloadctl.yaml").read_text()
+
+    m2 = manifest(netns.name, puppet.config_dir, {"gro": "off"}, feats({"tx": "on", "gro": "on"}))
+    p = puppet.apply(m2, "--noop")
+    # Puppet counts noop events as out of sync, not as changes: --detailed-exitcodes says 0.
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth0\]/features: current_value \{gro => off, tx => off\}, "
+                     r"should be \{gro => on, tx => on\} \(noop\)", p.stdout), p.stdout
+    assert re.search(r"offloadctl.yaml\]/content: current_value .* \(noop\)", p.stdout), p.stdout
+    assert netns.ethtool_json(A) == before_a and netns.ethtool_json(B) == before_b
+    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert (puppet.config_dir / "offloadctl.yaml").read_text() == yaml_before
+
+    # The metaparameter on the resource alone: the rest of the catalog applies.
+    m3 = m2.replace(f"nic_offload {{ '{A}':", f"nic_offload {{ '{A}':\n  noop       => true,")
+    p = puppet.apply(m3)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth0\]/features: .* \(noop\)", p.stdout), p.stdout
+    assert netns.ethtool_json(A) == before_a
+    assert active(netns, B, "rx-gro") is False  # the class's new rule was applied
+    assert dropin(puppet.config_dir).read_text() == dropin_before
+
+
+def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
+    netns.veth(A, B)
+    m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    assert puppet.apply(m1).returncode == 2
+    before = netns.ethtool_json(A)
+    dropin_before = dropin(puppet.config_dir).read_text()
+
+    # rx-lro is fixed off on veth: `offloadctl check` knows, and the property fails
+    # with the agent's message before anything is touched.
+    p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off", "lro": "on"})))
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert re.search(r"Error: /Stage\[main\]/Main/Nic_offload\[veth0\]/features: change from "
+                     r"\{lro => off, tx => off\} to \{lro => on, tx => off\} failed: offloadctl check in netns '[^']+': "
+                     r".*cannot set 'lro' on 'veth0' to on: the feature is fixed off", p.stderr), p.stderr
+    assert changed_lines(p.stdout) == [], p.stdout
+    assert netns.ethtool_json(A) == before
+    assert dropin(puppet.config_dir).read_text() == dropin_before
+
+    # TSO on with TX checksumming off: the kernel keeps TSO off; the agent rolls back.
+    p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"},
+                              feats({"tx": "on", "gro": "on", "tso": "off"})))
+    assert p.returncode == 2, p.stdout + p.stderr
+    before = netns.ethtool_json(A)
+    dropin_before = dropin(puppet.config_dir).read_text()
+    p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"},
+                              feats({"tx": "off", "gro": "off", "tso": "on"})))
+    # Only the kernel can tell: the apply fails, the agent rolls back, the
+    # resource fails with the agent's message and the drop-in is put back.
+    assert p.returncode == 6, p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth0\]: Could not evaluate: offloadctl apply failed on 'veth0' in netns '[^']+' "
+                     r"\(exit 1\) \(rolled back\): .*cannot set 'tx-tcp-segmentation' on 'veth0' to on", p.stderr), p.stderr
+    assert netns.ethtool_json(A) == before
+    assert dropin(puppet.config_dir).read_text() == dropin_before
+
+
+def test_ensure_absent_removes_drop_in_and_leaves_interface(netns, puppet):
+    netns.veth(A, B)
+    m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    assert puppet.apply(m1).returncode == 2
+    assert dropin(puppet.config_dir).exists()
+    before = netns.ethtool_json(A)
+    m2 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, "ensure => absent,")
+    p = puppet.apply(m2)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth0\]/ensure: removed", p.stdout), p.stdout
+    assert not dropin(puppet.config_dir).exists()
+    assert netns.ethtool_json(A) == before
+    p = puppet.apply(m2)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_missing_interface_gets_its_drop_in_and_is_applied_when_it_appears(netns, puppet):
+    m = f"""
+nic_offload {{ 'veth9':
+  netns      => {pp_str(netns.name)},
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => 'off' }},
+}}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert re.search(r"interface 'veth9' not found in netns .*: its drop-in .* is written", p.stderr), p.stderr
+    assert re.search(r"^\s+tx: off$", dropin(puppet.config_dir, "veth9").read_text(), re.M)
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+    netns.veth("veth9", "veth8")
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth9\]/features: features changed \{tx => on\} to \{tx => off\}", p.stdout)
+    assert active(netns, "veth9", "tx-checksum-ip-generic") is False
+
+
+def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
+    netns.veth(A, B)
+    m = manifest(netns.name, puppet.config_dir, {"no-such-offload": "on"}, feats({"tx": "off"}))
+    p = puppet.apply(m)
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert "no-such-offload" in p.stderr, p.stderr
+    assert re.search(r"File\[.*offloadctl.yaml\].*(validate|Execution of)", p.stderr), p.stderr
+    assert not (puppet.config_dir / "offloadctl.yaml").exists()
+    assert active(netns, B, "rx-gro") is False
+
+
+# --- puppet resource and facts ---------------------------------------------------------------
+
+
+def test_puppet_resource_lists_namespace_interfaces(netns, puppet):
+    netns.veth(A, B)
+    netns.ethtool_K(A, "tx", "off", "gro", "on", check=True)
+    p = puppet.cmd("resource", "nic_offload", netns=netns.name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    blocks = dict(re.findall(r"^nic_offload \{ '([^']+)':\n(.*?)^\}", p.stdout, re.M | re.S))
+    assert set(blocks) == {"lo", A, B}, p.stdout
+    assert "'tx-checksumming' => 'off'" in blocks[A] and "'generic-receive-offload' => 'on'" in blocks[A]
+    assert "'tx-checksumming' => 'on'" in blocks[B] and "'generic-receive-offload' => 'off'" in blocks[B]
+    assert "'large-receive-offload' => 'off'" in blocks[B]
+    for b in blocks.values():
+        assert "ensure   => 'present'" in b
+
+    p = puppet.cmd("resource", "nic_offload", A, netns=netns.name)
+    assert p.returncode == 0 and p.stdout.startswith(f"nic_offload {{ '{A}':"), p.stdout + p.stderr
+
+
+def test_external_fact_in_puppet_facts(netns, puppet):
+    netns.veth(A, B)
+    netns.ethtool_K(A, "tx", "off", check=True)
+    p = puppet.cmd("facts", "show", "offloadctl", netns=netns.name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    fact = json.loads(p.stdout)["offloadctl"]
+    assert set(fact["interfaces"]) == {"lo", A, B}
+    assert fact["interfaces"][A]["offloads"]["tx-checksumming"]["active"] is False
+    assert fact["interfaces"][B]["offloads"]["tx-checksumming"]["active"] is True
+    assert "features" not in fact["interfaces"][A]  # the summary, unless mode=full
+    assert fact["virtualization"]["vm"]
+
+
+def test_external_fact_modes_and_missing_agent(netns, tmp_path):
+    netns.veth(A, B)
+    env = _env()
+    env["OFFLOADCTL_PATH"] = str(tmp_path / "nowhere")
+    p = run(["ip", "netns", "exec", netns.name, FACT], check=False, env=env)
+    assert p.returncode == 0 and p.stdout == "{}\n", (p.stdout, p.stderr)
+    assert "offloadctl agent is not installed" in p.stderr
+    # Through facter: no fact, a warning, never an error.
+    p = run(["facter", "--external-dir", os.path.dirname(FACT), "--json", "offloadctl"], check=False, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout) == {"offloadctl": None}
+    assert "not installed" in p.stderr
+
+    conf = tmp_path / "fact.conf"
+    env = _env()
+    env["OFFLOADCTL_FACT_CONF"] = str(conf)
+    conf.write_text("mode=full\n")
+    p = run(["ip", "netns", "exec", netns.name, FACT], check=True, env=env)
+    full = json.loads(p.stdout)["offloadctl"]
+    assert full["interfaces"][A]["features"]["tx-checksum-ip-generic"]["active"] is True
+    conf.write_text("mode=none\n")
+    p = run(["ip", "netns", "exec", netns.name, FACT], check=True, env=env)
+    assert p.stdout == "{}\n"
+
+
+def test_fact_feeds_a_manifest(netns, puppet):
+    """facts['offloadctl'] is there during a run, as a manifest uses it."""
+    netns.veth(A, B)
+    m = """
+$tx = $facts.dig('offloadctl', 'interfaces', 'veth0', 'offloads', 'tx-checksumming', 'active')
+notice("tx on veth0: ${tx}; vm: ${facts.dig('offloadctl', 'virtualization', 'vm')}")
+"""
+    path = puppet.tmp / "fact.pp"
+    path.write_text(m)
+    p = puppet.cmd("apply", "--detailed-exitcodes", str(path), netns=netns.name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert re.search(r"tx on veth0: true; vm: \w+", p.stdout), p.stdout
