@@ -1,12 +1,37 @@
 /* cli-host.c - the command layer's way into the kernel: namespace, backend */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cli.h"
 #include "iface.h"
 #include "log.h"
 #include "netns.h"
+
+#define CAP_NET_ADMIN_BIT 12
+
+/* CAP_NET_ADMIN in the effective set, from /proc/self/status. */
+bool have_net_admin(void)
+{
+	char line[256];
+	bool ok = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			ok = (caps >> CAP_NET_ADMIN_BIT) & 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
 
 int enter_netns(const struct global_opts *g)
 {

@@ -35,6 +35,7 @@ int cmd_virt(const struct global_opts *g, int argc, char **argv);
 int cmd_validate(const struct global_opts *g, int argc, char **argv);
 int cmd_check(const struct global_opts *g, int argc, char **argv);
 int cmd_apply(const struct global_opts *g, int argc, char **argv);
+int cmd_watch(const struct global_opts *g, int argc, char **argv);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);
@@ -52,3 +53,5 @@ struct host_state;
 int host_open(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs);
 /* Enter --netns only; returns 0 or an exit code. */
 int enter_netns(const struct global_opts *g);
+/* CAP_NET_ADMIN in the effective set: may we change interfaces? */
+bool have_net_admin(void);

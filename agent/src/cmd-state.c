@@ -18,29 +18,6 @@
 #include "report.h"
 #include "virt.h"
 
-#define CAP_NET_ADMIN_BIT 12
-
-/* CAP_NET_ADMIN in the effective set, from /proc/self/status. */
-static bool have_net_admin(void)
-{
-	char line[256];
-	bool ok = false;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return geteuid() == 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long caps;
-
-		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-			ok = (caps >> CAP_NET_ADMIN_BIT) & 1;
-			break;
-		}
-	}
-	fclose(f);
-	return ok;
-}
-
 static bool uses_virtualization(const struct desired_state *ds)
 {
 	for (size_t i = 0; i < ds->n_rules; i++)

@@ -85,6 +85,22 @@ const struct command commands[] = {
 	  "  -i, --interface GLOB  only these interfaces (repeatable; the udev rule\n"
 	  "                    passes the new interface's name)\n"
 	  "  -h, --help        show this help\n" },
+	{ "watch", cmd_watch, "apply, then keep the desired state: hot-plug, drift, reload",
+	  "Usage: offloadctl [GLOBAL OPTIONS] watch [FILE ...]\n"
+	  "\n"
+	  "Apply the desired state, then stay running: an interface that appears or\n"
+	  "is renamed gets the rules that match it, a feature that drifts from the\n"
+	  "desired state is put back (and logged: interface, feature, from, to).\n"
+	  "Bursts of events are coalesced; a setting the kernel refuses is retried\n"
+	  "with back-off.  The configuration set (or the FILEs) is watched with\n"
+	  "inotify and reloaded when it changes, before anything is reverted; SIGHUP\n"
+	  "reloads too.  A broken new configuration is reported and the old one\n"
+	  "stays in force.  SIGTERM and SIGINT exit 0.  One line per event on\n"
+	  "stderr; nothing when nothing happens.  Needs CAP_NET_ADMIN and the\n"
+	  "ethtool netlink family (Linux 5.6+).\n"
+	  "\n"
+	  "Options:\n"
+	  "  -h, --help        show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 

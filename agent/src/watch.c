@@ -1,0 +1,602 @@
+/* watch.c - `offloadctl watch`: apply, then keep the desired state
+ *
+ * One poll loop over:
+ *   - rtnetlink link events (RTNLGRP_LINK): new and renamed interfaces;
+ *   - the ethtool family's "monitor" group: FEATURES_NTF after any change of
+ *     features, whoever made it (drift);
+ *   - inotify on the configuration set: a wrapper writing a drop-in is
+ *     reloaded before anything is reverted, so it is never undone as drift;
+ *   - signalfd: SIGHUP reloads, SIGTERM and SIGINT exit 0;
+ *   - a timerfd that coalesces bursts of events into one pass and spaces
+ *     out retries after a failure (back-off), so nothing busy-loops.
+ * A pass re-reads every interface in one dump, plans and applies with the
+ * same engine as `apply` (verified, rolled back on failure).  Our own
+ * changes come back as notifications that match the state we hold: they
+ * are recognised and do not start another pass.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "backend.h"
+#include "cli.h"
+#include "desired-state.h"
+#include "ethtool-netlink.h"
+#include "lock.h"
+#include "log.h"
+#include "plan.h"
+#include "report.h"
+#include "virt.h"
+
+#define COALESCE_MS 150       /* a burst of events becomes one pass */
+#define BACKOFF_MIN_MS 1000   /* first retry after a refused setting */
+#define BACKOFF_MAX_MS 60000
+#define PASS_LOCK_TIMEOUT 5.0 /* seconds; then the pass is retried */
+
+struct watch {
+	const struct global_opts *g;
+	int nfiles;
+	char **files;
+
+	struct desired_state ds;
+	bool have_vi;
+	struct virt_info vi;
+
+	struct backend *b;
+	struct host_state cur; /* the state as of our last pass */
+
+	struct nl_sock *rt;  /* link events */
+	struct nl_sock *mon; /* ethtool monitor group */
+	int ino, sig, timer;
+
+	bool dirty;          /* something happened: a pass is due */
+	bool reload;         /* the configuration set changed */
+	bool reloaded;       /* ... and this pass is the first under the new one */
+	unsigned int failures; /* consecutive failed passes */
+	struct timespec not_before; /* back-off: no pass before this */
+	bool first_pass;
+	unsigned long passes;
+	bool exiting;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void arm_timer(struct watch *w, int64_t delay_ms)
+{
+	struct itimerspec its = { 0 };
+
+	if (delay_ms < 1)
+		delay_ms = 1;
+	its.it_value.tv_sec = delay_ms / 1000;
+	its.it_value.tv_nsec = (delay_ms % 1000) * 1000000;
+	timerfd_settime(w->timer, 0, &its, NULL);
+}
+
+static bool timer_armed(struct watch *w)
+{
+	struct itimerspec its;
+
+	return timerfd_gettime(w->timer, &its) == 0 &&
+	       (its.it_value.tv_sec || its.it_value.tv_nsec);
+}
+
+/* Something happened: run a pass soon, but not before the back-off. */
+static void schedule(struct watch *w)
+{
+	int64_t delay = COALESCE_MS;
+	int64_t nb = (int64_t)w->not_before.tv_sec * 1000 + w->not_before.tv_nsec / 1000000;
+
+	w->dirty = true;
+	if (timer_armed(w))
+		return;
+	if (nb - now_ms() > delay)
+		delay = nb - now_ms();
+	arm_timer(w, delay);
+}
+
+/* --- configuration --- */
+
+static bool uses_virtualization(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_rules; i++)
+		if (ds->rules[i].match.virtualization.n)
+			return true;
+	return false;
+}
+
+/* Load the configuration; on success it replaces the one in force. */
+static int load_config(struct watch *w, bool initial)
+{
+	struct desired_state ds;
+	struct plan p = { 0 };
+	int rc;
+
+	rc = desired_state_load_cli(w->g, w->nfiles, w->files, &ds);
+	if (rc) {
+		if (!initial)
+			log_error("configuration not reloaded: it has errors (above); the previous "
+				  "one stays in force");
+		return rc;
+	}
+	/* Names this kernel does not know make it unusable here, too. */
+	if (w->cur.names.count && plan_compute(&w->cur, &ds, NULL, &p) == 0 && p.invalid.n) {
+		for (size_t i = 0; i < p.invalid.n; i++)
+			log_error("%s", p.invalid.items[i]);
+		if (!initial)
+			log_error("configuration not reloaded; the previous one stays in force");
+		plan_free(&p);
+		desired_state_free(&ds);
+		return EXIT_USAGE;
+	}
+	plan_free(&p);
+	if (!initial) {
+		desired_state_free(&w->ds);
+		log_notice("configuration reloaded: %zu rule%s from %zu file%s", ds.n_rules,
+			 ds.n_rules == 1 ? "" : "s", ds.files.n, ds.files.n == 1 ? "" : "s");
+	}
+	w->ds = ds;
+	if (w->have_vi) {
+		virt_info_free(&w->vi);
+		w->have_vi = false;
+	}
+	if (uses_virtualization(&w->ds) && virt_detect(w->g->root, &w->vi) == 0)
+		w->have_vi = true;
+	w->failures = 0;
+	memset(&w->not_before, 0, sizeof(w->not_before));
+	return 0;
+}
+
+/* Watch the directories that hold the configuration set. */
+static int watch_config_dirs(struct watch *w)
+{
+	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB;
+	char path[PATH_MAX];
+
+	if (w->nfiles == 0) {
+		snprintf(path, sizeof(path), "%s/conf.d", w->g->config_dir);
+		inotify_add_watch(w->ino, w->g->config_dir, mask);
+		inotify_add_watch(w->ino, path, mask);
+		return 0;
+	}
+	for (int i = 0; i < w->nfiles; i++) {
+		char copy[PATH_MAX];
+
+		if (strcmp(w->files[i], "-") == 0)
+			continue;
+		snprintf(copy, sizeof(copy), "%s", w->files[i]);
+		inotify_add_watch(w->ino, dirname(copy), mask);
+	}
+	return 0;
+}
+
+static void on_inotify(struct watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+
+	while ((n = read(w->ino, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			const char *name = ev->len ? ev->name : "";
+			size_t len = strlen(name);
+
+			/* Editors' and Ansible's temporary files are not the set. */
+			if (!ev->len || (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
+			    strcmp(name, "conf.d") == 0)
+				relevant = true;
+			if (ev->mask & IN_IGNORED)
+				relevant = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (relevant) {
+		/* conf.d may have been created after we started. */
+		watch_config_dirs(w);
+		w->reload = true;
+		schedule(w);
+	}
+}
+
+/* --- events from the kernel --- */
+
+static int on_link(struct nl_msg *msg, void *arg)
+{
+	struct watch *w = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct ifinfomsg *ifi;
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct iface *ifc;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return NL_OK; /* a deleted interface needs nothing */
+	ifi = nlmsg_data(nlh);
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return NL_OK;
+	ifc = host_state_find_index(&w->cur, ifi->ifi_index);
+	/* New, or renamed: the rules that match it may have changed. */
+	if (!ifc || strcmp(ifc->name, nla_get_string(tb[IFLA_IFNAME])) != 0)
+		schedule(w);
+	return NL_OK;
+}
+
+static int on_monitor(struct nl_msg *msg, void *arg)
+{
+	struct watch *w = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[ETHTOOL_A_FEATURES_MAX + 1];
+	struct nlattr *hdr[ETHTOOL_A_HEADER_MAX + 1];
+	struct featbits active, wanted;
+	struct iface *ifc;
+
+	if (gh->cmd != ETHTOOL_MSG_FEATURES_NTF)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETHTOOL_A_FEATURES_MAX, NULL) < 0 ||
+	    !tb[ETHTOOL_A_FEATURES_HEADER] || !tb[ETHTOOL_A_FEATURES_ACTIVE] ||
+	    !tb[ETHTOOL_A_FEATURES_WANTED] ||
+	    nla_parse_nested(hdr, ETHTOOL_A_HEADER_MAX, tb[ETHTOOL_A_FEATURES_HEADER], NULL) < 0 ||
+	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX]) {
+		schedule(w);
+		return NL_OK;
+	}
+	ifc = host_state_find_index(&w->cur, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
+	if (!ifc || !ifc->have_features ||
+	    ethnl_bitset_parse(tb[ETHTOOL_A_FEATURES_ACTIVE], w->cur.names.count, &w->cur.names,
+			       &active, NULL) < 0 ||
+	    ethnl_bitset_parse(tb[ETHTOOL_A_FEATURES_WANTED], w->cur.names.count, &w->cur.names,
+			       &wanted, NULL) < 0) {
+		schedule(w);
+		return NL_OK;
+	}
+	/* The echo of our own change matches what we hold: nothing to do. */
+	if (memcmp(&active, &ifc->active, sizeof(active)) != 0 ||
+	    memcmp(&wanted, &ifc->wanted, sizeof(wanted)) != 0)
+		schedule(w);
+	return NL_OK;
+}
+
+static void drain(struct watch *w, struct nl_sock *sk)
+{
+	int r;
+
+	while ((r = nl_recvmsgs_default(sk)) >= 0)
+		;
+	/* An overflowing socket lost events: look at everything. */
+	if (r != -NLE_AGAIN)
+		schedule(w);
+}
+
+static int open_event_sockets(struct watch *w)
+{
+	int grp, r;
+
+	w->rt = nl_socket_alloc();
+	w->mon = nl_socket_alloc();
+	if (!w->rt || !w->mon)
+		return -ENOMEM;
+	nl_socket_disable_seq_check(w->rt);
+	nl_socket_disable_seq_check(w->mon);
+	r = nl_connect(w->rt, NETLINK_ROUTE);
+	if (r < 0)
+		return -EIO;
+	r = genl_connect(w->mon);
+	if (r < 0)
+		return -EIO;
+	nl_socket_set_buffer_size(w->rt, 4 << 20, 0);
+	nl_socket_set_buffer_size(w->mon, 4 << 20, 0);
+	if (nl_socket_add_membership(w->rt, RTNLGRP_LINK) < 0)
+		return -EIO;
+	grp = genl_ctrl_resolve_grp(w->mon, ETHTOOL_GENL_NAME, ETHTOOL_MCGRP_MONITOR_NAME);
+	if (grp < 0)
+		return -EPROTONOSUPPORT;
+	if (nl_socket_add_membership(w->mon, grp) < 0)
+		return -EIO;
+	nl_socket_set_nonblocking(w->rt);
+	nl_socket_set_nonblocking(w->mon);
+	nl_socket_modify_cb(w->rt, NL_CB_VALID, NL_CB_CUSTOM, on_link, w);
+	nl_socket_modify_cb(w->mon, NL_CB_VALID, NL_CB_CUSTOM, on_monitor, w);
+	return 0;
+}
+
+/* --- a pass --- */
+
+static void log_pass(struct watch *w, json_t *rep, bool first)
+{
+	json_t *ifs = json_object_get(rep, "interfaces"), *e, *c;
+	const char *name;
+	size_t idx;
+
+	json_object_foreach(ifs, name, e) {
+		const char *what = first ? "set"
+				   : !host_state_find(&w->cur, name) ? "configured new interface"
+				   : w->reloaded ? "applied the new configuration to"
+						 : "reverted drift on";
+
+		json_array_foreach(json_object_get(e, "changes"), idx, c) {
+			json_t *rule = json_object_get(c, "rule");
+
+			log_notice("%s '%s': %s%s %s -> %s%s%s%s", what, name,
+				   json_object_get(c, "state") ? "requested " : "",
+				   json_string_value(json_object_get(c, "feature")),
+				   json_string_value(json_object_get(c, "from")),
+				   json_string_value(json_object_get(c, "to")), rule ? " (rule " : "",
+				   rule ? json_string_value(rule) : "", rule ? ")" : "");
+		}
+		json_array_foreach(json_object_get(e, "side_effects"), idx, c)
+			log_info("'%s': %s %s -> %s (side effect)", name,
+				 json_string_value(json_object_get(c, "feature")),
+				 json_string_value(json_object_get(c, "from")),
+				 json_string_value(json_object_get(c, "to")));
+	}
+}
+
+static void back_off(struct watch *w)
+{
+	int64_t delay = BACKOFF_MIN_MS;
+	int64_t until;
+
+	for (unsigned int i = 1; i < w->failures && delay < BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX_MS)
+		delay = BACKOFF_MAX_MS;
+	until = now_ms() + delay;
+	w->not_before.tv_sec = until / 1000;
+	w->not_before.tv_nsec = (until % 1000) * 1000000;
+	log_warn("will try again in %lld s", (long long)(delay / 1000));
+	arm_timer(w, delay);
+	w->dirty = true;
+}
+
+static void run_pass(struct watch *w)
+{
+	struct host_state hs = { 0 };
+	struct plan p = { 0 };
+	const char *lock_path = getenv("OFFLOADCTL_LOCK_FILE");
+	json_t *rep = NULL;
+	int lock_fd, r;
+
+	w->dirty = false;
+	log_debug("pass %lu", ++w->passes);
+	w->reloaded = false;
+	if (w->reload) {
+		w->reload = false;
+		w->reloaded = load_config(w, false) == 0;
+	}
+	lock_fd = lock_acquire(lock_path ? lock_path : LOCK_FILE_DEFAULT, PASS_LOCK_TIMEOUT);
+	if (lock_fd < 0) {
+		log_warn("cannot take the lock (%s); trying again", strerror(-lock_fd));
+		w->failures++;
+		back_off(w);
+		return;
+	}
+	r = backend_read_host(w->b, &hs);
+	if (r < 0) {
+		log_error("cannot read interfaces: %s", strerror(-r));
+		goto fail;
+	}
+	r = plan_compute(&hs, &w->ds, w->have_vi ? &w->vi : NULL, &p);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < p.invalid.n; i++)
+		log_error("%s", p.invalid.items[i]);
+	for (size_t i = 0; i < p.errors.n; i++)
+		log_error("%s", p.errors.items[i]);
+	if (p.invalid.n || p.errors.n)
+		goto fail;
+	if (p.n) {
+		rep = report_new();
+		if (!rep)
+			goto fail;
+		r = apply_plan(w->b, &hs, &p, rep);
+		if (r != 0)
+			goto fail; /* apply_plan logged each error and rolled back */
+		log_pass(w, rep, w->first_pass);
+	}
+	w->failures = 0;
+	w->first_pass = false;
+	memset(&w->not_before, 0, sizeof(w->not_before));
+	host_state_free(&w->cur);
+	w->cur = hs;
+	json_decref(rep);
+	plan_free(&p);
+	close(lock_fd);
+	return;
+fail:
+	/* Keep what we learnt about the interfaces, so that the echoes of a
+	 * rollback are recognised, and try again later. */
+	if (hs.names.count) {
+		host_state_free(&w->cur);
+		w->cur = hs;
+	} else {
+		host_state_free(&hs);
+	}
+	json_decref(rep);
+	plan_free(&p);
+	close(lock_fd);
+	w->failures++;
+	back_off(w);
+}
+
+/* --- the command --- */
+
+static int on_signal(struct watch *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sig, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading the configuration");
+			w->reload = true;
+			schedule(w);
+		} else {
+			log_info("%s: exiting", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			w->exiting = true;
+		}
+	}
+	return 0;
+}
+
+static void watch_free(struct watch *w)
+{
+	desired_state_free(&w->ds);
+	if (w->have_vi)
+		virt_info_free(&w->vi);
+	host_state_free(&w->cur);
+	backend_close(w->b);
+	nl_socket_free(w->rt);
+	nl_socket_free(w->mon);
+	if (w->ino >= 0)
+		close(w->ino);
+	if (w->sig >= 0)
+		close(w->sig);
+	if (w->timer >= 0)
+		close(w->timer);
+}
+
+int cmd_watch(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct watch w = { .g = g, .ino = -1, .sig = -1, .timer = -1, .first_pass = true };
+	struct global_opts inside = *g;
+	sigset_t mask;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(command_find("watch")->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("watch", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	w.nfiles = argc - optind;
+	w.files = argv + optind;
+	for (int i = 0; i < w.nfiles; i++)
+		if (strcmp(w.files[i], "-") == 0)
+			return usage_error("watch", "watch cannot read '-': give a FILE it can reload");
+
+	rc = load_config(&w, true);
+	if (rc)
+		return rc;
+	if (!have_net_admin()) {
+		log_error("not permitted: watch changes interface features and needs "
+			  "CAP_NET_ADMIN (run it as root or from offloadctl-watch.service)");
+		desired_state_free(&w.ds);
+		if (w.have_vi)
+			virt_info_free(&w.vi);
+		return EXIT_ENV;
+	}
+
+	rc = enter_netns(g);
+	if (rc)
+		goto out;
+	inside.netns = NULL;
+	rc = host_open(&inside, &w.b, &w.cur);
+	if (rc)
+		goto out;
+	if (backend_kind(w.b) != BACKEND_NETLINK) {
+		log_error("watch needs the ethtool netlink family (Linux 5.6+) for change "
+			  "notifications; use the boot unit and 'apply' on this kernel");
+		rc = EXIT_ENV;
+		goto out;
+	}
+	if (open_event_sockets(&w) < 0) {
+		log_error("cannot listen to link and feature events");
+		rc = EXIT_ENV;
+		goto out;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	w.sig = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	w.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w.timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w.sig < 0 || w.ino < 0 || w.timer < 0) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		rc = EXIT_ENV;
+		goto out;
+	}
+	watch_config_dirs(&w);
+
+	/* Subscribed first, then the first pass: nothing falls in between. */
+	run_pass(&w);
+	log_info("watching %zu interfaces", w.cur.n);
+
+	while (!w.exiting) {
+		struct pollfd pfd[5] = {
+			{ .fd = w.sig, .events = POLLIN },
+			{ .fd = nl_socket_get_fd(w.rt), .events = POLLIN },
+			{ .fd = nl_socket_get_fd(w.mon), .events = POLLIN },
+			{ .fd = w.ino, .events = POLLIN },
+			{ .fd = w.timer, .events = POLLIN },
+		};
+
+		if (poll(pfd, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			rc = EXIT_ENV;
+			goto out;
+		}
+		if (pfd[0].revents)
+			on_signal(&w);
+		if (w.exiting)
+			break;
+		if (pfd[1].revents)
+			drain(&w, w.rt);
+		if (pfd[2].revents)
+			drain(&w, w.mon);
+		if (pfd[3].revents)
+			on_inotify(&w);
+		if (pfd[4].revents) {
+			uint64_t ticks;
+
+			if (read(w.timer, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				log_debug("timerfd: %s", strerror(errno));
+			if (w.dirty) {
+				/* Events that came in during the pass are seen by the
+				 * next one: take what is queued first. */
+				run_pass(&w);
+				drain(&w, w.mon);
+				drain(&w, w.rt);
+			}
+		}
+	}
+	rc = EXIT_OK;
+out:
+	watch_free(&w);
+	return rc;
+}
