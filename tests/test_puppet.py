@@ -9,6 +9,7 @@ The agent under test is the one tests/ocutil.py names, first on PATH.
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -395,3 +396,47 @@ notice("tx on veth0: ${tx}; vm: ${facts.dig('offloadctl', 'virtualization', 'vm'
     p = puppet.cmd("apply", "--detailed-exitcodes", str(path), netns=netns.name)
     assert p.returncode == 0, p.stdout + p.stderr
     assert re.search(r"tx on veth0: true; vm: \w+", p.stdout), p.stdout
+
+
+# --- the parts of the class this machine cannot run for real -----------------------------------
+
+
+def test_install_and_service_branches_in_noop(puppet):
+    """No unit files and no package here yet: a noop run shows what the class
+    would do, from a catalog that compiled and a plan that names the right
+    resources."""
+    for service, package, expect in (
+        ("watch", "package_source => '/srv/offloadctl_0.1.0_amd64.deb',",
+         [r"Service\[offloadctl-watch\]/ensure: current_value '?\w+'?, should be 'running' \(noop\)"]),
+        ("boot", "package_name => 'offloadctl',",
+         [r"Service\[offloadctl-boot\]/enable: current_value '?\w+'?, should be 'true' \(noop\)"]),
+    ):
+        m = f"""
+class {{ 'offloadctl':
+  manage_package => true,
+  {package}
+  service        => '{service}',
+  config_dir     => {pp_str(str(puppet.config_dir))},
+}}
+"""
+        p = puppet.apply(m, "--noop")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "Error" not in p.stderr, p.stderr
+        assert re.search(r"Offloadctl::Install/Package\[offloadctl\]/ensure: current_value '?\w+'?, "
+                         r"should be '(present|installed)' \(noop\)", p.stdout), p.stdout
+        for e in expect:
+            assert re.search(e, p.stdout), (e, p.stdout)
+        assert not puppet.config_dir.exists()
+
+
+def test_reference_md_matches_the_code(tmp_path):
+    """REFERENCE.md is what puppet-strings makes of the code today."""
+    copy = tmp_path / "offloadctl"
+    shutil.copytree(MODULE, copy, ignore=shutil.ignore_patterns(".yardoc", "doc"))
+    p = subprocess.run(["puppet", "strings", "generate", "--format", "markdown", "--out", "REFERENCE.new.md"],
+                       cwd=copy, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    new = (copy / "REFERENCE.new.md").read_text()
+    assert "### <a name=\"nic_offload\"></a>`nic_offload`" in new
+    assert new == open(os.path.join(MODULE, "REFERENCE.md")).read(), \
+        "REFERENCE.md is stale: run `puppet strings generate --format markdown` in modules/puppet"

@@ -25,13 +25,12 @@
 #     },
 #   }
 #
-# @example The same in Hiera
-#   offloadctl::manage_package: true
-#   offloadctl::service: watch
-#   offloadctl::rules:
-#     interfaces:
-#       - match: { driver: xen_netfront, virtualization: xen-domU }
-#         features: { tx: "off" }
+# @example Only on Xen domUs, from the module's fact
+#   if $facts.dig('offloadctl', 'virtualization', 'xen', 'domain') == 'domU' {
+#     class { 'offloadctl':
+#       rules => { 'interfaces' => [{ 'match' => { 'name' => 'eth*' }, 'features' => { 'tx' => 'off' } }] },
+#     }
+#   }
 #
 # @param manage_package
 #   Whether to install the agent. Default: false (the agent is installed some
