@@ -45,7 +45,9 @@ endif
 
 SRCS := $(sort $(wildcard agent/src/*.c))
 OBJS := $(SRCS:agent/src/%.c=$(BUILD)/obj/%.o)
-LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+# The model and backends, without the command layer: what unit tests link.
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/cmd-%.o $(BUILD)/obj/cli-%.o \
+	$(BUILD)/obj/watch.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -65,7 +67,7 @@ $(BUILD)/offloadctl: $(OBJS)
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Iagent/src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -iquote agent/src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 

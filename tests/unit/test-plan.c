@@ -1,0 +1,242 @@
+/* test-plan.c - the pure parts: name patterns and expansion, rule matching,
+ * merged rules, defaults, and the plan itself on a synthetic host */
+#include <errno.h>
+
+#include "desired-state.h"
+#include "features.h"
+#include "plan.h"
+#include "unit.h"
+
+static const char *names[] = {
+	"tx-scatter-gather", "tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6",
+	"highdma", "tx-scatter-gather-fraglist", "tx-vlan-hw-insert", "rx-vlan-hw-parse",
+	"tx-generic-segmentation", "rx-gro", "rx-lro", "tx-tcp-segmentation",
+	"tx-tcp6-segmentation", "rx-checksum", "tx-checksum-sctp", "",
+};
+#define N_NAMES (sizeof(names) / sizeof(names[0]))
+
+static int idx(const struct host_state *hs, const char *n)
+{
+	return feature_names_index(&hs->names, n);
+}
+
+static void host_init(struct host_state *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->names.count = N_NAMES;
+	hs->names.names = calloc(N_NAMES, sizeof(char *));
+	for (size_t i = 0; i < N_NAMES; i++)
+		hs->names.names[i] = strdup(names[i]);
+}
+
+static struct iface *add_iface(struct host_state *hs, const char *name, const char *kind,
+			       const char *driver, const char *mac)
+{
+	struct iface *ifc = host_state_add(hs);
+
+	ifc->ifindex = (int)hs->n;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	snprintf(ifc->kind, sizeof(ifc->kind), "%s", kind);
+	snprintf(ifc->driver, sizeof(ifc->driver), "%s", driver);
+	snprintf(ifc->mac, sizeof(ifc->mac), "%s", mac);
+	ifc->operstate = "up";
+	ifc->have_features = true;
+	/* everything on and changeable, except ipv4/ipv6 csum and lro: fixed off */
+	for (unsigned int i = 0; i < N_NAMES - 1; i++) {
+		bool fixed_off = !strcmp(names[i], "tx-checksum-ipv4") ||
+				 !strcmp(names[i], "tx-checksum-ipv6") || !strcmp(names[i], "rx-lro");
+
+		featbits_set(&ifc->hw, i, !fixed_off);
+		featbits_set(&ifc->active, i, !fixed_off);
+		featbits_set(&ifc->wanted, i, !fixed_off);
+	}
+	return ifc;
+}
+
+static int parse(struct desired_state *ds, const char *text)
+{
+	struct strlist errors = { 0 };
+	int r;
+
+	desired_state_init(ds);
+	r = desired_state_parse_buffer(ds, "t.yaml", text, strlen(text), &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		printf("# %s\n", errors.items[i]);
+	strlist_free(&errors);
+	return r;
+}
+
+static const struct plan_iface *plan_for(const struct plan *p, const struct host_state *hs,
+					 const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(hs->ifaces[p->ifaces[i].iface].name, name))
+			return &p->ifaces[i];
+	return NULL;
+}
+
+static void test_patterns(void)
+{
+	struct host_state hs;
+	struct featbits b;
+
+	CHECK(feature_pattern_match("tx-checksum-ipv4", "tx-checksum-*"));
+	CHECK(feature_pattern_match("tx-tcp6-segmentation", "tx-tcp*-segmentation"));
+	CHECK(!feature_pattern_match("tx-udp-segmentation", "tx-tcp*-segmentation"));
+	CHECK(feature_pattern_match("tx-scatter-gather", "tx-scatter-gather*"));
+	CHECK(!feature_pattern_match("rx-gro-hw", "rx-gro"));
+	CHECK(offload_def_lookup("tso") == offload_def_lookup("tcp-segmentation-offload"));
+	CHECK(offload_def_lookup("tx-checksum-ipv4") < 0);
+
+	host_init(&hs);
+	CHECK(feature_name_expand(&hs.names, "tx", &b) == FEATURE_NAME_LEGACY);
+	CHECK(featbits_test(&b, 1) && featbits_test(&b, 2) && featbits_test(&b, 3) &&
+	      featbits_test(&b, 14) && !featbits_test(&b, 0));
+	CHECK(feature_name_expand(&hs.names, "scatter-gather", &b) == FEATURE_NAME_LEGACY);
+	CHECK(featbits_test(&b, 0) && featbits_test(&b, 5) && !featbits_test(&b, 1));
+	CHECK(feature_name_expand(&hs.names, "rx-gro", &b) == FEATURE_NAME_KERNEL);
+	CHECK(featbits_test(&b, 9) && !featbits_test(&b, 10));
+	CHECK(feature_name_expand(&hs.names, "tx-nope", &b) == FEATURE_NAME_UNKNOWN);
+	CHECK(!featbits_any(&b));
+	CHECK(feature_name_known_static("tx-udp_tnl-segmentation"));
+	CHECK(!feature_name_known_static("tx-udp-tnl-segmentation"));
+	CHECK(feature_name_suggest(&hs.names, "tx-checksumming-ipv4") != NULL);
+	CHECK(feature_name_suggest(NULL, "rx-gor") && !strcmp(feature_name_suggest(NULL, "rx-gor"), "rx-gro"));
+	CHECK(feature_name_suggest(NULL, "completely-unrelated-words") == NULL);
+	host_state_free(&hs);
+}
+
+static void test_plan_merge_globs_conditions(void)
+{
+	struct host_state hs;
+	struct desired_state ds;
+	struct virt_info vi;
+	struct plan p;
+	const struct plan_iface *pi;
+
+	host_init(&hs);
+	add_iface(&hs, "eth0", "", "xen_netfront", "00:16:3e:aa:bb:cc");
+	add_iface(&hs, "eth1", "", "e1000", "52:54:00:00:00:01");
+	add_iface(&hs, "veth9", "veth", "veth", "aa:aa:aa:aa:aa:aa");
+	memset(&vi, 0, sizeof(vi));
+	strcpy(vi.vm, "xen");
+	strcpy(vi.container, "none");
+	strcpy(vi.xen_domain, "domU");
+
+	CHECK(parse(&ds, "version: 1\n"
+			 "interfaces:\n"
+			 "  - match: {name: 'eth*'}\n"
+			 "    features: {tx: off, gro: off}\n"
+			 "  - match: {mac: '00:16:3E:*', virtualization: xen-domU}\n"
+			 "    features: {gro: on}\n"
+			 "  - match: {driver: e1000, virtualization: xen-dom0}\n"
+			 "    features: {sg: off}\n"
+			 "  - match: {kind: veth}\n"
+			 "    features: {tx-checksum-sctp: off}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, &vi, &p) == 0);
+	CHECK(p.invalid.n == 0 && p.errors.n == 0);
+	CHECK(p.n == 3);
+	pi = plan_for(&p, &hs, "eth0");
+	/* tx -> its changeable members off; gro: last rule wins (on = no change) */
+	CHECK(pi && featbits_test(&pi->mask, (unsigned)idx(&hs, "tx-checksum-ip-generic")));
+	CHECK(pi && featbits_test(&pi->mask, (unsigned)idx(&hs, "tx-checksum-sctp")));
+	CHECK(pi && !featbits_test(&pi->mask, (unsigned)idx(&hs, "tx-checksum-ipv4")));
+	CHECK(pi && !featbits_test(&pi->mask, (unsigned)idx(&hs, "rx-gro")));
+	CHECK(pi && featbits_test(&pi->want_mask, (unsigned)idx(&hs, "rx-gro")) &&
+	      featbits_test(&pi->want_values, (unsigned)idx(&hs, "rx-gro")));
+	CHECK(pi && pi->n_changes == 2 && pi->changes[0].rule->line == 3);
+	pi = plan_for(&p, &hs, "eth1");
+	/* the dom0 rule does not hold on a domU: sg stays; gro goes off */
+	CHECK(pi && featbits_test(&pi->mask, (unsigned)idx(&hs, "rx-gro")) &&
+	      !featbits_test(&pi->values, (unsigned)idx(&hs, "rx-gro")));
+	CHECK(pi && !featbits_test(&pi->mask, (unsigned)idx(&hs, "tx-scatter-gather")));
+	pi = plan_for(&p, &hs, "veth9");
+	CHECK(pi && pi->n_changes == 1 &&
+	      pi->changes[0].feature == (unsigned)idx(&hs, "tx-checksum-sctp") && !pi->changes[0].to);
+	CHECK(p.n_matched == 3);
+	plan_free(&p);
+
+	/* vi == NULL: a rule with a host condition never holds */
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	pi = plan_for(&p, &hs, "eth0");
+	CHECK(pi && featbits_test(&pi->mask, (unsigned)idx(&hs, "rx-gro")));
+	plan_free(&p);
+	desired_state_free(&ds);
+	host_state_free(&hs);
+}
+
+static void test_plan_defaults(void)
+{
+	struct host_state hs;
+	struct desired_state ds;
+	struct plan p;
+
+	host_init(&hs);
+	add_iface(&hs, "eth0", "", "virtio_net", "52:54:00:00:00:02");
+
+	/* a fixed feature by name: error by default, warning when asked */
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n  - match: {name: eth0}\n"
+			 "    features: {lro: on, tx-checksum-ipv4: on}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 2 && p.warnings.n == 0);
+	CHECK(p.errors.n && strstr(p.errors.items[0], "t.yaml:4:") &&
+	      strstr(p.errors.items[0], "'lro'") && strstr(p.errors.items[0], "fixed off"));
+	plan_free(&p);
+	desired_state_free(&ds);
+
+	CHECK(parse(&ds, "version: 1\ndefaults: {fixed-feature: warn, missing-interface: error}\n"
+			 "interfaces:\n  - match: {name: [eth0, eth7, 'x*']}\n"
+			 "    features: {lro: on, tx: on}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	/* tx on: ipv4/ipv6 are fixed but the group has changeable members: fine */
+	CHECK(p.warnings.n == 1 && strstr(p.warnings.items[0], "'lro'"));
+	CHECK(p.errors.n == 1 && strstr(p.errors.items[0], "no interface named 'eth7'"));
+	CHECK(p.n == 0); /* tx is already on */
+	plan_free(&p);
+	desired_state_free(&ds);
+
+	/* a name this kernel lacks is invalid here, with a suggestion */
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n  - match: {name: eth0}\n"
+			 "    features: {tx-udp-segmentation: off, ufo: off}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.invalid.n == 2);
+	CHECK(p.invalid.n && strstr(p.invalid.items[0], "this kernel has no feature 'tx-udp-segmentation'"));
+	CHECK(p.invalid.n > 1 && strstr(p.invalid.items[1], "'ufo' stands for"));
+	plan_free(&p);
+	desired_state_free(&ds);
+	host_state_free(&hs);
+}
+
+static void test_requested_only(void)
+{
+	struct host_state hs;
+	struct desired_state ds;
+	struct plan p;
+	struct iface *ifc;
+	unsigned int tso;
+
+	host_init(&hs);
+	ifc = add_iface(&hs, "eth0", "", "virtio_net", "52:54:00:00:00:03");
+	tso = (unsigned)idx(&hs, "tx-tcp-segmentation");
+	featbits_set(&ifc->active, tso, false); /* off because tx is off, requested on */
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n  - match: {name: eth0}\n"
+			 "    features: {tx-tcp-segmentation: off}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.n == 1 && p.ifaces[0].n_changes == 1 && p.ifaces[0].changes[0].requested_only);
+	plan_free(&p);
+	featbits_set(&ifc->wanted, tso, false);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.n == 0); /* in sync: nothing to send */
+	plan_free(&p);
+	desired_state_free(&ds);
+	host_state_free(&hs);
+}
+
+int main(void)
+{
+	test_patterns();
+	test_plan_merge_globs_conditions();
+	test_plan_defaults();
+	test_requested_only();
+	return unit_done();
+}
