@@ -55,3 +55,7 @@ int host_open(const struct global_opts *g, struct backend **ret_b, struct host_s
 int enter_netns(const struct global_opts *g);
 /* CAP_NET_ADMIN in the effective set: may we change interfaces? */
 bool have_net_admin(void);
+/* apply and watch trust only files that no one but root (or the user
+ * running them) can write, as sshd does; prints why.  0 or EXIT_USAGE. */
+int config_check_permissions(const struct global_opts *g, int nfiles,
+			     const struct desired_state *ds);

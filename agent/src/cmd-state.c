@@ -126,6 +126,13 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	rc = desired_state_load_cli(g, argc - optind, argv + optind, &ds);
 	if (rc)
 		return rc;
+	if (mode == MODE_APPLY && !dry_run) {
+		rc = config_check_permissions(g, argc - optind, &ds);
+		if (rc) {
+			desired_state_free(&ds);
+			return rc;
+		}
+	}
 
 	if (facts_file) {
 		struct strlist errors = { 0 };

@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "desired-state.h"
@@ -34,6 +37,63 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* Like sshd: a file others may write is not trusted to say what root does. */
+static bool loose(const char *path, bool dir, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return false; /* the loader already said what was wrong */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, len, "'%s' is owned by uid %u, not by root; run: chown root '%s'", path,
+			 (unsigned)st.st_uid, path);
+		return true;
+	}
+	/* A sticky directory (/tmp) lets others add files, not replace ours. */
+	if (dir && (st.st_mode & S_ISVTX))
+		return false;
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, len, "'%s' is writable by %s; run: chmod go-w '%s'", path,
+			 st.st_mode & S_IWOTH ? "everyone" : "its group", path);
+		return true;
+	}
+	return false;
+}
+
+int config_check_permissions(const struct global_opts *g, int nfiles,
+			     const struct desired_state *ds)
+{
+	char why[PATH_MAX * 2 + 128], dir[PATH_MAX];
+	bool bad = false;
+
+	if (nfiles == 0) {
+		snprintf(dir, sizeof(dir), "%s/conf.d", g->config_dir);
+		if (loose(g->config_dir, true, why, sizeof(why)) ||
+		    loose(dir, true, why, sizeof(why))) {
+			log_error("refusing the configuration: %s", why);
+			bad = true;
+		}
+	}
+	for (size_t i = 0; i < ds->files.n; i++) {
+		const char *f = ds->files.items[i];
+		char *slash;
+
+		if (strcmp(f, "<stdin>") == 0 || strcmp(f, "-") == 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s", f);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+		if (loose(f, false, why, sizeof(why)) || loose(dir, true, why, sizeof(why))) {
+			log_error("refusing the configuration: %s", why);
+			bad = true;
+		}
+	}
+	return bad ? EXIT_USAGE : 0;
 }
 
 int cmd_validate(const struct global_opts *g, int argc, char **argv)

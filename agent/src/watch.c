@@ -137,6 +137,11 @@ static int load_config(struct watch *w, bool initial)
 	int rc;
 
 	rc = desired_state_load_cli(w->g, w->nfiles, w->files, &ds);
+	if (rc == 0) {
+		rc = config_check_permissions(w->g, w->nfiles, &ds);
+		if (rc)
+			desired_state_free(&ds);
+	}
 	if (rc) {
 		if (!initial)
 			log_error("configuration not reloaded: it has errors (above); the previous "
