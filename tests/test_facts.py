@@ -208,3 +208,13 @@ def test_show_marks_fixed_and_refused(netns):
     rows = {l.split()[0]: l.split()[1:] for l in q.stdout.splitlines() if l and not l.startswith("*")}
     assert rows["tx-tcp-segmentation"] == ["off!"]
     assert rows["tx-checksum-ipv4"] == ["off*"]
+
+
+def test_unprivileged_show_and_virt(netns):
+    netns.veth("us0", "us1")
+    pre = ["ip", "netns", "exec", netns.name, "setpriv", "--reuid=65534", "--regid=65534",
+           "--clear-groups", agent_path_str()]
+    p = run(pre + ["show", "us0"], check=False)
+    assert p.returncode == 0 and "us0" in p.stdout and "tx-checksumming" in p.stdout
+    v = run(pre + ["virt", "--brief"], check=False)
+    assert v.returncode == 0 and v.stdout.strip() == agent("virt", "--brief", check=True).stdout.strip()

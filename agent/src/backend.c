@@ -132,9 +132,14 @@ int backend_set_features(struct backend *b, struct host_state *hs, struct iface 
 
 int backend_refresh_iface(struct backend *b, struct host_state *hs, struct iface *ifc)
 {
+	int r;
+
 	if (b->kind == BACKEND_IOCTL)
 		return ethioc_features_get(b->ioctl_fd, hs->names.count, ifc);
 	ifc->have_features = false;
-	return ethnl_features_get(b->nl, hs, ifc->ifindex) < 0 ? -ENODEV
-		: ifc->have_features ? 0 : -ENODEV;
+	r = ethnl_features_get(b->nl, hs, ifc->ifindex);
+	if (r < 0)
+		return r;
+	/* The reply is matched by ifindex: none means the interface is gone. */
+	return ifc->have_features ? 0 : -ENODEV;
 }
