@@ -324,6 +324,18 @@ def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
     assert re.search(r"File\[.*offloadctl.yaml\].*(validate|Execution of)", p.stderr), p.stderr
     assert not (puppet.config_dir / "offloadctl.yaml").exists()
     assert active(netns, B, "rx-gro") is False
+    dropin_before = dropin(puppet.config_dir).read_text()
+    before = netns.ethtool_json(A)
+
+    # A feature name the agent does not know fails the resource, touches nothing.
+    m = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"txx": "off"}))
+    p = puppet.apply(m)
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert re.search(r"Nic_offload\[veth0\]/features: change from \{txx => absent\} to \{txx => off\} failed: "
+                     r"offloadctl check in netns '[^']+' failed \(exit 2\): .*unknown feature 'txx'", p.stderr), p.stderr
+    assert "Nic_offload[veth0]/persist" not in p.stdout, p.stdout
+    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert netns.ethtool_json(A) == before
 
 
 # --- puppet resource and facts ---------------------------------------------------------------

@@ -129,7 +129,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       @refused = "offloadctl check#{netns_words}: #{errors.join('; ')}"
       raise Puppet::Error, @refused
     else
-      raise Puppet::Error, "offloadctl check failed (exit #{code}): #{agent_message(out, err)}"
+      @refused = "offloadctl check#{netns_words} failed (exit #{code}): #{agent_message(out, err)}"
+      raise Puppet::Error, @refused
     end
   end
 
@@ -158,7 +159,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     @property_hash[:ensure] = :absent
   end
 
-  # Set when `offloadctl check` found the desired state unreachable.
+  # Set when `offloadctl check` found the desired state unreachable or
+  # invalid: nothing of this resource is written or applied then.
   def refused?
     !@refused.nil?
   end
