@@ -49,8 +49,8 @@ class NetNS:
     def veth(self, a, b, up=True):
         self.ip("link", "add", "name", a, "type", "veth", "peer", "name", b)
         if up:
-            self.ip("link", "set", a, "up")
-            self.ip("link", "set", b, "up")
+            self.ip("link", "set", "dev", a, "up")
+            self.ip("link", "set", "dev", b, "up")
 
     def ethtool_json(self, ifname):
         """`ethtool --json -k IFACE` as a dict (without ifname)."""
