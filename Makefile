@@ -2,7 +2,9 @@
 #   make                build build/offloadctl
 #   make demo           install what is missing, build, run the demo
 #   make check          install what is missing, build, run every test suite
-#   make install        DESTDIR=... PREFIX=/usr
+#   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
+#                       completion, /etc/offloadctl/offloadctl.yaml unless present)
+#   make deb            a Debian package in build/deb/
 #   SANITIZE=address,undefined   build with sanitizers (into build-san/)
 #   V=1                 show the commands
 
@@ -14,6 +16,12 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
+# Where this system's systemd, udev and bash-completion look (pkg-config),
+# with the usual places when their .pc files are not installed.
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+UDEVRULESDIR   ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null),/usr/lib/udev)/rules.d
+TMPFILESDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+BASHCOMPDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 
 VERSION := $(shell cat VERSION)
 PKGS := libnl-3.0 libnl-genl-3.0 jansson yaml-0.1
@@ -51,7 +59,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/cmd-%.o $(BUILD)/obj/c
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo check test unit install uninstall clean format
+.PHONY: all deps demo check test unit install uninstall deb clean format
 
 all: $(BUILD)/offloadctl
 
@@ -96,11 +104,45 @@ install: all
 	install -D -m 0644 facts/desired-state.schema.json $(DESTDIR)$(DATADIR)/offloadctl/desired-state.schema.json
 	install -D -m 0755 facts/offloadctl.fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl.fact
 	install -D -m 0755 facts/facter-offloadctl $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
+	@# The units name the program where SBINDIR put it.
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in offloadctl-watch.service offloadctl-boot.service offloadctl-apply@.service; do \
+		sed 's|/usr/sbin/offloadctl|$(SBINDIR)/offloadctl|g' systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0644 systemd/80-offloadctl.rules $(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules
+	install -D -m 0644 systemd/offloadctl.tmpfiles $(DESTDIR)$(TMPFILESDIR)/offloadctl.conf
+	install -D -m 0644 completion/offloadctl.bash $(DESTDIR)$(BASHCOMPDIR)/offloadctl
+	@# The configuration is the operator's: never overwrite an existing one.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml ]; then \
+		echo "  keeping $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml"; \
+	else \
+		echo "install -D -m 0644 examples/offloadctl.yaml $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml"; \
+		install -D -m 0644 examples/offloadctl.yaml $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml; \
+	fi
 
+# Leaves /etc/offloadctl alone: it is configuration.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/offloadctl $(DESTDIR)$(MANDIR)/man8/offloadctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/offloadctl.yaml.5
 	rm -rf $(DESTDIR)$(DATADIR)/offloadctl
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-watch.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-boot.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-apply@.service \
+		$(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules \
+		$(DESTDIR)$(TMPFILESDIR)/offloadctl.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/offloadctl
+
+# A Debian package from this tree (tracked or not, build outputs aside),
+# built in a copy under $(BUILD)/deb so nothing is written outside the tree:
+# $(BUILD)/deb/offloadctl_$(VERSION)_ARCH.deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/offloadctl-$(VERSION)
+	@tar -cf - --exclude=./build --exclude='./build-*' --exclude=./.git \
+		--exclude=__pycache__ --exclude=.pytest_cache . | tar -C $(DEB_DIR)/offloadctl-$(VERSION) -xf -
+	cd $(DEB_DIR)/offloadctl-$(VERSION) && dpkg-buildpackage -us -uc -b -j$(or $(JOBS),$(shell nproc))
+	@ls $(DEB_DIR)/*.deb
 
 format:
 	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h
