@@ -2,6 +2,7 @@
 #   make                build build/offloadctl
 #   make demo           install what is missing, build, run the demo
 #   make check          install what is missing, build, run every test suite
+#   make bench          optimised build, benchmark against ethtool (docs/bench.md)
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
@@ -95,6 +96,15 @@ check:
 		PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
 
 test: check
+
+# Benchmark against ethtool (bench/bench.py, docs/bench.md): an optimised
+# build of its own, N veths in a network namespace.  BENCH_ARGS passes
+# options, e.g. BENCH_ARGS='--sizes 10,100,1000 --runs 5'.
+.PHONY: bench
+bench:
+	@$(MAKE) --no-print-directory BUILD=build/bench SANITIZE= CFLAGS='-O2 -g' all
+	@$(PYTHON) bench/bench.py --offloadctl build/bench/offloadctl \
+		--json build/bench/results.json --markdown build/bench/results.md $(BENCH_ARGS)
 
 install: all
 	install -D -m 0755 $(BUILD)/offloadctl $(DESTDIR)$(SBINDIR)/offloadctl

@@ -153,6 +153,9 @@ int ethnl_open(struct ethnl **ret)
 	/* Big dumps: a larger receive buffer means fewer recvmsg calls. */
 	nl_socket_set_buffer_size(e->sk, 1 << 20, 1 << 16);
 	nl_socket_set_msg_buf_size(e->sk, 1 << 16);
+	/* The kernel's dump batches fit in that buffer: one recvmsg each, not
+	 * a peek first. */
+	nl_socket_disable_msg_peek(e->sk);
 	setsockopt(nl_socket_get_fd(e->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	e->family = genl_ctrl_resolve(e->sk, ETHTOOL_GENL_NAME);
 	if (e->family < 0) {

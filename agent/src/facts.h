@@ -18,9 +18,28 @@ struct offload_summary {
 };
 
 /* ethtool -k's summary lines for ifc, in ethtool's order; returns how many
- * were written to out (at most n_offload_defs). */
+ * were written to out (at most n_offload_defs).  Works the map out on every
+ * call: for many interfaces, offload_map_init() once and the _mapped form. */
 size_t offload_summaries(const struct host_state *hs, const struct iface *ifc,
 			 struct offload_summary *out);
+
+/* Which kernel features each summary line stands for: the same on every
+ * interface of a host, so worked out once (name matching is the costly part). */
+#define OFFLOAD_MAP_MAX 16
+struct offload_line {
+	const char *long_name;
+	struct featbits members;
+	unsigned int n_members;
+	int feature; /* the one member, or -1 */
+};
+struct offload_map {
+	size_t n;
+	struct offload_line line[OFFLOAD_MAP_MAX];
+};
+
+void offload_map_init(const struct host_state *hs, struct offload_map *ret);
+size_t offload_summaries_mapped(const struct offload_map *m, const struct iface *ifc,
+				struct offload_summary *out);
 
 struct facts_options {
 	bool with_features; /* the per-kernel-feature maps */
