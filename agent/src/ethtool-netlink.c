@@ -207,6 +207,23 @@ static int put_header(struct nl_msg *msg, int attr, int ifindex, uint32_t flags)
 	return 0;
 }
 
+/* What the parsers rely on: numbers of their size, strings terminated (the
+ * kernel sends them so; a malformed reply is skipped, never overread). */
+static struct nla_policy header_policy[ETHTOOL_A_HEADER_MAX + 1] = {
+	[ETHTOOL_A_HEADER_DEV_INDEX] = { .type = NLA_U32 },
+};
+static struct nla_policy stringset_policy[ETHTOOL_A_STRINGSET_MAX + 1] = {
+	[ETHTOOL_A_STRINGSET_ID] = { .type = NLA_U32 },
+	[ETHTOOL_A_STRINGSET_COUNT] = { .type = NLA_U32 },
+};
+static struct nla_policy string_policy[ETHTOOL_A_STRING_MAX + 1] = {
+	[ETHTOOL_A_STRING_INDEX] = { .type = NLA_U32 },
+};
+static struct nla_policy bit_policy[ETHTOOL_A_BITSET_BIT_MAX + 1] = {
+	[ETHTOOL_A_BITSET_BIT_INDEX] = { .type = NLA_U32 },
+	[ETHTOOL_A_BITSET_BIT_NAME] = { .type = NLA_STRING },
+};
+
 /* --- string set --- */
 
 static int strset_store(struct feature_names *fn, struct nlattr *strings, unsigned int count)
@@ -224,7 +241,7 @@ static int strset_store(struct feature_names *fn, struct nlattr *strings, unsign
 
 		if (nla_type(s) != ETHTOOL_A_STRINGS_STRING)
 			continue;
-		if (nla_parse_nested(tb, ETHTOOL_A_STRING_MAX, s, NULL) < 0 ||
+		if (nla_parse_nested(tb, ETHTOOL_A_STRING_MAX, s, string_policy) < 0 ||
 		    !tb[ETHTOOL_A_STRING_INDEX] || !tb[ETHTOOL_A_STRING_VALUE])
 			continue;
 		idx = nla_get_u32(tb[ETHTOOL_A_STRING_INDEX]);
@@ -255,7 +272,7 @@ static int strset_parse(struct nl_msg *msg, void *arg)
 		struct nlattr *st[ETHTOOL_A_STRINGSET_MAX + 1];
 		unsigned int count;
 
-		if (nla_parse_nested(st, ETHTOOL_A_STRINGSET_MAX, set, NULL) < 0 ||
+		if (nla_parse_nested(st, ETHTOOL_A_STRINGSET_MAX, set, stringset_policy) < 0 ||
 		    !st[ETHTOOL_A_STRINGSET_ID] || !st[ETHTOOL_A_STRINGSET_COUNT] ||
 		    nla_get_u32(st[ETHTOOL_A_STRINGSET_ID]) != ETH_SS_FEATURES)
 			continue;
@@ -264,8 +281,10 @@ static int strset_parse(struct nl_msg *msg, void *arg)
 			continue;
 		if (!st[ETHTOOL_A_STRINGSET_STRINGS])
 			continue;
-		if (strset_store(fn, st[ETHTOOL_A_STRINGSET_STRINGS], count) < 0)
+		if (strset_store(fn, st[ETHTOOL_A_STRINGSET_STRINGS], count) < 0) {
+			feature_names_free(fn); /* never half a table with NULL names */
 			return NL_STOP;
+		}
 	}
 	return NL_OK;
 }
@@ -341,7 +360,7 @@ int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
 			int idx = -1;
 
 			if (nla_type(bit) != ETHTOOL_A_BITSET_BITS_BIT ||
-			    nla_parse_nested(bt, ETHTOOL_A_BITSET_BIT_MAX, bit, NULL) < 0)
+			    nla_parse_nested(bt, ETHTOOL_A_BITSET_BIT_MAX, bit, bit_policy) < 0)
 				return -EPROTO;
 			if (bt[ETHTOOL_A_BITSET_BIT_INDEX])
 				idx = (int)nla_get_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX]);
@@ -379,7 +398,8 @@ static int features_parse(struct nl_msg *msg, void *arg)
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETHTOOL_A_FEATURES_MAX, NULL) < 0 ||
 	    !tb[ETHTOOL_A_FEATURES_HEADER])
 		return NL_OK;
-	if (nla_parse_nested(hdr, ETHTOOL_A_HEADER_MAX, tb[ETHTOOL_A_FEATURES_HEADER], NULL) < 0 ||
+	if (nla_parse_nested(hdr, ETHTOOL_A_HEADER_MAX, tb[ETHTOOL_A_FEATURES_HEADER],
+			     header_policy) < 0 ||
 	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX])
 		return NL_OK;
 	ifc = host_state_find_index(ctx->hs, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
@@ -493,4 +513,64 @@ int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struc
 	for (unsigned int i = 0; i < FEAT_WORDS; i++)
 		ret->active_new.w[i] = ctx.active_val.w[i] & ctx.active_mask.w[i];
 	return 0;
+}
+
+/* --- replies given as bytes (the fuzzers, fuzz/fuzz-netlink.c) --- */
+
+/* One reply message as nl_recvmsgs() hands it to a callback: its length
+ * checked against what was received, in a buffer of exactly that size. */
+static struct nl_msg *msg_from_bytes(const void *buf, size_t len)
+{
+	struct nlmsghdr *nlh;
+	struct nl_msg *msg;
+
+	if (len < NLMSG_HDRLEN || len > (1u << 20))
+		return NULL;
+	nlh = malloc(len);
+	if (!nlh)
+		return NULL;
+	memcpy(nlh, buf, len);
+	nlh->nlmsg_len = (uint32_t)len;
+	msg = nlmsg_convert(nlh);
+	free(nlh);
+	return msg;
+}
+
+int ethnl_strset_parse_msg(const void *buf, size_t len, struct feature_names *ret)
+{
+	struct feature_names fn = { 0 };
+	struct nl_msg *msg = msg_from_bytes(buf, len);
+
+	if (!msg)
+		return -EINVAL;
+	strset_parse(msg, &fn);
+	nlmsg_free(msg);
+	if (!fn.names)
+		return -EPROTO;
+	*ret = fn;
+	return 0;
+}
+
+int ethnl_features_parse_msg(const void *buf, size_t len, struct host_state *hs)
+{
+	struct features_ctx ctx = { .hs = hs };
+	struct nl_msg *msg = msg_from_bytes(buf, len);
+
+	if (!msg)
+		return -EINVAL;
+	features_parse(msg, &ctx);
+	nlmsg_free(msg);
+	return ctx.error;
+}
+
+int ethnl_set_reply_parse_msg(const void *buf, size_t len, const struct host_state *hs)
+{
+	struct set_ctx ctx = { .hs = hs };
+	struct nl_msg *msg = msg_from_bytes(buf, len);
+
+	if (!msg)
+		return -EINVAL;
+	set_reply_parse(msg, &ctx);
+	nlmsg_free(msg);
+	return ctx.got ? 0 : -EPROTO;
 }

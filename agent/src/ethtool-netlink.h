@@ -23,3 +23,11 @@ int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struc
 int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
 		       const struct feature_names *names, struct featbits *ret_value,
 		       struct featbits *ret_mask);
+
+/* The reply parsers on one message given as bytes, as the kernel would send
+ * it (the fuzzers; nlmsg_len is taken from len).  Each returns 0, -EINVAL
+ * for a message too short or too long, or -EPROTO when nothing usable was
+ * in it. */
+int ethnl_strset_parse_msg(const void *buf, size_t len, struct feature_names *ret);
+int ethnl_features_parse_msg(const void *buf, size_t len, struct host_state *hs);
+int ethnl_set_reply_parse_msg(const void *buf, size_t len, const struct host_state *hs);

@@ -6,6 +6,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "link.h"
@@ -14,6 +15,17 @@
 /* IF_OPER_* in order, as /sys/class/net/X/operstate spells them. */
 static const char *const operstates[] = {
 	"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up",
+};
+
+/* What the parser relies on: strings terminated, numbers of their size (the
+ * kernel always sends them so; a malformed message is skipped, not overread). */
+static struct nla_policy link_policy[IFLA_MAX + 1] = {
+	[IFLA_IFNAME] = { .type = NLA_STRING },
+	[IFLA_OPERSTATE] = { .type = NLA_U8 },
+	[IFLA_LINKINFO] = { .type = NLA_NESTED },
+};
+static struct nla_policy linkinfo_policy[IFLA_INFO_MAX + 1] = {
+	[IFLA_INFO_KIND] = { .type = NLA_STRING },
 };
 
 static int link_parse(struct nl_msg *msg, void *arg)
@@ -26,7 +38,7 @@ static int link_parse(struct nl_msg *msg, void *arg)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return NL_OK;
-	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0 || !tb[IFLA_IFNAME])
 		return NL_OK;
 	ifc = host_state_add(hs);
 	if (!ifc)
@@ -59,7 +71,7 @@ static int link_parse(struct nl_msg *msg, void *arg)
 	if (tb[IFLA_LINKINFO]) {
 		struct nlattr *li[IFLA_INFO_MAX + 1];
 
-		if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) == 0 &&
+		if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], linkinfo_policy) == 0 &&
 		    li[IFLA_INFO_KIND])
 			snprintf(ifc->kind, sizeof(ifc->kind), "%s",
 				 nla_get_string(li[IFLA_INFO_KIND]));
@@ -104,4 +116,26 @@ out:
 	nlmsg_free(msg);
 	nl_socket_free(sk);
 	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+int link_parse_msg(const void *buf, size_t len, struct host_state *hs)
+{
+	struct nlmsghdr *nlh;
+	struct nl_msg *msg;
+
+	/* As nl_recvmsgs() hands a message over: length checked, exact size. */
+	if (len < NLMSG_HDRLEN || len > (1u << 20))
+		return -EINVAL;
+	nlh = malloc(len);
+	if (!nlh)
+		return -ENOMEM;
+	memcpy(nlh, buf, len);
+	nlh->nlmsg_len = (uint32_t)len;
+	msg = nlmsg_convert(nlh);
+	free(nlh);
+	if (!msg)
+		return -ENOMEM;
+	link_parse(msg, hs);
+	nlmsg_free(msg);
+	return 0;
 }

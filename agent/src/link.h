@@ -6,3 +6,8 @@
 /* Dump every link (RTM_GETLINK) into hs: ifindex, name, kind, mac,
  * operstate.  Returns 0 or a negative errno. */
 int link_dump(struct host_state *hs);
+
+/* The dump's parser on one RTM_NEWLINK message given as bytes (the fuzzers;
+ * nlmsg_len is taken from len).  Returns 0, or -EINVAL for a message too
+ * short or too long. */
+int link_parse_msg(const void *buf, size_t len, struct host_state *hs);
