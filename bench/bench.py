@@ -181,13 +181,20 @@ def bench_size(n, a, workdir, env):
             run_once(["ethtool", "--json", "-k", "*"], stdout=out_eth_json)
             run_once(["ethtool", "-k", "*"], stdout=out_eth)
 
-            # Interleave the four so that load changes hit them alike.
+            # check compares with a namespace in sync: every vb* has gro off.
+            on, off = desired(os.path.join(workdir, "on.yaml"), "on"), \
+                desired(os.path.join(workdir, "off.yaml"), "off")
+            run_once([oc, "apply", off], env=env)
+
+            # Interleaved, so that load changes on a shared machine hit them alike.
             cmds = {
                 "facts_json": [oc, "facts"],
                 "facts_facter": [oc, "facts", "--format", "facter"],
                 "ethtool_json_k": ["ethtool", "--json", "-k", "*"],
                 "ethtool_k": ["ethtool", "-k", "*"],
+                "check_in_sync": [oc, "check", off],
             }
+            run_once(cmds["check_in_sync"], env=env)
             samples = {k: [] for k in cmds}
             for _ in range(runs):
                 for k, cmd in cmds.items():
@@ -195,12 +202,10 @@ def bench_size(n, a, workdir, env):
             for k, cmd in cmds.items():
                 c[k] = record(samples[k], cmd,
                               [peak_rss(cmd, env=env) for _ in range(rss_runs(a))])
+            c["check_in_sync"]["cmd"] = f"{oc} check off.yaml"
 
             # apply (offloadctl, one feature on every vb*) and the ethtool -K
             # loop, alternately: each run really changes every interface.
-            on, off = desired(os.path.join(workdir, "on.yaml"), "on"), \
-                desired(os.path.join(workdir, "off.yaml"), "off")
-            run_once([oc, "apply", off], env=env)
             apply_s, loop_s = [], []
             for i in range(loop_runs):
                 apply_s.append(run_once([oc, "apply", on], env=env))
@@ -217,12 +222,6 @@ def bench_size(n, a, workdir, env):
             # The loop's peak RSS is one ethtool's: not measured again.
             c["ethtool_K_loop"] = record(loop_s, f"sh: ethtool -K IFACE gro off, x{len(ns.ifnames)}")
 
-            # check on a namespace in sync (everything is off now).
-            chk = [oc, "check", off]
-            run_once(chk, env=env)
-            c["check_in_sync"] = record([run_once(chk, env=env) for _ in range(runs)], chk,
-                                        [peak_rss(chk, env=env) for _ in range(rss_runs(a))])
-            c["check_in_sync"]["cmd"] = f"{oc} check off.yaml"
     finally:
         ns.delete()
 
@@ -277,6 +276,9 @@ def bench_virt(a, env):
         "offloadctl_virt/systemd_detect_virt": round(c["offloadctl_virt"]["wall_ms"]["median"] / sdv, 3),
         "offloadctl_virt_brief/systemd_detect_virt":
             round(c["offloadctl_virt_brief"]["wall_ms"]["median"] / sdv, 3),
+        "cpu:offloadctl_virt/systemd_detect_virt":
+            round(c["offloadctl_virt"]["cpu_ms"]["median"] /
+                  c["systemd_detect_virt"]["cpu_ms"]["median"], 3),
     }}
 
 
@@ -307,30 +309,40 @@ def targets(doc):
     R, B = res[str(ref)], res[str(big)]
     out = []
 
-    def t(name, n, measured, op, limit):
-        met = None if measured is None else (measured <= limit if op == "<=" else measured >= limit)
-        out.append({"target": name, "n": n, "measured": measured, "op": op, "limit": limit,
-                    "met": met})
+    def ok(x, op, limit):
+        return None if x is None else (x <= limit if op == "<=" else x >= limit)
 
-    t("facts json / ethtool --json -k", ref, R["ratios"]["facts_json/ethtool_json_k"], "<=", 1.5)
-    t("facts facter / ethtool -k", ref, R["ratios"]["facts_facter/ethtool_k"], "<=", 0.5)
-    t("check in sync / ethtool -k", ref, R["ratios"]["check_in_sync/ethtool_k"], "<=", 0.5)
-    t("ethtool -K loop / apply", ref, R["ratios"]["ethtool_K_loop/apply"], ">=", 20)
+    def t(name, n, measured, op, limit, cpu=None):
+        # Judged on wall time, as the targets say; the CPU-time ratio beside
+        # it is steadier when the machine is loaded (wall then waits for a CPU).
+        out.append({"target": name, "n": n, "measured": measured, "op": op, "limit": limit,
+                    "met": ok(measured, op, limit), "measured_cpu": cpu,
+                    "met_cpu": ok(cpu, op, limit)})
+
+    for name, key, op, limit in (
+            ("facts json / ethtool --json -k", "facts_json/ethtool_json_k", "<=", 1.5),
+            ("facts facter / ethtool -k", "facts_facter/ethtool_k", "<=", 0.5),
+            ("check in sync / ethtool -k", "check_in_sync/ethtool_k", "<=", 0.5),
+            ("ethtool -K loop / apply", "ethtool_K_loop/apply", ">=", 20)):
+        t(name, ref, R["ratios"][key], op, limit, R["ratios"]["cpu:" + key])
     for cmd in ("facts_json", "facts_facter", "check_in_sync", "apply"):
-        gr = None
+        gr = grc = None
         if ref != big:
             gr = round(B["commands"][cmd]["wall_ms"]["median"] /
                        R["commands"][cmd]["wall_ms"]["median"], 3)
+            grc = round(B["commands"][cmd]["cpu_ms"]["median"] /
+                        R["commands"][cmd]["cpu_ms"]["median"], 3)
         # Linear: 4000 interfaces cost at most 4.5 times 1000 (the same slack
         # for other sizes: 4.5 / 4 times the ratio of the sizes).
         t(f"growth {cmd} N={big} / N={ref}", big, gr, "<=",
-          round(4.5 / 4 * big / ref, 3) if ref != big else 4.5)
+          round(4.5 / 4 * big / ref, 3) if ref != big else 4.5, grc)
     for cmd in ("facts_json", "facts_facter", "check_in_sync"):
         t(f"peak RSS {cmd} (MiB)", big,
           round(B["commands"][cmd]["maxrss_kib"]["max"] / 1024, 2), "<=", 16)
     t("facter bytes per interface", big, B["sizes"]["facts_facter_bytes_per_iface"], "<=", 1024)
     t("virt / systemd-detect-virt", None,
-      doc["virt"]["ratios"]["offloadctl_virt/systemd_detect_virt"], "<=", 1.5)
+      doc["virt"]["ratios"]["offloadctl_virt/systemd_detect_virt"], "<=", 1.5,
+      doc["virt"]["ratios"]["cpu:offloadctl_virt/systemd_detect_virt"])
     return out
 
 
@@ -403,12 +415,17 @@ def table(doc):
             L.append(f"| {cmd} | " + " | ".join(f"{row[s]:.2f}x" for s in steps)
                      + f" | {row[steps[-1] + ' us/iface']:.0f} |")
         L.append("")
-    L.append("| target | N | measured | limit | met |")
-    L.append("| --- | ---: | ---: | ---: | --- |")
+    L.append("| target | N | measured (wall) | limit | met | CPU time instead | met |")
+    L.append("| --- | ---: | ---: | ---: | --- | ---: | --- |")
+
+    def yn(m):
+        return "n/a" if m is None else ("yes" if m else "NO")
+
     for t in doc["targets"]:
         meas = "-" if t["measured"] is None else t["measured"]
-        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
-        L.append(f"| {t['target']} | {t['n'] if t['n'] else '-'} | {meas} | {t['op']} {t['limit']:g} | {met} |")
+        cpu = "-" if t["measured_cpu"] is None else t["measured_cpu"]
+        L.append(f"| {t['target']} | {t['n'] if t['n'] else '-'} | {meas} | {t['op']} {t['limit']:g} "
+                 f"| {yn(t['met'])} | {cpu} | {yn(t['met_cpu']) if t['measured_cpu'] is not None else '-'} |")
     return "\n".join(L) + "\n"
 
 

@@ -84,6 +84,8 @@ def test_bench_quick_json_shape(tmp_path):
     for t in doc["targets"]:
         assert t["op"] in ("<=", ">=") and number(t["limit"])
         assert number(t["measured"]) and isinstance(t["met"], bool), t
+        if t["measured_cpu"] is not None:
+            assert number(t["measured_cpu"]) and isinstance(t["met_cpu"], bool), t
     assert any(t["target"] == "facter bytes per interface" for t in doc["targets"])
 
     text = md.read_text()
