@@ -126,6 +126,31 @@ int backend_read_host(struct backend *b, struct host_state *hs)
 	return 0;
 }
 
+static int by_ifindex(const void *a, const void *b)
+{
+	const struct iface *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+int backend_read_host_features(struct backend *b, struct host_state *hs)
+{
+	int r;
+
+	/* The ioctl needs the names first: the link dump gives them. */
+	if (b->kind != BACKEND_NETLINK)
+		return backend_read_host(b, hs);
+	r = ethnl_feature_names(b->nl, &hs->names);
+	if (r < 0)
+		return r;
+	r = ethnl_features_dump_ifaces(b->nl, hs);
+	if (r < 0)
+		return r;
+	/* Older kernels dump in hash order; the model keeps ifindex order. */
+	qsort(hs->ifaces, hs->n, sizeof(hs->ifaces[0]), by_ifindex);
+	return 0;
+}
+
 int backend_set_features(struct backend *b, struct host_state *hs, struct iface *ifc,
 			 const struct featbits *mask, const struct featbits *values,
 			 struct set_result *ret, char **ret_msg)

@@ -12,6 +12,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -211,6 +212,7 @@ static int put_header(struct nl_msg *msg, int attr, int ifindex, uint32_t flags)
  * kernel sends them so; a malformed reply is skipped, never overread). */
 static struct nla_policy header_policy[ETHTOOL_A_HEADER_MAX + 1] = {
 	[ETHTOOL_A_HEADER_DEV_INDEX] = { .type = NLA_U32 },
+	[ETHTOOL_A_HEADER_DEV_NAME] = { .type = NLA_STRING },
 };
 static struct nla_policy stringset_policy[ETHTOOL_A_STRINGSET_MAX + 1] = {
 	[ETHTOOL_A_STRINGSET_ID] = { .type = NLA_U32 },
@@ -384,6 +386,7 @@ int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
 
 struct features_ctx {
 	struct host_state *hs;
+	bool add; /* add the interfaces the link dump did not (or was not asked to) */
 	int error;
 };
 
@@ -403,6 +406,17 @@ static int features_parse(struct nl_msg *msg, void *arg)
 	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX])
 		return NL_OK;
 	ifc = host_state_find_index(ctx->hs, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
+	if (!ifc && ctx->add && hdr[ETHTOOL_A_HEADER_DEV_NAME]) {
+		ifc = host_state_add(ctx->hs);
+		if (!ifc) {
+			ctx->error = -ENOMEM;
+			return NL_STOP;
+		}
+		ifc->ifindex = (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]);
+		snprintf(ifc->name, sizeof(ifc->name), "%s",
+			 nla_get_string(hdr[ETHTOOL_A_HEADER_DEV_NAME]));
+		ifc->operstate = "unknown";
+	}
 	if (!ifc)
 		return NL_OK; /* appeared after the link dump */
 	if (!tb[ETHTOOL_A_FEATURES_HW] || !tb[ETHTOOL_A_FEATURES_WANTED] ||
@@ -423,9 +437,10 @@ static int features_parse(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int ethnl_features_get(struct ethnl *e, struct host_state *hs, int ifindex)
+/* One FEATURES_GET request (a dump when ifindex is 0). */
+static int features_get(struct ethnl *e, struct host_state *hs, int ifindex, bool add)
 {
-	struct features_ctx ctx = { .hs = hs };
+	struct features_ctx ctx = { .hs = hs, .add = add };
 	struct nl_msg *msg = ethnl_msg(e, ETHTOOL_MSG_FEATURES_GET, ifindex ? 0 : NLM_F_DUMP);
 	int r;
 
@@ -439,9 +454,21 @@ int ethnl_features_get(struct ethnl *e, struct host_state *hs, int ifindex)
 	r = ethnl_request(e, msg, features_parse, &ctx, NULL);
 	if (r < 0)
 		return r;
+	if (ctx.error == -ENOMEM)
+		return ctx.error;
 	if (ctx.error)
 		log_warn("malformed feature bitsets in the kernel's reply");
 	return 0;
+}
+
+int ethnl_features_get(struct ethnl *e, struct host_state *hs, int ifindex)
+{
+	return features_get(e, hs, ifindex, false);
+}
+
+int ethnl_features_dump_ifaces(struct ethnl *e, struct host_state *hs)
+{
+	return features_get(e, hs, 0, true);
 }
 
 static int put_bitset(struct nl_msg *msg, int attr, unsigned int count,

@@ -13,6 +13,9 @@ int ethnl_feature_names(struct ethnl *e, struct feature_names *ret);
 /* ETHTOOL_MSG_FEATURES_GET: one dump for every interface (ifindex 0), or
  * one interface. */
 int ethnl_features_get(struct ethnl *e, struct host_state *hs, int ifindex);
+/* The same dump, adding every interface it names (index and name only) that
+ * hs does not hold yet: for runs that need nothing from the link dump. */
+int ethnl_features_dump_ifaces(struct ethnl *e, struct host_state *hs);
 /* ETHTOOL_MSG_FEATURES_SET with compact bitsets; the reply fills ret. */
 int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struct iface *ifc,
 		       const struct featbits *mask, const struct featbits *values,
