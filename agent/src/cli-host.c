@@ -58,6 +58,12 @@ int enter_netns(const struct global_opts *g)
 
 int host_open(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs)
 {
+	return host_open_read(g, ret_b, ret_hs, true);
+}
+
+int host_open_read(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs,
+		   bool link_facts)
+{
 	struct host_state hs = { 0 };
 	struct backend *b;
 	int r;
@@ -74,7 +80,7 @@ int host_open(const struct global_opts *g, struct backend **ret_b, struct host_s
 		log_error("cannot open the %s backend: %s", g->backend, strerror(-r));
 		return EXIT_ENV;
 	}
-	r = backend_read_host(b, &hs);
+	r = link_facts ? backend_read_host(b, &hs) : backend_read_host_features(b, &hs);
 	if (r < 0) {
 		log_error("cannot read interfaces (%s backend): %s", backend_name(b),
 			  strerror(-r));

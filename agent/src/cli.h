@@ -51,6 +51,10 @@ struct host_state;
 /* Enter --netns, open the backend and read every interface.  Prints what
  * went wrong; returns 0 or an exit code (EXIT_ENV). */
 int host_open(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs);
+/* As host_open(); without link_facts the interfaces come from the feature
+ * dump alone (no kind, mac, driver, operstate): see backend_read_host_features(). */
+int host_open_read(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs,
+		   bool link_facts);
 /* Enter --netns only; returns 0 or an exit code. */
 int enter_netns(const struct global_opts *g);
 /* CAP_NET_ADMIN in the effective set: may we change interfaces? */

@@ -26,6 +26,18 @@ static bool uses_virtualization(const struct desired_state *ds)
 	return false;
 }
 
+/* Rules that match on kind, mac or driver need the link dump. */
+static bool uses_link_facts(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_rules; i++) {
+		const struct ds_match *m = &ds->rules[i].match;
+
+		if (m->kind.n || m->mac.n || m->driver.n)
+			return true;
+	}
+	return false;
+}
+
 static void print_messages(const struct strlist *l, bool warning)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -183,7 +195,7 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			struct global_opts here = *g;
 
 			here.netns = NULL; /* already inside */
-			rc = host_open(&here, &b, &hs);
+			rc = host_open_read(&here, &b, &hs, uses_link_facts(&ds));
 			if (rc)
 				goto out;
 		}
