@@ -129,7 +129,6 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 
 	pi.want_mask = w.set;
 	pi.want_values = w.value;
-	memcpy(pi.want_rule, w.rule, sizeof(pi.want_rule));
 	for (unsigned int b = 0; b < hs->names.count; b++) {
 		struct plan_change *c;
 
@@ -157,16 +156,29 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		featbits_set(&pi.mask, b, true);
 		featbits_set(&pi.values, b, featbits_test(&w.value, b));
 	}
-	if (pi.n_changes) {
-		struct plan_iface *v = realloc(p->ifaces, (p->n + 1) * sizeof(*v));
+	if (!pi.n_changes)
+		return 0;
+	/* Only interfaces with changes keep the winning rule of each feature
+	 * (for apply's messages), sized to the kernel's features. */
+	pi.want_rule = calloc(hs->names.count ? hs->names.count : 1, sizeof(*pi.want_rule));
+	if (!pi.want_rule) {
+		free(pi.changes);
+		return -ENOMEM;
+	}
+	memcpy(pi.want_rule, w.rule, hs->names.count * sizeof(*pi.want_rule));
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct plan_iface *v = realloc(p->ifaces, cap * sizeof(*v));
 
 		if (!v) {
 			free(pi.changes);
+			free(pi.want_rule);
 			return -ENOMEM;
 		}
 		p->ifaces = v;
-		p->ifaces[p->n++] = pi;
+		p->cap = cap;
 	}
+	p->ifaces[p->n++] = pi;
 	return 0;
 }
 
@@ -268,8 +280,10 @@ out:
 
 void plan_free(struct plan *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		free(p->ifaces[i].changes);
+		free(p->ifaces[i].want_rule);
+	}
 	free(p->ifaces);
 	strlist_free(&p->warnings);
 	strlist_free(&p->errors);

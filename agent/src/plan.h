@@ -20,14 +20,14 @@ struct plan_iface {
 	struct featbits values;
 	struct featbits want_mask; /* every bit the rules decide, changed or not */
 	struct featbits want_values;
-	const struct ds_location *want_rule[FEAT_MAX_BITS];
+	const struct ds_location **want_rule; /* by feature index: the winning rule */
 	struct plan_change *changes;
 	size_t n_changes;
 };
 
 struct plan {
 	struct plan_iface *ifaces; /* only interfaces with changes */
-	size_t n;
+	size_t n, cap;
 	struct strlist warnings;
 	struct strlist errors;  /* the desired state cannot be reached: nothing is sent */
 	struct strlist invalid; /* names this kernel does not know: a bad desired state */
