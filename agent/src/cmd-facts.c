@@ -104,6 +104,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	};
 	struct facts_options fo = { 0 };
 	struct offload_summary (*sums)[16] = NULL;
+	struct offload_map map;
 	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
 	struct host_state hs;
 	struct backend *b;
@@ -143,8 +144,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
+	offload_map_init(&hs, &map);
 	for (size_t k = 0; k < nsel; k++)
-		nsum = offload_summaries(&hs, &hs.ifaces[sel[k]], sums[k]);
+		nsum = offload_summaries_mapped(&map, &hs.ifaces[sel[k]], sums[k]);
 	width = strlen("feature");
 	for (size_t s = 0; s < nsum; s++)
 		if (strlen(sums[0][s].long_name) > width)
