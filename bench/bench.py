@@ -406,8 +406,10 @@ def table(doc):
                  f"| {q['check_in_sync/ethtool_k']:.2f} | {q['ethtool_K_loop/apply']:.1f} "
                  f"| {s['facts_facter_bytes_per_iface']:.0f} | {s['facts_json_bytes_per_iface']:.0f} |")
     L.append("")
+    steps = []
     if doc["growth"]:
         steps = [k for k in next(iter(doc["growth"].values())) if not k.endswith("us/iface")]
+    if steps:
         L.append("| growth (wall, N->N') | " + " | ".join(steps) + " | us per extra interface, "
                  + steps[-1] + " |")
         L.append("| --- | " + " | ".join("---:" for _ in steps) + " | ---: |")
