@@ -105,34 +105,6 @@ static bool is_name(const struct ynode *n)
 	return n->type == Y_SCALAR && !ynode_is_null(n) && strlen(n->value) == n->len;
 }
 
-static unsigned int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned int row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 1000;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned int)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned int prev = row[0];
-
-		row[0] = (unsigned int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned int cur = row[j];
-			unsigned int best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			prev = cur;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* The candidate nearest to name when it looks like a typo, else NULL. */
 static const char *nearest(const char *name, const char *const *cands, size_t n)
 {

@@ -122,8 +122,7 @@ bool feature_name_known_static(const char *name)
 	return false;
 }
 
-/* Levenshtein distance, bounded to short names. */
-static unsigned int edit_distance(const char *a, const char *b)
+unsigned int edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	unsigned int row[64];

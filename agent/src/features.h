@@ -86,3 +86,7 @@ bool feature_name_known_static(const char *name);
 /* The known name nearest to name (edit distance), or NULL when nothing is
  * close.  With fn == NULL only the static names are considered. */
 const char *feature_name_suggest(const struct feature_names *fn, const char *name);
+
+/* Levenshtein distance between two short names (1000 when either has 63
+ * characters or more): what "did you mean" suggestions are ranked by. */
+unsigned int edit_distance(const char *a, const char *b);
