@@ -89,11 +89,14 @@ demo:
 	@scripts/demo $(BUILD)/offloadctl
 
 # The test command of README.md: every suite, one summary line at the end.
+# Then the agent-facing suites again against build-san/ (scripts/run-tests,
+# SAN_OFFLOADCTL); with SANITIZE=... every suite runs against build-san/.
 check:
 	@scripts/install-deps check
 	@$(MAKE) --no-print-directory all unit
-	@OFFLOADCTL=$(CURDIR)/$(BUILD)/offloadctl UNIT_DIR=$(CURDIR)/$(BUILD)/unit \
-		PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
+	@OFFLOADCTL=$(CHECK_AGENT) SANITIZED_AGENT=$(CURDIR)/build-san/offloadctl \
+		UNIT_DIR=$(CURDIR)/$(BUILD)/unit $(CHECK_SAN) PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
 
 test: check
 
@@ -157,5 +160,63 @@ deb:
 format:
 	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h
 
+# Fuzzing (issue 7): libFuzzer targets in fuzz/ on the agent's objects (all
+# but main.o, as an archive) built by clang with ASan and UBSan into
+# build-fuzz/; `make fuzz` runs each for FUZZ_TIME seconds from its seeds.
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_BUILD  := build-fuzz
+FUZZ_SAN    := address,undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c11 \
+	-D_GNU_SOURCE -DOFFLOADCTL_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS   := $(filter-out $(FUZZ_BUILD)/obj/main.o,$(SRCS:agent/src/%.c=$(FUZZ_BUILD)/obj/%.o))
+FUZZ_BINS   := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz-*.c))
+
+$(FUZZ_BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
+	@mkdir -p $(@D)
+	$(vecho) "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BUILD)/liboffloadctl.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_BUILD)/liboffloadctl.a
+	$(vecho) "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote agent/src -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		$(FUZZ_BUILD)/liboffloadctl.a $(LDLIBS)
+
+# Saves the kernel's replies as netlink seeds: fuzz/capture-corpus.
+$(FUZZ_BUILD)/capture-netlink: fuzz/capture-netlink.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -std=c11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+		-o $@ $< $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/capture-netlink
+
+fuzz: fuzz-build
+	@fuzz/run-fuzzers $(FUZZ_BUILD) $(FUZZ_TIME)
+
+# The agent-facing suites and the unit tests against the sanitized build
+# (ASan, UBSan, LeakSanitizer; tests/sanitized-agent), alone.  make check
+# runs them too, after every suite against the plain build.
+SAN_TESTS ?= tests/test_unit.py tests/test_cli.py tests/test_facts.py tests/test_apply.py \
+	tests/test_validate.py tests/test_virt.py tests/test_watch.py tests/test_faults.py
+ifeq ($(SANITIZE)$(TESTS),)
+CHECK_AGENT := $(CURDIR)/$(BUILD)/offloadctl
+CHECK_SAN = SAN_OFFLOADCTL=$(CURDIR)/tests/sanitized-agent SAN_UNIT_DIR=$(CURDIR)/build-san/unit \
+	SAN_TESTS="$(SAN_TESTS)"
+else
+CHECK_AGENT := $(if $(SANITIZE),$(CURDIR)/tests/sanitized-agent,$(CURDIR)/$(BUILD)/offloadctl)
+CHECK_SAN :=
+endif
+check-san:
+	@scripts/install-deps check
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
+	@BUILD_DIR=$(CURDIR)/build-san OFFLOADCTL=$(CURDIR)/tests/sanitized-agent \
+		SANITIZED_AGENT=$(CURDIR)/build-san/offloadctl UNIT_DIR=$(CURDIR)/build-san/unit \
+		PYTHON=$(PYTHON) scripts/run-tests $(SAN_TESTS)
+
+.PHONY: fuzz fuzz-build check-san
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
