@@ -45,15 +45,19 @@ int ethioc_driver(int fd, const char *ifname, char *buf, size_t len)
 
 int ethioc_feature_names(int fd, const char *ifname, struct feature_names *ret)
 {
-	struct {
+	/* The header and room for the one count asked for (data[] is flexible). */
+	union {
 		struct ethtool_sset_info hdr;
-		uint32_t buf[1];
-	} si = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES } };
+		unsigned char bytes[sizeof(struct ethtool_sset_info) + sizeof(uint32_t)];
+	} si;
 	struct ethtool_gstrings *gs;
 	struct feature_names fn = { 0 };
 	unsigned int count;
 	int r;
 
+	memset(&si, 0, sizeof(si));
+	si.hdr.cmd = ETHTOOL_GSSET_INFO;
+	si.hdr.sset_mask = 1ULL << ETH_SS_FEATURES;
 	r = ethioc(fd, ifname, &si);
 	if (r < 0)
 		return r;
