@@ -158,7 +158,7 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 format:
-	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
 
 # Fuzzing (issue 7): libFuzzer targets in fuzz/ on the agent's objects (all
 # but main.o, as an archive) built by clang with ASan and UBSan into

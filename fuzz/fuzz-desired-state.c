@@ -30,8 +30,8 @@ static void check_message(const char *msg, const char *file)
 	char colon;
 
 	if (strncmp(msg, file, n) != 0 || msg[n] != ':' ||
-	    sscanf(msg + n, ":%u:%u%c", &line, &column, &colon) != 3 || colon != ':' ||
-	    line == 0 || column == 0) {
+	    sscanf(msg + n, ":%u:%u%c", &line, &column, &colon) != 3 || colon != ':' || line == 0 ||
+	    column == 0) {
 		fprintf(stderr, "message without FILE:LINE:COLUMN: %s\n", msg);
 		abort();
 	}

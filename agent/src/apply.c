@@ -39,7 +39,7 @@ static int seen_add(struct seen_list *l, struct seen s)
 struct undo {
 	struct iface *ifc;
 	struct featbits wanted, active; /* as they were before this run */
-	struct featbits sent;           /* the bits this run asked for */
+	struct featbits sent;		/* the bits this run asked for */
 };
 
 static const char *fname(const struct host_state *hs, unsigned int i)
@@ -102,8 +102,9 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		char *msg = NULL;
 		int r;
 
-		undo[n_undo] = (struct undo){ .ifc = ifc, .wanted = ifc->wanted,
-					       .active = ifc->active, .sent = pi->mask };
+		undo[n_undo] = (struct undo){
+			.ifc = ifc, .wanted = ifc->wanted, .active = ifc->active, .sent = pi->mask
+		};
 		log_info("setting %zu feature%s on '%s'", pi->n_changes,
 			 pi->n_changes == 1 ? "" : "s", ifc->name);
 		r = backend_set_features(b, hs, ifc, &pi->mask, &pi->values, &res, &msg);
@@ -146,14 +147,15 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			if (featbits_test(&ifc->active, bit) == want &&
 			    !(featbits_test(&pi->mask, bit) && featbits_test(&res.refused, bit)))
 				continue;
-			snprintf(buf, sizeof(buf),
-				 "%s:%u: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
-				 pi->want_rule[bit] ? pi->want_rule[bit]->file : "-",
-				 pi->want_rule[bit] ? pi->want_rule[bit]->line : 0,
-				 fname(hs, bit), ifc->name, want ? "on" : "off",
-				 featbits_test(&ifc->active, bit) ? "on" : "off",
-				 want ? "a feature it depends on is off, or the driver refuses it"
-				      : "another feature needs it, or the driver refuses it");
+			snprintf(
+				buf, sizeof(buf),
+				"%s:%u: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
+				pi->want_rule[bit] ? pi->want_rule[bit]->file : "-",
+				pi->want_rule[bit] ? pi->want_rule[bit]->line : 0, fname(hs, bit),
+				ifc->name, want ? "on" : "off",
+				featbits_test(&ifc->active, bit) ? "on" : "off",
+				want ? "a feature it depends on is off, or the driver refuses it"
+				     : "another feature needs it, or the driver refuses it");
 			report_add_message(rep, "errors", buf);
 			log_error("%s", buf);
 			failed = true;
@@ -162,8 +164,9 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			break;
 		for (size_t c = 0; c < pi->n_changes; c++) {
 			const struct plan_change *ch = &pi->changes[c];
-			oom |= seen_add(&seen, (struct seen){ ifc->name, ch->feature, !ch->to, ch->to,
-							      ch->requested_only, ch->rule });
+			oom |= seen_add(&seen,
+					(struct seen){ ifc->name, ch->feature, !ch->to, ch->to,
+						       ch->requested_only, ch->rule });
 		}
 		/* Side effects: what changed that we did not ask for. */
 		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
@@ -171,8 +174,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 				continue;
 			oom |= seen_add(&seen, (struct seen){ ifc->name, bit,
 							      featbits_test(&old_active, bit),
-							      featbits_test(&ifc->active, bit), false,
-							      NULL });
+							      featbits_test(&ifc->active, bit),
+							      false, NULL });
 		}
 		changed = true;
 	}

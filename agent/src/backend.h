@@ -12,7 +12,10 @@ struct set_result {
 	struct featbits wanted_new;  /* the wanted set after the request */
 };
 
-enum backend_kind { BACKEND_NETLINK, BACKEND_IOCTL };
+enum backend_kind {
+	BACKEND_NETLINK,
+	BACKEND_IOCTL
+};
 
 struct backend;
 

@@ -45,8 +45,9 @@ int enter_netns(const struct global_opts *g)
 		return EXIT_ENV;
 	}
 	if (r == -EPERM) {
-		log_error("cannot enter network namespace '%s': not permitted (needs CAP_SYS_ADMIN)",
-			  g->netns);
+		log_error(
+			"cannot enter network namespace '%s': not permitted (needs CAP_SYS_ADMIN)",
+			g->netns);
 		return EXIT_ENV;
 	}
 	if (r < 0) {
@@ -73,7 +74,8 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 		return r;
 	r = backend_open(g->backend, &b);
 	if (r == -EPROTONOSUPPORT) {
-		log_error("the kernel has no ethtool netlink family (Linux 5.6+); use --backend ioctl");
+		log_error("the kernel has no ethtool netlink family (Linux 5.6+); use --backend "
+			  "ioctl");
 		return EXIT_ENV;
 	}
 	if (r < 0) {
@@ -82,8 +84,7 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 	}
 	r = link_facts ? backend_read_host(b, &hs) : backend_read_host_features(b, &hs);
 	if (r < 0) {
-		log_error("cannot read interfaces (%s backend): %s", backend_name(b),
-			  strerror(-r));
+		log_error("cannot read interfaces (%s backend): %s", backend_name(b), strerror(-r));
 		host_state_free(&hs);
 		backend_close(b);
 		return EXIT_ENV;

@@ -7,14 +7,14 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_NOT_IN_SYNC = 1, /* check: differs; apply/watch: could not reach, rolled back */
-	EXIT_USAGE = 2,       /* bad usage or bad desired state; nothing touched */
-	EXIT_ENV = 3,         /* not permitted, namespace or family unavailable, lock */
+	EXIT_USAGE = 2,	      /* bad usage or bad desired state; nothing touched */
+	EXIT_ENV = 3,	      /* not permitted, namespace or family unavailable, lock */
 };
 
 struct global_opts {
-	const char *netns;      /* --netns NAME|PATH */
-	const char *root;       /* --root DIR, for virtualisation facts */
-	const char *backend;    /* --backend netlink|ioctl|auto */
+	const char *netns;	/* --netns NAME|PATH */
+	const char *root;	/* --root DIR, for virtualisation facts */
+	const char *backend;	/* --backend netlink|ioctl|auto */
 	const char *config_dir; /* --config-dir DIR, default /etc/offloadctl */
 };
 

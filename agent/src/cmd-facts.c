@@ -12,7 +12,10 @@
 
 int cmd_facts(const struct global_opts *g, int argc, char **argv)
 {
-	enum { OPT_FORMAT = 256, OPT_FULL };
+	enum {
+		OPT_FORMAT = 256,
+		OPT_FULL
+	};
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "full", no_argument, NULL, OPT_FULL },
@@ -51,8 +54,8 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 	} else if (strcmp(format, "ansible") == 0) {
 		fo.with_features = full;
 	} else {
-		return usage_error("facts", "unknown format '%s' (expected json, facter or ansible)",
-				   format);
+		return usage_error(
+			"facts", "unknown format '%s' (expected json, facter or ansible)", format);
 	}
 	fo.filters = argv + optind;
 	fo.n_filters = argc - optind;
@@ -91,8 +94,7 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 /* One cell: on/off, '*' fixed, '!' requested otherwise. */
 static void cell(char *buf, size_t len, bool active, int fixed, bool refused)
 {
-	snprintf(buf, len, "%s%s", active ? "on" : "off",
-		 fixed == 1 ? "*" : refused ? "!" : "");
+	snprintf(buf, len, "%s%s", active ? "on" : "off", fixed == 1 ? "*" : refused ? "!" : "");
 }
 
 int cmd_show(const struct global_opts *g, int argc, char **argv)
@@ -103,7 +105,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct facts_options fo = { 0 };
-	struct offload_summary (*sums)[16] = NULL;
+	struct offload_summary(*sums)[16] = NULL;
 	struct offload_map map;
 	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
 	struct host_state hs;
@@ -158,8 +160,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 
 	printf("%-*s", (int)width, "feature");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s", (int)(strlen(hs.ifaces[sel[k]].name) > 4 ?
-				      strlen(hs.ifaces[sel[k]].name) : 4),
+		printf("  %-*s",
+		       (int)(strlen(hs.ifaces[sel[k]].name) > 4 ? strlen(hs.ifaces[sel[k]].name)
+								: 4),
 		       hs.ifaces[sel[k]].name);
 	putchar('\n');
 	for (size_t s = 0; s < nsum; s++) {

@@ -66,12 +66,21 @@ static void report_plan(json_t *rep, const struct host_state *hs, const struct p
 	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
 }
 
-enum mode { MODE_CHECK, MODE_APPLY };
+enum mode {
+	MODE_CHECK,
+	MODE_APPLY
+};
 
 static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode)
 {
-	enum { OPT_JSON = 256, OPT_FACTS, OPT_LOCK_TIMEOUT };
-	enum { MAX_IFACE_FILTERS = 64 };
+	enum {
+		OPT_JSON = 256,
+		OPT_FACTS,
+		OPT_LOCK_TIMEOUT
+	};
+	enum {
+		MAX_IFACE_FILTERS = 64
+	};
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -114,8 +123,9 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			break;
 		case OPT_FACTS:
 			if (mode != MODE_CHECK)
-				return usage_error(cmd, "unknown option '--facts' (only check plans "
-							"against saved facts)");
+				return usage_error(cmd,
+						   "unknown option '--facts' (only check plans "
+						   "against saved facts)");
 			facts_file = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT: {
@@ -123,15 +133,16 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 
 			lock_timeout = strtod(optarg, &end);
 			if (*end || lock_timeout < 0)
-				return usage_error(cmd, "bad --lock-timeout '%s' (seconds expected)",
-						   optarg);
+				return usage_error(
+					cmd, "bad --lock-timeout '%s' (seconds expected)", optarg);
 			break;
 		}
 		case 'h':
 			fputs(command_find(cmd)->usage, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+			return usage_error(cmd, "unknown or incomplete option '%s'",
+					   argv[optind - 1]);
 		}
 	}
 
@@ -179,7 +190,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 				lock_path = LOCK_FILE_DEFAULT;
 			lock_fd = lock_acquire(lock_path, lock_timeout);
 			if (lock_fd == -ETIMEDOUT) {
-				log_error("another offloadctl run has held '%s' for %.0f s; try again "
+				log_error("another offloadctl run has held '%s' for %.0f s; try "
+					  "again "
 					  "later or raise --lock-timeout",
 					  lock_path, lock_timeout);
 				rc = EXIT_ENV;

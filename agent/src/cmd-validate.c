@@ -47,8 +47,8 @@ static bool loose(const char *path, bool dir, char *why, size_t len)
 	if (stat(path, &st) < 0)
 		return false; /* the loader already said what was wrong */
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, len, "'%s' is owned by uid %u, not by root; run: chown root '%s'", path,
-			 (unsigned)st.st_uid, path);
+		snprintf(why, len, "'%s' is owned by uid %u, not by root; run: chown root '%s'",
+			 path, (unsigned)st.st_uid, path);
 		return true;
 	}
 	/* A sticky directory (/tmp) lets others add files, not replace ours. */

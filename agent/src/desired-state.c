@@ -42,7 +42,7 @@ struct ctx {
 };
 
 static void err(struct ctx *c, unsigned int line, unsigned int column, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 static void err(struct ctx *c, unsigned int line, unsigned int column, const char *fmt, ...)
 {
@@ -55,8 +55,8 @@ static void err(struct ctx *c, unsigned int line, unsigned int column, const cha
 		return;
 	if (c->n_errors == MAX_ERRORS_PER_FILE + 1) {
 		if (strlist_addf(c->errors,
-		                 "%s:%u:%u: too many errors; not reporting more from this file",
-		                 c->file, line, column) < 0)
+				 "%s:%u:%u: too many errors; not reporting more from this file",
+				 c->file, line, column) < 0)
 			c->nomem = true;
 		return;
 	}
@@ -214,14 +214,14 @@ static void check_duplicates(struct ctx *c, struct ynode *map)
 	}
 	for (size_t i = 0; i < npairs; i++)
 		if (map->items[2 * i]->type == Y_SCALAR)
-			refs[nrefs++] = (struct key_ref){map->items[2 * i], i};
+			refs[nrefs++] = (struct key_ref){ map->items[2 * i], i };
 	qsort(refs, nrefs, sizeof(*refs), key_ref_cmp);
 	for (size_t i = 1; i < nrefs; i++) {
 		const struct ynode *a = refs[i - 1].key, *b = refs[i].key;
 
 		if (a->len == b->len && memcmp(a->value, b->value, a->len) == 0)
 			first[refs[i].index] =
-			    first[refs[i - 1].index] ? first[refs[i - 1].index] : a;
+				first[refs[i - 1].index] ? first[refs[i - 1].index] : a;
 	}
 	for (size_t i = 0; i < npairs; i++) {
 		struct ynode *k = map->items[2 * i];
@@ -239,7 +239,7 @@ static void check_duplicates(struct ctx *c, struct ynode *map)
 /* Check a mapping against a table: duplicates, key types, unknown keys,
  * value types; then hand each known key to its handler. */
 static void process_mapping(struct ctx *c, struct ynode *map, const struct key_def *defs,
-                            size_t n_defs, const char *where, void *data)
+			    size_t n_defs, const char *where, void *data)
 {
 	char q[QUOTE_MAX];
 
@@ -276,7 +276,7 @@ static void process_mapping(struct ctx *c, struct ynode *map, const struct key_d
 
 				for (size_t j = 0; j < n_defs && o < sizeof(list) - 40; j++)
 					o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'",
-					                      j ? ", " : "", defs[j].key);
+							      j ? ", " : "", defs[j].key);
 				err(c, k->line, k->column,
 				    "unknown key '%s' %s; expected one of %s", qnode(q, k), where,
 				    list);
@@ -299,7 +299,7 @@ static void process_mapping(struct ctx *c, struct ynode *map, const struct key_d
 typedef bool (*glob_check_fn)(struct ctx *c, const struct ynode *key, const struct ynode *item);
 
 static void collect_globs(struct ctx *c, const struct ynode *key, const struct ynode *val,
-                          struct strlist *out, glob_check_fn check)
+			  struct strlist *out, glob_check_fn check)
 {
 	const struct ynode *const *items = &val;
 	size_t n = 1;
@@ -357,11 +357,11 @@ static bool check_mac(struct ctx *c, const struct ynode *key, const struct ynode
 static bool check_virt(struct ctx *c, const struct ynode *key, const struct ynode *item)
 {
 	static const char *const common[] = {
-	    "none",     "vm",          "container", "xen",       "xen-dom0", "xen-domU",
-	    "kvm",      "qemu",        "vmware",    "microsoft", "oracle",   "amazon",
-	    "google",   "bochs",       "parallels", "bhyve",     "docker",   "podman",
-	    "lxc",      "lxc-libvirt", "openvz",    "wsl",       "proot",    "systemd-nspawn",
-	    "vm-other",
+		"none",	    "vm",	   "container", "xen",	     "xen-dom0", "xen-domU",
+		"kvm",	    "qemu",	   "vmware",	"microsoft", "oracle",	 "amazon",
+		"google",   "bochs",	   "parallels", "bhyve",     "docker",	 "podman",
+		"lxc",	    "lxc-libvirt", "openvz",	"wsl",	     "proot",	 "systemd-nspawn",
+		"vm-other",
 	};
 	const char *near;
 	char q[QUOTE_MAX];
@@ -409,9 +409,9 @@ static void on_match_virt(struct ctx *c, const struct ynode *k, const struct yno
 }
 
 static const struct key_def match_keys[] = {
-    {"name", W_GLOBS, on_match_name},           {"driver", W_GLOBS, on_match_driver},
-    {"kind", W_GLOBS, on_match_kind},           {"mac", W_GLOBS, on_match_mac},
-    {"virtualization", W_GLOBS, on_match_virt},
+	{ "name", W_GLOBS, on_match_name },	      { "driver", W_GLOBS, on_match_driver },
+	{ "kind", W_GLOBS, on_match_kind },	      { "mac", W_GLOBS, on_match_mac },
+	{ "virtualization", W_GLOBS, on_match_virt },
 };
 
 /* ---- a rule ------------------------------------------------------------ */
@@ -432,14 +432,14 @@ static void on_rule_match(struct ctx *c, const struct ynode *k, const struct yno
 		return;
 	}
 	process_mapping(c, (struct ynode *)v, match_keys,
-	                sizeof(match_keys) / sizeof(match_keys[0]), "in 'match'", rs->rule);
+			sizeof(match_keys) / sizeof(match_keys[0]), "in 'match'", rs->rule);
 }
 
 /* YAML 1.1 booleans, as on/off. */
 static int parse_onoff(const struct ynode *v)
 {
-	static const char *const on[] = {"on", "true", "yes"};
-	static const char *const off[] = {"off", "false", "no"};
+	static const char *const on[] = { "on", "true", "yes" };
+	static const char *const off[] = { "off", "false", "no" };
 
 	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(v->value, on[i]) == 0)
@@ -461,12 +461,12 @@ static int add_feature(struct ds_rule *r, const char *name, bool value, struct d
 	copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	f[r->n_features++] = (struct ds_feature){copy, value, loc};
+	f[r->n_features++] = (struct ds_feature){ copy, value, loc };
 	return 0;
 }
 
 static void on_rule_features(struct ctx *c, const struct ynode *k, const struct ynode *v,
-                             void *data)
+			     void *data)
 {
 	struct rule_state *rs = data;
 	char q[QUOTE_MAX], q2[QUOTE_MAX];
@@ -525,13 +525,13 @@ static void on_rule_features(struct ctx *c, const struct ynode *k, const struct 
 			continue;
 		}
 		if (add_feature(rs->rule, fk->value, value == 1,
-		                (struct ds_location){c->file, fk->line, fk->column}) < 0)
+				(struct ds_location){ c->file, fk->line, fk->column }) < 0)
 			c->nomem = true;
 	}
 }
 
 static void on_rule_reserved(struct ctx *c, const struct ynode *k, const struct ynode *v,
-                             void *data)
+			     void *data)
 {
 	(void)v;
 	(void)data;
@@ -540,9 +540,9 @@ static void on_rule_reserved(struct ctx *c, const struct ynode *k, const struct 
 }
 
 static const struct key_def rule_keys[] = {
-    {"match", W_MAP, on_rule_match},       {"features", W_MAP, on_rule_features},
-    {"rings", W_ANY, on_rule_reserved},    {"channels", W_ANY, on_rule_reserved},
-    {"coalesce", W_ANY, on_rule_reserved},
+	{ "match", W_MAP, on_rule_match },	 { "features", W_MAP, on_rule_features },
+	{ "rings", W_ANY, on_rule_reserved },	 { "channels", W_ANY, on_rule_reserved },
+	{ "coalesce", W_ANY, on_rule_reserved },
 };
 
 static void rule_free(struct ds_rule *r)
@@ -590,7 +590,7 @@ static void on_interfaces(struct ctx *c, const struct ynode *k, const struct yno
 		return;
 	for (size_t i = 0; i < v->n && !c->nomem; i++) {
 		struct ynode *item = v->items[i];
-		struct rule_state rs = {0};
+		struct rule_state rs = { 0 };
 
 		if (item->type == Y_BAD)
 			continue;
@@ -608,9 +608,9 @@ static void on_interfaces(struct ctx *c, const struct ynode *k, const struct yno
 		rs.rule = new_rule(c);
 		if (!rs.rule)
 			return;
-		rs.rule->loc = (struct ds_location){c->file, item->line, item->column};
+		rs.rule->loc = (struct ds_location){ c->file, item->line, item->column };
 		process_mapping(c, item, rule_keys, sizeof(rule_keys) / sizeof(rule_keys[0]),
-		                "in a rule", &rs);
+				"in a rule", &rs);
 		if (!has_key(item, "match"))
 			err(c, item->line, item->column,
 			    "a rule needs 'match' (which interfaces it applies to)");
@@ -623,9 +623,9 @@ static void on_interfaces(struct ctx *c, const struct ynode *k, const struct yno
 /* ---- defaults and the top level ------------------------------------------ */
 
 static void on_missing_interface(struct ctx *c, const struct ynode *k, const struct ynode *v,
-                                 void *data)
+				 void *data)
 {
-	static const char *const words[] = {"ignore", "warn", "error"};
+	static const char *const words[] = { "ignore", "warn", "error" };
 	char q[QUOTE_MAX];
 
 	(void)k;
@@ -642,7 +642,7 @@ static void on_missing_interface(struct ctx *c, const struct ynode *k, const str
 }
 
 static void on_fixed_feature(struct ctx *c, const struct ynode *k, const struct ynode *v,
-                             void *data)
+			     void *data)
 {
 	char q[QUOTE_MAX];
 
@@ -662,15 +662,15 @@ static void on_fixed_feature(struct ctx *c, const struct ynode *k, const struct 
 }
 
 static const struct key_def defaults_keys[] = {
-    {"missing-interface", W_SCALAR, on_missing_interface},
-    {"fixed-feature", W_SCALAR, on_fixed_feature},
+	{ "missing-interface", W_SCALAR, on_missing_interface },
+	{ "fixed-feature", W_SCALAR, on_fixed_feature },
 };
 
 static void on_defaults(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
 {
 	(void)k;
 	process_mapping(c, (struct ynode *)v, defaults_keys,
-	                sizeof(defaults_keys) / sizeof(defaults_keys[0]), "in 'defaults'", data);
+			sizeof(defaults_keys) / sizeof(defaults_keys[0]), "in 'defaults'", data);
 }
 
 static void on_version(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
@@ -691,9 +691,9 @@ static void on_version(struct ctx *c, const struct ynode *k, const struct ynode 
 }
 
 static const struct key_def top_keys[] = {
-    {"version", W_SCALAR, on_version},
-    {"defaults", W_MAP, on_defaults},
-    {"interfaces", W_SEQ_OR_NULL, on_interfaces},
+	{ "version", W_SCALAR, on_version },
+	{ "defaults", W_MAP, on_defaults },
+	{ "interfaces", W_SEQ_OR_NULL, on_interfaces },
 };
 
 static void process_document(struct ctx *c, struct ynode *root)
@@ -711,7 +711,7 @@ static void process_document(struct ctx *c, struct ynode *root)
 		return;
 	}
 	process_mapping(c, root, top_keys, sizeof(top_keys) / sizeof(top_keys[0]),
-	                "at the top level", NULL);
+			"at the top level", NULL);
 	if (!c->has_version)
 		err(c, root->line, root->column, "missing 'version'; expected 'version: 1' first");
 }
@@ -756,7 +756,7 @@ static int merge(struct ctx *c)
 
 	if (c->n_rules) {
 		struct ds_rule *rules =
-		    realloc(ds->rules, (ds->n_rules + c->n_rules) * sizeof(*rules));
+			realloc(ds->rules, (ds->n_rules + c->n_rules) * sizeof(*rules));
 
 		if (!rules)
 			return -ENOMEM;
@@ -773,10 +773,10 @@ static int merge(struct ctx *c)
 }
 
 int desired_state_parse_buffer(struct desired_state *ds, const char *name, const char *buf,
-                               size_t len, struct strlist *errors)
+			       size_t len, struct strlist *errors)
 {
-	struct ctx c = {.ds = ds, .errors = errors};
-	struct ytree_result t = {0};
+	struct ctx c = { .ds = ds, .errors = errors };
+	struct ytree_result t = { 0 };
 	int r = 0;
 
 	if (strlist_add(&ds->files, name) < 0)
@@ -859,7 +859,7 @@ static int read_path(const char *path, char **ret_buf, size_t *ret_len)
 /* Read and parse one file; a file that cannot be read is an error unless
  * ENOENT is tolerated (then -ENOENT comes back with no message). */
 static int load_one(struct desired_state *ds, const char *path, bool enoent_ok,
-                    struct strlist *errors)
+		    struct strlist *errors)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -872,10 +872,10 @@ static int load_one(struct desired_state *ds, const char *path, bool enoent_ok,
 		return r;
 	if (r < 0)
 		return strlist_addf(errors, "cannot read '%s': %s", path, strerror(-r)) < 0
-		           ? -ENOMEM
-		           : r;
+			       ? -ENOMEM
+			       : r;
 	r = desired_state_parse_buffer(ds, strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len,
-	                               errors);
+				       errors);
 	free(buf);
 	return r;
 }
@@ -889,7 +889,7 @@ static int worse(int acc, int r)
 }
 
 int desired_state_load_files(struct desired_state *ds, char *const *paths, size_t n,
-                             struct strlist *errors)
+			     struct strlist *errors)
 {
 	int acc = 0;
 
@@ -912,10 +912,10 @@ static bool is_dropin_name(const char *name)
 }
 
 int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
-                               struct strlist *errors)
+			       struct strlist *errors)
 {
 	const char *sep = confdir[0] && confdir[strlen(confdir) - 1] == '/' ? "" : "/";
-	struct strlist names = {0};
+	struct strlist names = { 0 };
 	char *main_path = NULL, *dir_path = NULL;
 	bool have_main;
 	struct dirent *de;
@@ -967,11 +967,11 @@ int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
 		}
 		if (!have_main && names.n == 0 && acc == 0) {
 			acc = strlist_addf(errors,
-			                   "no configuration: neither '%s' nor '%s/*.yaml' exist; "
-			                   "give a FILE or create one",
-			                   main_path, dir_path) < 0
-			          ? -ENOMEM
-			          : -ENOENT;
+					   "no configuration: neither '%s' nor '%s/*.yaml' exist; "
+					   "give a FILE or create one",
+					   main_path, dir_path) < 0
+				      ? -ENOMEM
+				      : -ENOENT;
 		}
 	}
 	strlist_free(&names);

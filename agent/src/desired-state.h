@@ -8,14 +8,21 @@
 
 /* Limits that keep a hostile file bounded in time and memory. */
 #define DS_MAX_FILE_SIZE (1024 * 1024)
-#define DS_MAX_RULES 10000
-#define DS_MAX_DEPTH 32
+#define DS_MAX_RULES	 10000
+#define DS_MAX_DEPTH	 32
 
-enum ds_missing_interface { DS_MISSING_IGNORE, DS_MISSING_WARN, DS_MISSING_ERROR };
-enum ds_fixed_feature { DS_FIXED_WARN, DS_FIXED_ERROR };
+enum ds_missing_interface {
+	DS_MISSING_IGNORE,
+	DS_MISSING_WARN,
+	DS_MISSING_ERROR
+};
+enum ds_fixed_feature {
+	DS_FIXED_WARN,
+	DS_FIXED_ERROR
+};
 
 struct ds_location {
-	const char *file; /* points into desired_state.files */
+	const char *file;	   /* points into desired_state.files */
 	unsigned int line, column; /* 1-based */
 };
 
@@ -27,10 +34,10 @@ struct ds_feature {
 
 /* Every list that is not empty must match (any of its items). */
 struct ds_match {
-	struct strlist name;           /* shell globs */
-	struct strlist driver;         /* globs */
-	struct strlist kind;           /* globs; "" never matches a kind */
-	struct strlist mac;            /* globs, case-insensitive */
+	struct strlist name;	       /* shell globs */
+	struct strlist driver;	       /* globs */
+	struct strlist kind;	       /* globs; "" never matches a kind */
+	struct strlist mac;	       /* globs, case-insensitive */
 	struct strlist virtualization; /* host condition words, see virt_word_known() */
 };
 
@@ -43,8 +50,8 @@ struct ds_rule {
 
 struct desired_state {
 	enum ds_missing_interface missing_interface; /* default DS_MISSING_WARN */
-	enum ds_fixed_feature fixed_feature;         /* default DS_FIXED_ERROR */
-	struct ds_rule *rules;                       /* file order, files in the given order */
+	enum ds_fixed_feature fixed_feature;	     /* default DS_FIXED_ERROR */
+	struct ds_rule *rules;			     /* file order, files in the given order */
 	size_t n_rules;
 	struct strlist files; /* every file read, in order ("-" is "<stdin>") */
 };

@@ -82,8 +82,8 @@ int ethioc_feature_names(int fd, const char *ifname, struct feature_names *ret)
 	}
 	fn.count = count;
 	for (unsigned int i = 0; i < count; i++) {
-		fn.names[i] = strndup((char *)gs->data + (size_t)i * ETH_GSTRING_LEN,
-				      ETH_GSTRING_LEN);
+		fn.names[i] =
+			strndup((char *)gs->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
 		if (!fn.names[i]) {
 			r = -ENOMEM;
 			goto out;
@@ -129,9 +129,8 @@ int ethioc_features_get(int fd, unsigned int count, struct iface *ifc)
 	return r;
 }
 
-int ethioc_features_set(int fd, unsigned int count, struct iface *ifc,
-			const struct featbits *mask, const struct featbits *values,
-			struct set_result *ret)
+int ethioc_features_set(int fd, unsigned int count, struct iface *ifc, const struct featbits *mask,
+			const struct featbits *values, struct set_result *ret)
 {
 	unsigned int blocks = (count + 31) / 32;
 	struct featbits old_active = ifc->active;

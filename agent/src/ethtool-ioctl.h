@@ -12,6 +12,5 @@ int ethioc_feature_names(int fd, const char *ifname, struct feature_names *ret);
 /* ETHTOOL_GFEATURES into ifc. */
 int ethioc_features_get(int fd, unsigned int count, struct iface *ifc);
 /* ETHTOOL_SFEATURES; ret is computed from a fresh ETHTOOL_GFEATURES. */
-int ethioc_features_set(int fd, unsigned int count, struct iface *ifc,
-			const struct featbits *mask, const struct featbits *values,
-			struct set_result *ret);
+int ethioc_features_set(int fd, unsigned int count, struct iface *ifc, const struct featbits *mask,
+			const struct featbits *values, struct set_result *ret);

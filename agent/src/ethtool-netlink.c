@@ -96,8 +96,8 @@ static int on_valid(struct nl_msg *msg, void *arg)
 
 /* Send msg (consumed) and process replies until the ack, the end of the
  * dump or an error.  Returns 0 or the kernel's negative errno. */
-static int ethnl_request(struct ethnl *e, struct nl_msg *msg,
-			 int (*parse)(struct nl_msg *, void *), void *arg, char **ret_msg)
+static int ethnl_request(struct ethnl *e, struct nl_msg *msg, int (*parse)(struct nl_msg *, void *),
+			 void *arg, char **ret_msg)
 {
 	struct request req = { .parse = parse, .arg = arg };
 	struct nl_cb *cb;
@@ -322,9 +322,8 @@ int ethnl_feature_names(struct ethnl *e, struct feature_names *ret)
 
 /* --- bitsets --- */
 
-int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
-		       const struct feature_names *names, struct featbits *ret_value,
-		       struct featbits *ret_mask)
+int ethnl_bitset_parse(const void *nest_attr, unsigned int count, const struct feature_names *names,
+		       struct featbits *ret_value, struct featbits *ret_mask)
 {
 	struct nlattr *nest = (struct nlattr *)nest_attr;
 	struct nlattr *tb[ETHTOOL_A_BITSET_MAX + 1];
@@ -367,8 +366,8 @@ int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
 			if (bt[ETHTOOL_A_BITSET_BIT_INDEX])
 				idx = (int)nla_get_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX]);
 			else if (bt[ETHTOOL_A_BITSET_BIT_NAME] && names)
-				idx = feature_names_index(names,
-							  nla_get_string(bt[ETHTOOL_A_BITSET_BIT_NAME]));
+				idx = feature_names_index(
+					names, nla_get_string(bt[ETHTOOL_A_BITSET_BIT_NAME]));
 			if (idx < 0 || (unsigned int)idx >= count)
 				return -EPROTO;
 			featbits_set(&mask, (unsigned int)idx, true);
@@ -446,8 +445,7 @@ static int features_get(struct ethnl *e, struct host_state *hs, int ifindex, boo
 
 	if (!msg)
 		return -ENOMEM;
-	if (put_header(msg, ETHTOOL_A_FEATURES_HEADER, ifindex, ETHTOOL_FLAG_COMPACT_BITSETS) <
-	    0) {
+	if (put_header(msg, ETHTOOL_A_FEATURES_HEADER, ifindex, ETHTOOL_FLAG_COMPACT_BITSETS) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -521,8 +519,8 @@ int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struc
 
 	if (!msg)
 		return -ENOMEM;
-	if (put_header(msg, ETHTOOL_A_FEATURES_HEADER, ifc->ifindex,
-		       ETHTOOL_FLAG_COMPACT_BITSETS) < 0 ||
+	if (put_header(msg, ETHTOOL_A_FEATURES_HEADER, ifc->ifindex, ETHTOOL_FLAG_COMPACT_BITSETS) <
+		    0 ||
 	    put_bitset(msg, ETHTOOL_A_FEATURES_WANTED, hs->names.count, values, mask) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;

@@ -23,9 +23,8 @@ int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struc
 
 /* Parse an ETHTOOL_A_BITSET_* nest of count bits (compact or bit list);
  * names resolves bit names in list form.  Exposed for the fuzzers. */
-int ethnl_bitset_parse(const void *nest_attr, unsigned int count,
-		       const struct feature_names *names, struct featbits *ret_value,
-		       struct featbits *ret_mask);
+int ethnl_bitset_parse(const void *nest_attr, unsigned int count, const struct feature_names *names,
+		       struct featbits *ret_value, struct featbits *ret_mask);
 
 /* The reply parsers on one message given as bytes, as the kernel would send
  * it (the fuzzers; nlmsg_len is taken from len).  Each returns 0, -EINVAL

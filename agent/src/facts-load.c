@@ -39,7 +39,8 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 	ifs = json_object_get(doc, "interfaces");
 	if (!json_is_object(virt) || !json_is_object(ifs)) {
 		json_decref(doc);
-		return fail(errors, path, "not a facts document (no 'virtualization' or 'interfaces')");
+		return fail(errors, path,
+			    "not a facts document (no 'virtualization' or 'interfaces')");
 	}
 	memset(&vi, 0, sizeof(vi));
 	copy_str(vi.vm, sizeof(vi.vm), json_object_get(virt, "vm"));
@@ -59,7 +60,8 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 
 		if (!json_is_object(features)) {
 			r = fail(errors, path,
-				 "the facts have no 'features' maps (use 'offloadctl facts' or --full)");
+				 "the facts have no 'features' maps (use 'offloadctl facts' or "
+				 "--full)");
 			break;
 		}
 		ifc = host_state_add(&hs);

@@ -21,13 +21,15 @@ void offload_map_init(const struct host_state *hs, struct offload_map *ret)
 		for (unsigned int i = 0; i < hs->names.count; i++) {
 			const char *name = hs->names.names[i];
 
-			if (!name[0] || !feature_pattern_match(name, offload_defs[d].kernel_pattern))
+			if (!name[0] ||
+			    !feature_pattern_match(name, offload_defs[d].kernel_pattern))
 				continue;
 			/* ethtool maps a feature to the first definition it matches. */
 			bool earlier = false;
 
 			for (size_t e = 0; e < d && !earlier; e++)
-				earlier = feature_pattern_match(name, offload_defs[e].kernel_pattern);
+				earlier =
+					feature_pattern_match(name, offload_defs[e].kernel_pattern);
 			if (earlier)
 				continue;
 			l->n_members++;
@@ -140,7 +142,8 @@ static bool plain_string(const char *s, size_t *ret_len)
 	const char *p;
 
 	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\')
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"' ||
+		    *p == '\\')
 			return false;
 	*ret_len = (size_t)(p - s);
 	return true;
@@ -186,9 +189,8 @@ static int put_member(struct obuf *b, const char *key, const char *value)
 
 static const char *const tristates[] = { "null", "false", "true" };
 
-static int iface_write(struct obuf *b, const struct host_state *hs,
-		       const struct offload_map *map, const struct iface *ifc,
-		       const struct facts_options *o)
+static int iface_write(struct obuf *b, const struct host_state *hs, const struct offload_map *map,
+		       const struct iface *ifc, const struct facts_options *o)
 {
 	/* The eight states of a kernel feature, in the document's key order. */
 	static const char *const states[8] = {
@@ -233,7 +235,8 @@ static int iface_write(struct obuf *b, const struct host_state *hs,
 		if (i)
 			ob_lit(b, ",");
 		r = put_string(b, sum[i].long_name);
-		ob_str(b, sum[i].active ? ":{\"active\":true,\"fixed\":" : ":{\"active\":false,\"fixed\":");
+		ob_str(b, sum[i].active ? ":{\"active\":true,\"fixed\":"
+					: ":{\"active\":false,\"fixed\":");
 		ob_str(b, tristates[sum[i].fixed + 1]);
 		ob_lit(b, ",\"requested\":");
 		ob_str(b, tristates[sum[i].requested + 1]);
@@ -266,7 +269,8 @@ static int iface_write(struct obuf *b, const struct host_state *hs,
 
 static int dump_inline(FILE *f, json_t *j)
 {
-	return json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) < 0 ? -EIO : 0;
+	return json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) < 0 ? -EIO
+											  : 0;
 }
 
 int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs,

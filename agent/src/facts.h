@@ -43,8 +43,8 @@ size_t offload_summaries_mapped(const struct offload_map *m, const struct iface 
 
 struct facts_options {
 	bool with_features; /* the per-kernel-feature maps */
-	bool facter;        /* wrap as {"offloadctl": DOCUMENT} */
-	char **filters;     /* interface names or globs; none = all */
+	bool facter;	    /* wrap as {"offloadctl": DOCUMENT} */
+	char **filters;	    /* interface names or globs; none = all */
 	int n_filters;
 };
 

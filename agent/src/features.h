@@ -7,7 +7,7 @@
 
 /* The kernel has fewer than 64 netdev features today; leave room to grow. */
 #define FEAT_MAX_BITS 256
-#define FEAT_WORDS (FEAT_MAX_BITS / 32)
+#define FEAT_WORDS    (FEAT_MAX_BITS / 32)
 
 struct featbits {
 	uint32_t w[FEAT_WORDS];
@@ -66,8 +66,8 @@ bool feature_pattern_match(const char *name, const char *pattern);
 /* What a name in a desired state stands for. */
 enum feature_name_kind {
 	FEATURE_NAME_UNKNOWN = 0,
-	FEATURE_NAME_LEGACY,  /* ethtool short or long name: a group */
-	FEATURE_NAME_KERNEL,  /* one kernel feature */
+	FEATURE_NAME_LEGACY, /* ethtool short or long name: a group */
+	FEATURE_NAME_KERNEL, /* one kernel feature */
 };
 
 /*

@@ -10,9 +10,9 @@
 struct iface {
 	int ifindex;
 	char name[IF_NAMESIZE];
-	char kind[32];      /* IFLA_INFO_KIND, "" = none (null) */
-	char driver[32];    /* as `ethtool -i` reports it, "" = unknown */
-	char mac[64];       /* "aa:bb:..", "" = none */
+	char kind[32];	       /* IFLA_INFO_KIND, "" = none (null) */
+	char driver[32];       /* as `ethtool -i` reports it, "" = unknown */
+	char mac[64];	       /* "aa:bb:..", "" = none */
 	const char *operstate; /* "up", "down", ... (static string) */
 	bool have_features;
 	struct featbits hw, wanted, active, nochange;

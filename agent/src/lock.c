@@ -26,7 +26,8 @@ int lock_acquire(const char *path, double timeout)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((double)(now.tv_sec - start.tv_sec) +
-			    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= timeout) {
+			    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >=
+		    timeout) {
 			close(fd);
 			return -ETIMEDOUT;
 		}

@@ -181,7 +181,13 @@ static int run_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
-enum { OPT_NETNS = 256, OPT_ROOT, OPT_BACKEND, OPT_CONFIG_DIR, OPT_VERSION };
+enum {
+	OPT_NETNS = 256,
+	OPT_ROOT,
+	OPT_BACKEND,
+	OPT_CONFIG_DIR,
+	OPT_VERSION
+};
 
 int main(int argc, char **argv)
 {
@@ -217,9 +223,10 @@ int main(int argc, char **argv)
 		case OPT_BACKEND:
 			if (strcmp(optarg, "netlink") && strcmp(optarg, "ioctl") &&
 			    strcmp(optarg, "auto"))
-				return usage_error(NULL,
-						   "unknown backend '%s' (expected netlink, ioctl or auto)",
-						   optarg);
+				return usage_error(
+					NULL,
+					"unknown backend '%s' (expected netlink, ioctl or auto)",
+					optarg);
 			g.backend = optarg;
 			break;
 		case OPT_CONFIG_DIR:
@@ -240,7 +247,8 @@ int main(int argc, char **argv)
 		case '?':
 		default:
 			if (optopt)
-				return usage_error(NULL, "unknown or incomplete option '-%c'", optopt);
+				return usage_error(NULL, "unknown or incomplete option '-%c'",
+						   optopt);
 			return usage_error(NULL, "unknown or incomplete option '%s'",
 					   argv[optind - 1]);
 		}

@@ -108,12 +108,13 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 				char where[512];
 
 				loc_prefix(where, sizeof(where), &f->loc);
-				r = strlist_addf(ds->fixed_feature == DS_FIXED_ERROR ? &p->errors
-										     : &p->warnings,
-						 "%s: cannot set '%s' on '%s' to %s: the feature is "
-						 "fixed %s by the driver",
-						 where, f->name, ifc->name, f->value ? "on" : "off",
-						 f->value ? "off" : "on");
+				r = strlist_addf(
+					ds->fixed_feature == DS_FIXED_ERROR ? &p->errors
+									    : &p->warnings,
+					"%s: cannot set '%s' on '%s' to %s: the feature is "
+					"fixed %s by the driver",
+					where, f->name, ifc->name, f->value ? "on" : "off",
+					f->value ? "off" : "on");
 				if (r < 0)
 					return r;
 			}
@@ -214,9 +215,10 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 
 				loc_prefix(where, sizeof(where), &f->loc);
 				kinds[k] = FEATURE_NAME_UNKNOWN;
-				r = strlist_addf(&p.invalid,
-						 "%s: this kernel has no feature that '%s' stands for",
-						 where, f->name);
+				r = strlist_addf(
+					&p.invalid,
+					"%s: this kernel has no feature that '%s' stands for",
+					where, f->name);
 				if (r < 0)
 					goto out;
 			} else if (kinds[k] == FEATURE_NAME_UNKNOWN) {
@@ -224,11 +226,13 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 				char where[512];
 
 				loc_prefix(where, sizeof(where), &f->loc);
-				r = hint ? strlist_addf(&p.invalid,
-							"%s: this kernel has no feature '%s'; did you "
-							"mean '%s'?",
-							where, f->name, hint)
-					 : strlist_addf(&p.invalid, "%s: this kernel has no feature '%s'",
+				r = hint ? strlist_addf(
+						   &p.invalid,
+						   "%s: this kernel has no feature '%s'; did you "
+						   "mean '%s'?",
+						   where, f->name, hint)
+					 : strlist_addf(&p.invalid,
+							"%s: this kernel has no feature '%s'",
 							where, f->name);
 				if (r < 0)
 					goto out;
@@ -256,11 +260,13 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 				const char *name = rule->match.name.items[ni];
 				char where[512];
 
-				if (has_glob(name) || host_state_find((struct host_state *)hs, name))
+				if (has_glob(name) ||
+				    host_state_find((struct host_state *)hs, name))
 					continue;
 				loc_prefix(where, sizeof(where), &rule->loc);
-				r = strlist_addf(ds->missing_interface == DS_MISSING_ERROR ? &p.errors
-											   : &p.warnings,
+				r = strlist_addf(ds->missing_interface == DS_MISSING_ERROR
+							 ? &p.errors
+							 : &p.warnings,
 						 "%s: no interface named '%s'", where, name);
 				if (r < 0)
 					goto out;

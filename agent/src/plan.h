@@ -7,16 +7,16 @@
 #include "virt.h"
 
 struct plan_change {
-	unsigned int feature;           /* index in the kernel's string set */
-	bool to;                        /* from is !to */
-	bool requested_only;            /* active already as wanted; only the
+	unsigned int feature;		/* index in the kernel's string set */
+	bool to;			/* from is !to */
+	bool requested_only;		/* active already as wanted; only the
 					 * kernel's requested state differs */
 	const struct ds_location *rule; /* the rule that wins for this feature */
 };
 
 struct plan_iface {
-	size_t iface;          /* index into host_state.ifaces */
-	struct featbits mask;  /* the bits to send */
+	size_t iface;	      /* index into host_state.ifaces */
+	struct featbits mask; /* the bits to send */
 	struct featbits values;
 	struct featbits want_mask; /* every bit the rules decide, changed or not */
 	struct featbits want_values;
@@ -29,9 +29,9 @@ struct plan {
 	struct plan_iface *ifaces; /* only interfaces with changes */
 	size_t n, cap;
 	struct strlist warnings;
-	struct strlist errors;  /* the desired state cannot be reached: nothing is sent */
+	struct strlist errors;	/* the desired state cannot be reached: nothing is sent */
 	struct strlist invalid; /* names this kernel does not know: a bad desired state */
-	size_t n_matched;       /* interfaces some rule matched */
+	size_t n_matched;	/* interfaces some rule matched */
 };
 
 /* True when the rule's match holds for ifc on a host described by vi

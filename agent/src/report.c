@@ -56,8 +56,7 @@ int report_add_request_change(json_t *rep, const char *ifname, const char *featu
 	return json_object_set_new(last, "state", json_string("requested")) < 0 ? -ENOMEM : 0;
 }
 
-int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
-			   bool to)
+int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from, bool to)
 {
 	json_t *e = iface_entry(rep, ifname), *c;
 
@@ -72,8 +71,7 @@ int report_add_side_effect(json_t *rep, const char *ifname, const char *feature,
 
 int report_add_message(json_t *rep, const char *key, const char *msg)
 {
-	return json_array_append_new(json_object_get(rep, key), json_string(msg)) < 0 ? -ENOMEM
-										       : 0;
+	return json_array_append_new(json_object_get(rep, key), json_string(msg)) < 0 ? -ENOMEM : 0;
 }
 
 int report_add_messages(json_t *rep, const char *key, const struct strlist *msgs)
@@ -116,10 +114,10 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 			const char *req = json_object_get(c, "state") ? "requested " : "";
 
 			n_ch++;
-			fprintf(f, "-%s: %s%s\n", json_string_value(json_object_get(c, "feature")), req,
-				json_string_value(json_object_get(c, "from")));
-			fprintf(f, "+%s: %s%s", json_string_value(json_object_get(c, "feature")), req,
-				json_string_value(json_object_get(c, "to")));
+			fprintf(f, "-%s: %s%s\n", json_string_value(json_object_get(c, "feature")),
+				req, json_string_value(json_object_get(c, "from")));
+			fprintf(f, "+%s: %s%s", json_string_value(json_object_get(c, "feature")),
+				req, json_string_value(json_object_get(c, "to")));
 			if (rule)
 				fprintf(f, "\t# %s", json_string_value(rule));
 			fputc('\n', f);
@@ -135,8 +133,8 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 	if (json_is_true(json_object_get(rep, "rolled_back")))
 		fprintf(f, "rolled back: every interface is as it was before this run\n");
 	else if (n_ch)
-		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch, n_ch == 1 ? "" : "s",
-			n_if, n_if == 1 ? "" : "s");
+		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch,
+			n_ch == 1 ? "" : "s", n_if, n_if == 1 ? "" : "s");
 	else if (json_array_size(json_object_get(rep, "errors")) == 0)
 		fprintf(f, "in sync: nothing to change\n");
 	fflush(f);

@@ -5,14 +5,15 @@
 
 /* systemd-detect-virt's words (src/basic/virt.c virtualization_table). */
 static const char *const vm_words[] = {
-	"kvm", "amazon", "qemu", "bochs", "xen", "uml", "vmware", "oracle",
-	"microsoft", "zvm", "parallels", "bhyve", "qnx", "acrn", "powervm",
-	"apple", "sre", "google", "vm-other",
+	"kvm",	   "amazon",	"qemu", "bochs",     "xen",	 "uml", "vmware",
+	"oracle",  "microsoft", "zvm",	"parallels", "bhyve",	 "qnx", "acrn",
+	"powervm", "apple",	"sre",	"google",    "vm-other",
 };
 
 static const char *const container_words[] = {
-	"systemd-nspawn", "lxc-libvirt", "lxc", "openvz", "docker", "podman",
-	"rkt", "wsl", "proot", "pouch", "container-other",
+	"systemd-nspawn",  "lxc-libvirt", "lxc", "openvz", "docker",
+	"podman",	   "rkt",	  "wsl", "proot",  "pouch",
+	"container-other",
 };
 
 bool virt_word_known(const char *word)

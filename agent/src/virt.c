@@ -70,9 +70,9 @@ static int no_evidence(int r, const char *rel)
 /* ---- DMI (SMBIOS strings the kernel exports in /sys/class/dmi/id) ---- */
 
 static const char *const dmi_fields[] = {
-    "sys/class/dmi/id/product_name", /* before sys_vendor: KVM over QEMU */
-    "sys/class/dmi/id/sys_vendor",   "sys/class/dmi/id/board_vendor",
-    "sys/class/dmi/id/bios_vendor",  "sys/class/dmi/id/product_version", /* Hyper-V */
+	"sys/class/dmi/id/product_name", /* before sys_vendor: KVM over QEMU */
+	"sys/class/dmi/id/sys_vendor",	 "sys/class/dmi/id/board_vendor",
+	"sys/class/dmi/id/bios_vendor",	 "sys/class/dmi/id/product_version", /* Hyper-V */
 };
 
 /* Value prefixes, as systemd's dmi_vendor_table. */
@@ -80,23 +80,23 @@ static const struct {
 	const char *prefix;
 	const char *vm;
 } dmi_vendors[] = {
-    {"KVM", "kvm"},
-    {"OpenStack", "kvm"},
-    {"KubeVirt", "kvm"},
-    {"Amazon EC2", "amazon"},
-    {"QEMU", "qemu"},
-    {"VMware", "vmware"},
-    {"VMW", "vmware"},
-    {"innotek GmbH", "oracle"},
-    {"VirtualBox", "oracle"},
-    {"Oracle Corporation", "oracle"},
-    {"Xen", "xen"},
-    {"Bochs", "bochs"},
-    {"Parallels", "parallels"},
-    {"BHYVE", "bhyve"},
-    {"Hyper-V", "microsoft"},
-    {"Apple Virtualization", "apple"},
-    {"Google Compute Engine", "google"},
+	{ "KVM", "kvm" },
+	{ "OpenStack", "kvm" },
+	{ "KubeVirt", "kvm" },
+	{ "Amazon EC2", "amazon" },
+	{ "QEMU", "qemu" },
+	{ "VMware", "vmware" },
+	{ "VMW", "vmware" },
+	{ "innotek GmbH", "oracle" },
+	{ "VirtualBox", "oracle" },
+	{ "Oracle Corporation", "oracle" },
+	{ "Xen", "xen" },
+	{ "Bochs", "bochs" },
+	{ "Parallels", "parallels" },
+	{ "BHYVE", "bhyve" },
+	{ "Hyper-V", "microsoft" },
+	{ "Apple Virtualization", "apple" },
+	{ "Google Compute Engine", "google" },
 };
 
 /* The first DMI string (in dmi_fields order) that names a hypervisor. */
@@ -127,7 +127,11 @@ static int probe_dmi_vendor(const char *root, struct strlist *ev, const char **r
 	return -ENOENT;
 }
 
-enum smbios_vm_bit { SMBIOS_VM_BIT_UNKNOWN, SMBIOS_VM_BIT_SET, SMBIOS_VM_BIT_UNSET };
+enum smbios_vm_bit {
+	SMBIOS_VM_BIT_UNKNOWN,
+	SMBIOS_VM_BIT_SET,
+	SMBIOS_VM_BIT_UNSET
+};
 
 /*
  * SMBIOS BIOS Characteristics Extension Byte 2, bit 4: "this is a virtual
@@ -189,7 +193,7 @@ static int probe_dmi(const char *root, struct strlist *ev, const char **ret)
 		bit = probe_smbios_vm_bit(root);
 		if (bit == SMBIOS_VM_BIT_UNSET) {
 			r = add_evidence(ev, "sys/firmware/dmi/entries/0-0/raw: no vm bit", "",
-			                 NULL);
+					 NULL);
 			if (r < 0)
 				return r;
 			vm = NONE;
@@ -203,7 +207,7 @@ static int probe_dmi(const char *root, struct strlist *ev, const char **ret)
 			if (r == 0) {
 				if (is_amazon_metal(product)) {
 					r = add_evidence(ev, "sys/class/dmi/id/product_name", "=",
-					                 product);
+							 product);
 					vm = NONE;
 				}
 				free(product);
@@ -231,7 +235,7 @@ static int probe_uml(const char *root, struct strlist *ev, const char **ret)
 		if (startswith(line, "vendor_id\t: ")) {
 			if (startswith(line + strlen("vendor_id\t: "), "User Mode Linux")) {
 				r = add_evidence(ev, "proc/cpuinfo: vendor_id User Mode Linux", "",
-				                 NULL);
+						 NULL);
 				if (r == 0)
 					*ret = "uml";
 			}
@@ -247,8 +251,8 @@ static int probe_uml(const char *root, struct strlist *ev, const char **ret)
 #define XENFEAT_dom0 11 /* xen/include/public/features.h */
 
 struct xen_facts {
-	bool proc_xen;      /* /proc/xen exists: some Xen domain (PV, or xenfs mounted) */
-	int dom0;           /* 1 dom0, 0 domU, -1 no dom0 evidence either way */
+	bool proc_xen;	    /* /proc/xen exists: some Xen domain (PV, or xenfs mounted) */
+	int dom0;	    /* 1 dom0, 0 domU, -1 no dom0 evidence either way */
 	bool hv_type_xen;   /* /sys/hypervisor/type is "xen" */
 	char guest_type[8]; /* /sys/hypervisor/guest_type: PV, HVM or PVH */
 };
@@ -277,7 +281,7 @@ static int probe_xen_dom0(const char *root, struct strlist *ev, int *ret)
 		if (errno == 0 && end != s && *end == '\0') {
 			dom0 = !!(features & (1UL << XENFEAT_dom0));
 			r = strlist_addf(ev, "%s=%s: %sXENFEAT_dom0", features_rel, s,
-			                 dom0 ? "" : "no ");
+					 dom0 ? "" : "no ");
 		}
 		free(s);
 		if (r < 0)
@@ -308,8 +312,8 @@ static int probe_xen_dom0(const char *root, struct strlist *ev, int *ret)
 
 static int probe_xen(const char *root, struct strlist *ev, struct xen_facts *ret)
 {
-	static const char *const guest_types[] = {"PV", "HVM", "PVH"};
-	struct xen_facts x = {.dom0 = -1};
+	static const char *const guest_types[] = { "PV", "HVM", "PVH" };
+	struct xen_facts x = { .dom0 = -1 };
 	char *s;
 	int r;
 
@@ -374,12 +378,12 @@ static const struct {
 	const char *sig; /* trailing spaces and NULs removed */
 	const char *vm;
 } cpuid_vendors[] = {
-    {"XenVMMXenVMM", "xen"},    {"KVMKVMKVM", "kvm"}, /* QEMU with KVM */
-    {"Linux KVM Hv", "kvm"},                          /* KVM with Hyper-V enlightenments */
-    {"TCGTCGTCGTCG", "qemu"},                         /* QEMU without KVM */
-    {"VMwareVMware", "vmware"}, {"Microsoft Hv", "microsoft"}, {"bhyve bhyve", "bhyve"},
-    {"QNXQVMBSQG", "qnx"},      {"ACRNACRNACRN", "acrn"},      {"SRESRESRESRE", "sre"},
-    {"Apple VZ", "apple"},
+	{ "XenVMMXenVMM", "xen" },    { "KVMKVMKVM", "kvm" }, /* QEMU with KVM */
+	{ "Linux KVM Hv", "kvm" },			      /* KVM with Hyper-V enlightenments */
+	{ "TCGTCGTCGTCG", "qemu" },			      /* QEMU without KVM */
+	{ "VMwareVMware", "vmware" }, { "Microsoft Hv", "microsoft" }, { "bhyve bhyve", "bhyve" },
+	{ "QNXQVMBSQG", "qnx" },      { "ACRNACRNACRN", "acrn" },      { "SRESRESRESRE", "sre" },
+	{ "Apple VZ", "apple" },
 };
 
 /* Keep the signature printable; cut at the first NUL, drop trailing padding. */
@@ -453,7 +457,7 @@ static int probe_cpuid(const char *root, struct strlist *ev, char sig[13], const
 /* ---- Device tree (Arm, PowerPC, RISC-V) ---- */
 
 static int probe_device_tree_dir(const char *root, const char *dt, struct strlist *ev,
-                                 const char **ret)
+				 const char **ret)
 {
 	char rel[256], path[4096];
 	struct dirent *de;
@@ -525,7 +529,7 @@ static int probe_device_tree_dir(const char *root, const char *dt, struct strlis
 static int probe_device_tree(const char *root, struct strlist *ev, const char **ret)
 {
 	/* /sys/firmware/devicetree/base is where /proc/device-tree points. */
-	static const char *const dirs[] = {"proc/device-tree", "sys/firmware/devicetree/base"};
+	static const char *const dirs[] = { "proc/device-tree", "sys/firmware/devicetree/base" };
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -599,7 +603,7 @@ static bool in_set(const char *word, const char *const *set, size_t n)
  */
 static const char *decide_vm(const struct vm_sources *s)
 {
-	static const char *const dmi_first[] = {"oracle", "xen", "amazon", "parallels", "google"};
+	static const char *const dmi_first[] = { "oracle", "xen", "amazon", "parallels", "google" };
 	bool hyperv = false, other = false;
 	const char *v;
 
@@ -623,7 +627,7 @@ static const char *decide_vm(const struct vm_sources *s)
 	if (s->xen.proc_xen && s->xen.dom0 == 1)
 		return hyperv ? "microsoft" : NONE;
 
-	const char *const later[] = {s->dmi, s->hv_type, s->device_tree, s->zvm};
+	const char *const later[] = { s->dmi, s->hv_type, s->device_tree, s->zvm };
 	for (size_t i = 0; i < ARRAY_SIZE(later); i++) {
 		if (streq(later[i], VM_OTHER))
 			other = true;
@@ -639,7 +643,7 @@ static const char *decide_vm(const struct vm_sources *s)
 
 /* $container values systemd knows (container_table); others are container-other. */
 static const char *const container_names[] = {
-    "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch",
+	"lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch",
 };
 
 /* Marker files, systemd's detect_container_files(); docker last: .dockerenv
@@ -648,8 +652,8 @@ static const struct {
 	const char *rel;
 	const char *container;
 } container_files[] = {
-    {"run/.containerenv", "podman"},
-    {".dockerenv", "docker"},
+	{ "run/.containerenv", "podman" },
+	{ ".dockerenv", "docker" },
 };
 
 /* Cgroup paths of PID 1 that container engines create when there is no
@@ -658,9 +662,12 @@ static const struct {
 	const char *marker;
 	const char *container;
 } cgroup_markers[] = {
-    {"/docker/", "docker"}, {"/docker-", "docker"}, /* systemd cgroup driver: docker-ID.scope */
-    {"/lxc/", "lxc"},       {"/lxc.payload", "lxc"},
-    {"/libpod-", "podman"}, {"/kubepods", CONTAINER_OTHER},
+	{ "/docker/", "docker" },
+	{ "/docker-", "docker" }, /* systemd cgroup driver: docker-ID.scope */
+	{ "/lxc/", "lxc" },
+	{ "/lxc.payload", "lxc" },
+	{ "/libpod-", "podman" },
+	{ "/kubepods", CONTAINER_OTHER },
 };
 
 static int probe_container_files(const char *root, struct strlist *ev, const char **ret)
@@ -832,7 +839,7 @@ static int probe_cgroup(const char *root, struct strlist *ev, const char **ret)
 			if (m && (size_t)(m - path) < n) {
 				*ret = cgroup_markers[i].container;
 				r = add_evidence(ev, "proc/1/cgroup: ", "",
-				                 cgroup_markers[i].marker);
+						 cgroup_markers[i].marker);
 				break;
 			}
 		}
@@ -858,7 +865,7 @@ static const char *container_from_name(const char *name, const char *files)
 struct container_sources {
 	const char *openvz, *wsl, *proot, *files, *cgroup;
 	char *host_manager; /* /run/host/container-manager */
-	char *pid1_env;     /* $container of PID 1 */
+	char *pid1_env;	    /* $container of PID 1 */
 	char *run_systemd;  /* /run/systemd/container */
 };
 
@@ -871,9 +878,9 @@ struct container_sources {
  */
 static const char *decide_container(const struct container_sources *s, bool pid1)
 {
-	const char *const fixed[] = {s->openvz, s->wsl, s->proot};
-	const char *const named[] = {s->host_manager, pid1 ? s->pid1_env : NULL, s->run_systemd,
-	                             pid1 ? NULL : s->pid1_env};
+	const char *const fixed[] = { s->openvz, s->wsl, s->proot };
+	const char *const named[] = { s->host_manager, pid1 ? s->pid1_env : NULL, s->run_systemd,
+				      pid1 ? NULL : s->pid1_env };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (!streq(fixed[i], NONE))
@@ -897,7 +904,7 @@ static int probe_or_none(int r, const char **word)
 
 static int detect_vm(const char *root, struct virt_info *vi)
 {
-	struct vm_sources s = {NONE, NONE, NONE, NONE, NONE, NONE, {.dom0 = -1}};
+	struct vm_sources s = { NONE, NONE, NONE, NONE, NONE, NONE, { .dom0 = -1 } };
 	char sig[13];
 	int r;
 
@@ -907,7 +914,7 @@ static int detect_vm(const char *root, struct virt_info *vi)
 	    (r = probe_or_none(probe_cpuid(root, &vi->evidence, sig, &s.cpuid), &s.cpuid)) < 0 ||
 	    (r = probe_or_none(probe_hypervisor_type(root, &s.hv_type), &s.hv_type)) < 0 ||
 	    (r = probe_or_none(probe_device_tree(root, &vi->evidence, &s.device_tree),
-	                       &s.device_tree)) < 0 ||
+			       &s.device_tree)) < 0 ||
 	    (r = probe_or_none(probe_zvm(root, &vi->evidence, &s.zvm), &s.zvm)) < 0)
 		return r;
 
@@ -918,7 +925,7 @@ static int detect_vm(const char *root, struct virt_info *vi)
 	 * guest without xenfs mounted). */
 	if (s.xen.proc_xen || s.xen.dom0 >= 0 || s.xen.hv_type_xen || streq(vi->vm, "xen")) {
 		snprintf(vi->xen_domain, sizeof(vi->xen_domain), "%s",
-		         s.xen.dom0 == 1 ? "dom0" : "domU");
+			 s.xen.dom0 == 1 ? "dom0" : "domU");
 		snprintf(vi->xen_guest_type, sizeof(vi->xen_guest_type), "%s", s.xen.guest_type);
 	}
 	return 0;
@@ -926,7 +933,7 @@ static int detect_vm(const char *root, struct virt_info *vi)
 
 static int detect_container(const char *root, struct virt_info *vi)
 {
-	struct container_sources s = {NONE, NONE, NONE, NONE, NONE, NULL, NULL, NULL};
+	struct container_sources s = { NONE, NONE, NONE, NONE, NONE, NULL, NULL, NULL };
 	struct strlist *ev = &vi->evidence;
 	int r;
 
@@ -948,7 +955,7 @@ static int detect_container(const char *root, struct virt_info *vi)
 		r = probe_or_none(probe_cgroup(root, ev, &s.cgroup), &s.cgroup);
 	if (r == 0)
 		snprintf(vi->container, sizeof(vi->container), "%s",
-		         decide_container(&s, hostfs_is_host(root) && getpid() == 1));
+			 decide_container(&s, hostfs_is_host(root) && getpid() == 1));
 	free(s.host_manager);
 	free(s.pid1_env);
 	free(s.run_systemd);
@@ -980,7 +987,7 @@ static int detect_role(const char *root, struct virt_info *vi)
 
 int virt_detect(const char *root, struct virt_info *ret)
 {
-	struct virt_info vi = {.vm = "none", .container = "none", .role = "none"};
+	struct virt_info vi = { .vm = "none", .container = "none", .role = "none" };
 	int r;
 
 	r = detect_vm(root, &vi);
@@ -1015,8 +1022,8 @@ json_t *virt_to_json(const struct virt_info *vi)
 	json_object_set_new(o, "role", json_string(vi->role));
 	if (vi->xen_domain[0])
 		json_object_set_new(o, "xen",
-		                    json_pack("{s:s,s:o}", "domain", vi->xen_domain, "guest_type",
-		                              string_or_null(vi->xen_guest_type)));
+				    json_pack("{s:s,s:o}", "domain", vi->xen_domain, "guest_type",
+					      string_or_null(vi->xen_guest_type)));
 	json_object_set_new(o, "hypervisor_vendor", string_or_null(vi->hypervisor_vendor));
 	for (size_t i = 0; i < vi->evidence.n; i++)
 		json_array_append_new(ev, json_string(vi->evidence.items[i]));

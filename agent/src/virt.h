@@ -7,13 +7,13 @@
 #include "strlist.h"
 
 struct virt_info {
-	char vm[32];               /* systemd-detect-virt --vm word, or "none" */
-	char container[32];        /* systemd-detect-virt --container word, or "none" */
-	char role[8];              /* "guest", "host" or "none" */
-	char xen_domain[8];        /* "dom0" or "domU" under Xen, else "" */
-	char xen_guest_type[8];    /* "PV", "HVM" or "PVH"; "" when unknown (null) */
-	char hypervisor_vendor[16];/* CPUID leaf 0x40000000 signature, "" = null */
-	struct strlist evidence;   /* "proc/xen/capabilities: control_d", ... */
+	char vm[32];		    /* systemd-detect-virt --vm word, or "none" */
+	char container[32];	    /* systemd-detect-virt --container word, or "none" */
+	char role[8];		    /* "guest", "host" or "none" */
+	char xen_domain[8];	    /* "dom0" or "domU" under Xen, else "" */
+	char xen_guest_type[8];	    /* "PV", "HVM" or "PVH"; "" when unknown (null) */
+	char hypervisor_vendor[16]; /* CPUID leaf 0x40000000 signature, "" = null */
+	struct strlist evidence;    /* "proc/xen/capabilities: control_d", ... */
 };
 
 /*

@@ -47,9 +47,9 @@
 #include "report.h"
 #include "virt.h"
 
-#define COALESCE_MS 150       /* a burst of events becomes one pass */
-#define BACKOFF_MIN_MS 1000   /* first retry after a refused setting */
-#define BACKOFF_MAX_MS 60000
+#define COALESCE_MS	  150  /* a burst of events becomes one pass */
+#define BACKOFF_MIN_MS	  1000 /* first retry after a refused setting */
+#define BACKOFF_MAX_MS	  60000
 #define PASS_LOCK_TIMEOUT 5.0 /* seconds; then the pass is retried */
 
 struct watch {
@@ -68,10 +68,10 @@ struct watch {
 	struct nl_sock *mon; /* ethtool monitor group */
 	int ino, sig, timer;
 
-	bool dirty;          /* something happened: a pass is due */
-	bool reload;         /* the configuration set changed */
-	bool reloaded;       /* ... and this pass is the first under the new one */
-	unsigned int failures; /* consecutive failed passes */
+	bool dirty;		    /* something happened: a pass is due */
+	bool reload;		    /* the configuration set changed */
+	bool reloaded;		    /* ... and this pass is the first under the new one */
+	unsigned int failures;	    /* consecutive failed passes */
 	struct timespec not_before; /* back-off: no pass before this */
 	bool first_pass;
 	unsigned long passes;
@@ -162,7 +162,7 @@ static int load_config(struct watch *w, bool initial)
 	if (!initial) {
 		desired_state_free(&w->ds);
 		log_notice("configuration reloaded: %zu rule%s from %zu file%s", ds.n_rules,
-			 ds.n_rules == 1 ? "" : "s", ds.files.n, ds.files.n == 1 ? "" : "s");
+			   ds.n_rules == 1 ? "" : "s", ds.files.n, ds.files.n == 1 ? "" : "s");
 	}
 	w->ds = ds;
 	if (w->have_vi) {
@@ -338,7 +338,7 @@ static void log_pass(struct watch *w, json_t *rep, bool first)
 	size_t idx;
 
 	json_object_foreach(ifs, name, e) {
-		const char *what = first ? "set"
+		const char *what = first			     ? "set"
 				   : !host_state_find(&w->cur, name) ? "configured new interface"
 				   : w->reloaded ? "applied the new configuration to"
 						 : "reverted drift on";
@@ -350,8 +350,9 @@ static void log_pass(struct watch *w, json_t *rep, bool first)
 				   json_object_get(c, "state") ? "requested " : "",
 				   json_string_value(json_object_get(c, "feature")),
 				   json_string_value(json_object_get(c, "from")),
-				   json_string_value(json_object_get(c, "to")), rule ? " (rule " : "",
-				   rule ? json_string_value(rule) : "", rule ? ")" : "");
+				   json_string_value(json_object_get(c, "to")),
+				   rule ? " (rule " : "", rule ? json_string_value(rule) : "",
+				   rule ? ")" : "");
 		}
 		json_array_foreach(json_object_get(e, "side_effects"), idx, c)
 			log_info("'%s': %s %s -> %s (side effect)", name,
@@ -508,7 +509,8 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	w.files = argv + optind;
 	for (int i = 0; i < w.nfiles; i++)
 		if (strcmp(w.files[i], "-") == 0)
-			return usage_error("watch", "watch cannot read '-': give a FILE it can reload");
+			return usage_error("watch",
+					   "watch cannot read '-': give a FILE it can reload");
 
 	rc = load_config(&w, true);
 	if (rc)

@@ -21,10 +21,10 @@ struct builder {
 };
 
 static void add_error(struct builder *b, unsigned int line, unsigned int column, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
+		      ...) __attribute__((format(printf, 4, 5)));
 
 static void add_error(struct builder *b, unsigned int line, unsigned int column, const char *fmt,
-                      ...)
+		      ...)
 {
 	struct ytree_result *r = b->res;
 	struct yerror *e;
@@ -46,7 +46,7 @@ static void add_error(struct builder *b, unsigned int line, unsigned int column,
 		return;
 	}
 	r->errors = e;
-	e[r->n_errors++] = (struct yerror){line, column, msg};
+	e[r->n_errors++] = (struct yerror){ line, column, msg };
 }
 
 static void ynode_free(struct ynode *n)
@@ -71,7 +71,7 @@ void ytree_result_free(struct ytree_result *r)
 
 bool ynode_is_null(const struct ynode *n)
 {
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 
 	if (n->type != Y_SCALAR || !n->plain)
 		return false;
@@ -133,7 +133,7 @@ static struct ynode *new_node(struct builder *b, enum ytype type, const yaml_mar
 
 	if (++b->n_nodes > YTREE_MAX_NODES) {
 		add_error(b, mark->line + 1, mark->column + 1,
-		          "too many YAML nodes (more than %d); refusing to go on", YTREE_MAX_NODES);
+			  "too many YAML nodes (more than %d); refusing to go on", YTREE_MAX_NODES);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -148,7 +148,7 @@ static struct ynode *new_node(struct builder *b, enum ytype type, const yaml_mar
 }
 
 static void check_tag(struct builder *b, const yaml_char_t *tag, bool implicit,
-                      const yaml_mark_t *mark)
+		      const yaml_mark_t *mark)
 {
 	if (!tag || implicit || b->tag_reported)
 		return;
@@ -158,16 +158,16 @@ static void check_tag(struct builder *b, const yaml_char_t *tag, bool implicit,
 	b->tag_reported = true;
 	if (strncmp(t, core, sizeof(core) - 1) == 0)
 		add_error(b, mark->line + 1, mark->column + 1,
-		          "tags such as '!!%.40s' are not supported; remove the tag",
-		          t + sizeof(core) - 1);
+			  "tags such as '!!%.40s' are not supported; remove the tag",
+			  t + sizeof(core) - 1);
 	else
 		add_error(b, mark->line + 1, mark->column + 1,
-		          "tags such as '%.40s' are not supported; remove the tag", t);
+			  "tags such as '%.40s' are not supported; remove the tag", t);
 }
 
 /* The 1-based line and column of a byte offset (columns count characters). */
 static void offset_position(const char *buf, size_t len, size_t off, unsigned int *line,
-                            unsigned int *column)
+			    unsigned int *column)
 {
 	*line = 1;
 	*column = 1;
@@ -184,7 +184,7 @@ static void offset_position(const char *buf, size_t len, size_t off, unsigned in
 }
 
 static void report_parser_error(struct builder *b, const yaml_parser_t *p, const char *buf,
-                                size_t len)
+				size_t len)
 {
 	const char *problem = p->problem ? p->problem : "unknown problem";
 	unsigned int line, column;
@@ -197,29 +197,29 @@ static void report_parser_error(struct builder *b, const yaml_parser_t *p, const
 		offset_position(buf, len, p->problem_offset, &line, &column);
 		if (p->problem_value != -1)
 			add_error(b, line, column,
-			          "not a text file: %s (byte 0x%02x); expected UTF-8 text", problem,
-			          (unsigned int)p->problem_value & 0xffu);
+				  "not a text file: %s (byte 0x%02x); expected UTF-8 text", problem,
+				  (unsigned int)p->problem_value & 0xffu);
 		else
 			add_error(b, line, column, "not a text file: %s; expected UTF-8 text",
-			          problem);
+				  problem);
 		return;
 	default:
 		break;
 	}
 	if (p->context)
 		add_error(b, (unsigned int)p->problem_mark.line + 1,
-		          (unsigned int)p->problem_mark.column + 1,
-		          "invalid YAML: %s (%s at line %u, column %u)", problem, p->context,
-		          (unsigned int)p->context_mark.line + 1,
-		          (unsigned int)p->context_mark.column + 1);
+			  (unsigned int)p->problem_mark.column + 1,
+			  "invalid YAML: %s (%s at line %u, column %u)", problem, p->context,
+			  (unsigned int)p->context_mark.line + 1,
+			  (unsigned int)p->context_mark.column + 1);
 	else
 		add_error(b, (unsigned int)p->problem_mark.line + 1,
-		          (unsigned int)p->problem_mark.column + 1, "invalid YAML: %s", problem);
+			  (unsigned int)p->problem_mark.column + 1, "invalid YAML: %s", problem);
 }
 
 void ytree_parse(const char *buf, size_t len, unsigned int max_depth, struct ytree_result *ret)
 {
-	struct builder b = {.res = ret, .max_depth = max_depth};
+	struct builder b = { .res = ret, .max_depth = max_depth };
 	yaml_parser_t p;
 	unsigned int docs = 0;
 	bool done = false;
@@ -252,16 +252,16 @@ void ytree_parse(const char *buf, size_t len, unsigned int max_depth, struct ytr
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				add_error(&b, mark->line + 1, mark->column + 1,
-				          "a second YAML document; expected one document per file");
+					  "a second YAML document; expected one document per file");
 				done = true;
 			}
 			break;
 		case YAML_ALIAS_EVENT:
 			if (!b.alias_reported)
 				add_error(
-				    &b, mark->line + 1, mark->column + 1,
-				    "aliases ('*%.40s') are not supported; write the value out",
-				    (const char *)ev.data.alias.anchor);
+					&b, mark->line + 1, mark->column + 1,
+					"aliases ('*%.40s') are not supported; write the value out",
+					(const char *)ev.data.alias.anchor);
 			b.alias_reported = true;
 			n = new_node(&b, Y_BAD, mark);
 			if (!n || !attach(&b, n)) {
@@ -271,8 +271,8 @@ void ytree_parse(const char *buf, size_t len, unsigned int max_depth, struct ytr
 			break;
 		case YAML_SCALAR_EVENT:
 			check_tag(&b, ev.data.scalar.tag,
-			          ev.data.scalar.plain_implicit || ev.data.scalar.quoted_implicit,
-			          mark);
+				  ev.data.scalar.plain_implicit || ev.data.scalar.quoted_implicit,
+				  mark);
 			n = new_node(&b, Y_SCALAR, mark);
 			if (n) {
 				n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -295,20 +295,20 @@ void ytree_parse(const char *buf, size_t len, unsigned int max_depth, struct ytr
 		case YAML_MAPPING_START_EVENT:
 			if (ev.type == YAML_SEQUENCE_START_EVENT)
 				check_tag(&b, ev.data.sequence_start.tag,
-				          ev.data.sequence_start.implicit, mark);
+					  ev.data.sequence_start.implicit, mark);
 			else
 				check_tag(&b, ev.data.mapping_start.tag,
-				          ev.data.mapping_start.implicit, mark);
+					  ev.data.mapping_start.implicit, mark);
 			if (b.depth >= b.max_depth) {
 				add_error(&b, mark->line + 1, mark->column + 1,
-				          "nesting deeper than %u levels; refusing to go on",
-				          b.max_depth);
+					  "nesting deeper than %u levels; refusing to go on",
+					  b.max_depth);
 				ret->incomplete = true;
 				done = true;
 				break;
 			}
 			n = new_node(&b, ev.type == YAML_SEQUENCE_START_EVENT ? Y_SEQ : Y_MAP,
-			             mark);
+				     mark);
 			if (!n || !attach(&b, n)) {
 				ret->incomplete = true;
 				done = true;

@@ -14,11 +14,11 @@ enum ytype {
 struct ynode {
 	enum ytype type;
 	unsigned int line, column; /* 1-based */
-	bool plain;                /* a plain (unquoted) scalar */
-	bool dup;                  /* a mapping key seen before in the same mapping */
-	char *value;               /* scalars: NUL-terminated copy */
-	size_t len;                /* scalars: length of value (it may hold a NUL) */
-	struct ynode **items;      /* sequences: items; mappings: key, value, key, value... */
+	bool plain;		   /* a plain (unquoted) scalar */
+	bool dup;		   /* a mapping key seen before in the same mapping */
+	char *value;		   /* scalars: NUL-terminated copy */
+	size_t len;		   /* scalars: length of value (it may hold a NUL) */
+	struct ynode **items;	   /* sequences: items; mappings: key, value, key, value... */
 	size_t n, cap;
 };
 

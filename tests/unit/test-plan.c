@@ -8,10 +8,22 @@
 #include "unit.h"
 
 static const char *names[] = {
-	"tx-scatter-gather", "tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6",
-	"highdma", "tx-scatter-gather-fraglist", "tx-vlan-hw-insert", "rx-vlan-hw-parse",
-	"tx-generic-segmentation", "rx-gro", "rx-lro", "tx-tcp-segmentation",
-	"tx-tcp6-segmentation", "rx-checksum", "tx-checksum-sctp", "",
+	"tx-scatter-gather",
+	"tx-checksum-ipv4",
+	"tx-checksum-ip-generic",
+	"tx-checksum-ipv6",
+	"highdma",
+	"tx-scatter-gather-fraglist",
+	"tx-vlan-hw-insert",
+	"rx-vlan-hw-parse",
+	"tx-generic-segmentation",
+	"rx-gro",
+	"rx-lro",
+	"tx-tcp-segmentation",
+	"tx-tcp6-segmentation",
+	"rx-checksum",
+	"tx-checksum-sctp",
+	"",
 };
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
 
@@ -44,7 +56,8 @@ static struct iface *add_iface(struct host_state *hs, const char *name, const ch
 	/* everything on and changeable, except ipv4/ipv6 csum and lro: fixed off */
 	for (unsigned int i = 0; i < N_NAMES - 1; i++) {
 		bool fixed_off = !strcmp(names[i], "tx-checksum-ipv4") ||
-				 !strcmp(names[i], "tx-checksum-ipv6") || !strcmp(names[i], "rx-lro");
+				 !strcmp(names[i], "tx-checksum-ipv6") ||
+				 !strcmp(names[i], "rx-lro");
 
 		featbits_set(&ifc->hw, i, !fixed_off);
 		featbits_set(&ifc->active, i, !fixed_off);
@@ -101,7 +114,8 @@ static void test_patterns(void)
 	CHECK(feature_name_known_static("tx-udp_tnl-segmentation"));
 	CHECK(!feature_name_known_static("tx-udp-tnl-segmentation"));
 	CHECK(feature_name_suggest(&hs.names, "tx-checksumming-ipv4") != NULL);
-	CHECK(feature_name_suggest(NULL, "rx-gor") && !strcmp(feature_name_suggest(NULL, "rx-gor"), "rx-gro"));
+	CHECK(feature_name_suggest(NULL, "rx-gor") &&
+	      !strcmp(feature_name_suggest(NULL, "rx-gor"), "rx-gro"));
 	CHECK(feature_name_suggest(NULL, "completely-unrelated-words") == NULL);
 	host_state_free(&hs);
 }
@@ -152,7 +166,8 @@ static void test_plan_merge_globs_conditions(void)
 	CHECK(pi && !featbits_test(&pi->mask, (unsigned)idx(&hs, "tx-scatter-gather")));
 	pi = plan_for(&p, &hs, "veth9");
 	CHECK(pi && pi->n_changes == 1 &&
-	      pi->changes[0].feature == (unsigned)idx(&hs, "tx-checksum-sctp") && !pi->changes[0].to);
+	      pi->changes[0].feature == (unsigned)idx(&hs, "tx-checksum-sctp") &&
+	      !pi->changes[0].to);
 	CHECK(p.n_matched == 3);
 	plan_free(&p);
 
@@ -200,7 +215,8 @@ static void test_plan_defaults(void)
 			 "    features: {tx-udp-segmentation: off, ufo: off}\n") == 0);
 	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
 	CHECK(p.invalid.n == 2);
-	CHECK(p.invalid.n && strstr(p.invalid.items[0], "this kernel has no feature 'tx-udp-segmentation'"));
+	CHECK(p.invalid.n &&
+	      strstr(p.invalid.items[0], "this kernel has no feature 'tx-udp-segmentation'"));
 	CHECK(p.invalid.n > 1 && strstr(p.invalid.items[1], "'ufo' stands for"));
 	plan_free(&p);
 	desired_state_free(&ds);

@@ -7,15 +7,15 @@
 
 static int unit_n, unit_failed;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		unit_n++;                                                                  \
-		if (cond) {                                                                \
-			printf("ok %d - %s\n", unit_n, #cond);                             \
-		} else {                                                                   \
-			unit_failed++;                                                     \
-			printf("not ok %d - %s (%s:%d)\n", unit_n, #cond, __FILE__, __LINE__); \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		unit_n++;                                                                          \
+		if (cond) {                                                                        \
+			printf("ok %d - %s\n", unit_n, #cond);                                     \
+		} else {                                                                           \
+			unit_failed++;                                                             \
+			printf("not ok %d - %s (%s:%d)\n", unit_n, #cond, __FILE__, __LINE__);     \
+		}                                                                                  \
 	} while (0)
 
 static inline int unit_done(void)
