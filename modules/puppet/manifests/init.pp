@@ -52,8 +52,11 @@
 # @param service
 #   `watch`: run `offloadctl-watch.service` (applies at boot, configures
 #   hot-plugged interfaces, reverts drift) and disable the boot unit;
-#   `boot`: enable the `offloadctl-boot.service` oneshot and stop the watch
-#   service; `none` (the default): leave both units alone.
+#   `boot`: enable the `offloadctl-boot.service` oneshot (it is not started:
+#   it applies the configuration set at the next boot, and the class applies
+#   the rules itself) and stop and disable the watch service; `none` (the
+#   default): leave both units alone. Both units are systemd units: `watch`
+#   needs systemd running as PID 1 to start the daemon.
 # @param fact
 #   What the external fact `offloadctl` holds: `summary` (virtualisation and
 #   the ethtool -k summary of every interface, about 1 KiB an interface),

@@ -6,6 +6,11 @@ class offloadctl::service {
     fail('offloadctl::service is private: include class offloadctl instead')
   }
 
+  # The watch daemon has to run to keep the rules: running and enabled.
+  # The boot oneshot is enabled only, never started here: it applies the
+  # configuration set at the next boot, and this run has applied the rules
+  # already (offloadctl::config). Enabling and disabling need no running
+  # systemd; starting does, so `watch` fails where systemd is not PID 1.
   case $offloadctl::service {
     'watch': {
       service { 'offloadctl-boot':
