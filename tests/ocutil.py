@@ -16,6 +16,18 @@ def agent_path():
     return os.environ.get("OFFLOADCTL") or os.path.join(ROOT, "build", "offloadctl")
 
 
+def plain_agent():
+    """The agent without sanitizers, for valgrind and address-space limits
+    (ASan reserves terabytes of address space): when OFFLOADCTL points at the
+    sanitized build, the plain build/offloadctl, made if missing."""
+    a = agent_path()
+    if os.path.basename(a) == "sanitized-agent" or b"__asan_init" in open(a, "rb").read():
+        a = os.path.join(ROOT, "build", "offloadctl")
+        if not os.path.exists(a):
+            run(["make", "-C", ROOT, "--no-print-directory", "all", "SANITIZE="])
+    return a
+
+
 def run(cmd, check=True, input=None, env=None, timeout=120):
     """Run a command (list), return CompletedProcess with text output."""
     p = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env,

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ocutil import ROOT, agent_path, run
+from ocutil import ROOT, agent_path, run, plain_agent
 
 SOURCES = sorted(glob.glob(os.path.join(ROOT, "agent", "src", "*.[ch]")))
 
@@ -30,17 +30,6 @@ SPAWNERS = ["system", "popen", "execl", "execlp", "execle", "execv", "execvp", "
 AS_LIMIT = 64 * 1024 * 1024
 SECONDS = 5
 
-
-def plain_agent():
-    """The agent without sanitizers: ASan reserves terabytes of address space,
-    so a limit on it would measure ASan.  `make check SANITIZE=...` points
-    OFFLOADCTL at build-san/; the plain build is then used here."""
-    a = agent_path()
-    if os.path.basename(a) == "sanitized-agent" or b"__asan_init" in open(a, "rb").read():
-        a = os.path.join(ROOT, "build", "offloadctl")
-        if not os.path.exists(a):
-            run(["make", "-C", ROOT, "--no-print-directory", "all", "SANITIZE="])
-    return a
 
 
 def strip_c(text):

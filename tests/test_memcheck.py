@@ -15,21 +15,13 @@ import time
 
 import pytest
 
-from ocutil import ROOT, agent_path, run
+from ocutil import ROOT, agent_path, run, plain_agent
 
 VALGRIND = ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
             "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
             "--track-origins=yes", "--num-callers=30"]
 TIMEOUT = 300
 
-
-def plain_agent():
-    a = agent_path()
-    if os.path.basename(a) == "sanitized-agent" or b"__asan_init" in open(a, "rb").read():
-        a = os.path.join(ROOT, "build", "offloadctl")
-        if not os.path.exists(a):
-            run(["make", "-C", ROOT, "--no-print-directory", "all", "SANITIZE="])
-    return a
 
 
 def check_log(log):

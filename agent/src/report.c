@@ -23,8 +23,10 @@ static json_t *iface_entry(json_t *rep, const char *ifname)
 	return e;
 }
 
-int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
-		      const struct ds_location *rule)
+/* Append {"feature", "from", "to"} to the interface's list; ret_entry gets
+ * the new entry (owned by the report). */
+static int add_entry(json_t *rep, const char *ifname, const char *list, const char *feature,
+		     bool from, bool to, json_t **ret_entry)
 {
 	json_t *e = iface_entry(rep, ifname), *c;
 
@@ -32,15 +34,27 @@ int report_add_change(json_t *rep, const char *ifname, const char *feature, bool
 		return -ENOMEM;
 	c = json_pack("{s:s,s:s,s:s}", "feature", feature, "from", from ? "on" : "off", "to",
 		      to ? "on" : "off");
-	if (!c)
+	if (!c || json_array_append_new(json_object_get(e, list), c) < 0)
 		return -ENOMEM;
-	if (rule && rule->file) {
+	if (ret_entry)
+		*ret_entry = c;
+	return 0;
+}
+
+int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
+		      const struct ds_location *rule)
+{
+	json_t *c;
+	int r = add_entry(rep, ifname, "changes", feature, from, to, &c);
+
+	if (r < 0 || !rule || !rule->file)
+		return r;
+	{
 		char buf[600];
 
 		snprintf(buf, sizeof(buf), "%s:%u", rule->file, rule->line);
-		json_object_set_new(c, "rule", json_string(buf));
+		return json_object_set_new(c, "rule", json_string(buf)) < 0 ? -ENOMEM : 0;
 	}
-	return json_array_append_new(json_object_get(e, "changes"), c) < 0 ? -ENOMEM : 0;
 }
 
 int report_add_request_change(json_t *rep, const char *ifname, const char *feature, bool from,
@@ -58,15 +72,7 @@ int report_add_request_change(json_t *rep, const char *ifname, const char *featu
 
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from, bool to)
 {
-	json_t *e = iface_entry(rep, ifname), *c;
-
-	if (!e)
-		return -ENOMEM;
-	c = json_pack("{s:s,s:s,s:s}", "feature", feature, "from", from ? "on" : "off", "to",
-		      to ? "on" : "off");
-	if (!c)
-		return -ENOMEM;
-	return json_array_append_new(json_object_get(e, "side_effects"), c) < 0 ? -ENOMEM : 0;
+	return add_entry(rep, ifname, "side_effects", feature, from, to, NULL);
 }
 
 int report_add_message(json_t *rep, const char *key, const char *msg)
