@@ -142,7 +142,8 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		if (facts_iface_selected(&fo, &hs.ifaces[i]) && hs.ifaces[i].have_features)
 			sel[nsel++] = i;
 	if (nsel == 0) {
-		log_error("no interface matches");
+		log_error("no interface matches; 'ip link' lists them (add --netns NAME for a "
+			  "namespace)");
 		r = EXIT_USAGE;
 		goto out;
 	}

@@ -18,26 +18,6 @@
 #include "report.h"
 #include "virt.h"
 
-static bool uses_virtualization(const struct desired_state *ds)
-{
-	for (size_t i = 0; i < ds->n_rules; i++)
-		if (ds->rules[i].match.virtualization.n)
-			return true;
-	return false;
-}
-
-/* Rules that match on kind, mac or driver need the link dump. */
-static bool uses_link_facts(const struct desired_state *ds)
-{
-	for (size_t i = 0; i < ds->n_rules; i++) {
-		const struct ds_match *m = &ds->rules[i].match;
-
-		if (m->kind.n || m->mac.n || m->driver.n)
-			return true;
-	}
-	return false;
-}
-
 static void print_messages(const struct strlist *l, bool warning)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -171,7 +151,7 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	} else {
 		bool privileged = mode == MODE_APPLY && !dry_run && have_net_admin();
 
-		if (uses_virtualization(&ds)) {
+		if (desired_state_uses_virtualization(&ds)) {
 			r = virt_detect(g->root, &vi);
 			if (r < 0) {
 				log_error("cannot detect virtualisation: %s", strerror(-r));
@@ -207,7 +187,7 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			struct global_opts here = *g;
 
 			here.netns = NULL; /* already inside */
-			rc = host_open_read(&here, &b, &hs, uses_link_facts(&ds));
+			rc = host_open_read(&here, &b, &hs, desired_state_uses_link_facts(&ds));
 			if (rc)
 				goto out;
 		}

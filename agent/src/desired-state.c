@@ -988,3 +988,22 @@ void desired_state_free(struct desired_state *ds)
 	strlist_free(&ds->files);
 	desired_state_init(ds);
 }
+
+bool desired_state_uses_virtualization(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_rules; i++)
+		if (ds->rules[i].match.virtualization.n)
+			return true;
+	return false;
+}
+
+bool desired_state_uses_link_facts(const struct desired_state *ds)
+{
+	for (size_t i = 0; i < ds->n_rules; i++) {
+		const struct ds_match *m = &ds->rules[i].match;
+
+		if (m->kind.n || m->mac.n || m->driver.n)
+			return true;
+	}
+	return false;
+}

@@ -78,3 +78,11 @@ int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
 			       struct strlist *errors);
 
 void desired_state_free(struct desired_state *ds);
+
+/* True when some rule has a host condition (match.virtualization): only
+ * then is the virtualisation worth detecting. */
+bool desired_state_uses_virtualization(const struct desired_state *ds);
+
+/* True when some rule matches on kind, mac or driver: only then does a run
+ * need the link dump, not just the feature dump. */
+bool desired_state_uses_link_facts(const struct desired_state *ds);

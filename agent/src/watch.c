@@ -121,14 +121,6 @@ static void schedule(struct watch *w)
 
 /* --- configuration --- */
 
-static bool uses_virtualization(const struct desired_state *ds)
-{
-	for (size_t i = 0; i < ds->n_rules; i++)
-		if (ds->rules[i].match.virtualization.n)
-			return true;
-	return false;
-}
-
 /* Load the configuration; on success it replaces the one in force. */
 static int load_config(struct watch *w, bool initial)
 {
@@ -169,7 +161,7 @@ static int load_config(struct watch *w, bool initial)
 		virt_info_free(&w->vi);
 		w->have_vi = false;
 	}
-	if (uses_virtualization(&w->ds) && virt_detect(w->g->root, &w->vi) == 0)
+	if (desired_state_uses_virtualization(&w->ds) && virt_detect(w->g->root, &w->vi) == 0)
 		w->have_vi = true;
 	w->failures = 0;
 	memset(&w->not_before, 0, sizeof(w->not_before));
@@ -401,7 +393,10 @@ static void run_pass(struct watch *w)
 		back_off(w);
 		return;
 	}
-	r = backend_read_host(w->b, &hs);
+	/* As check does: the link dump only when a rule needs kind, mac or
+	 * driver; new and renamed interfaces come with the feature dump too. */
+	r = desired_state_uses_link_facts(&w->ds) ? backend_read_host(w->b, &hs)
+						  : backend_read_host_features(w->b, &hs);
 	if (r < 0) {
 		log_error("cannot read interfaces: %s", strerror(-r));
 		goto fail;
@@ -538,7 +533,8 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 		goto out;
 	}
 	if (open_event_sockets(&w) < 0) {
-		log_error("cannot listen to link and feature events");
+		log_error("cannot listen to link and feature events (rtnetlink and the ethtool "
+			  "monitor group); run watch as root, or use the boot unit");
 		rc = EXIT_ENV;
 		goto out;
 	}
