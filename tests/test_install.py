@@ -306,9 +306,11 @@ def test_apply_unit_passes_the_interface_name(tmp_path):
 
 def _udevadm_test(netns, ifname, rules):
     """udevadm test --action=add for IFNAME in NETNS (ip netns exec mounts
-    that namespace's /sys) with RULES added, in a private /run/udev so
-    nothing of the host's is written."""
-    script = ("set -e; mount -t tmpfs tmpfs /run/udev; mkdir /run/udev/rules.d; "
+    that namespace's /sys) with RULES added, in a private /run (a tmpfs in
+    a mount namespace of its own) so nothing of the host's is written and
+    nothing an earlier udevd left in /run/udev is needed: on a fresh machine
+    /run/udev does not exist."""
+    script = ("set -e; mount -t tmpfs tmpfs /run; mkdir -p /run/udev/rules.d; "
               + "".join(f"cp {shlex.quote(r)} /run/udev/rules.d/; " for r in rules)
               + f"exec udevadm test --action=add /sys/class/net/{ifname}")
     p = run(["ip", "netns", "exec", netns.name, "unshare", "-m", "sh", "-c", script], check=False)
