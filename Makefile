@@ -1,7 +1,9 @@
 # offloadctl: plain make, pkg-config, C11.
 #   make                build build/offloadctl
 #   make demo           install what is missing, build, run the demo
-#   make check          install what is missing, build, run every test suite
+#   make check          install what is missing, build, run every test suite (VM labs too)
+#   make check-quick    the same without the VM labs (tests/vm)
+#   make vmlab          the VM labs alone (tests/vm/README.md)
 #   make bench          optimised build, benchmark against ethtool (docs/bench.md)
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
@@ -88,15 +90,31 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(BUILD)/offloadctl
 
-# The test command of README.md: every suite, one summary line at the end.
-# Then the agent-facing suites again against build-san/ (scripts/run-tests,
-# SAN_OFFLOADCTL); with SANITIZE=... every suite runs against build-san/.
-check:
+# The test command of README.md: every suite, one summary line at the end,
+# the VM labs (tests/vm) included.  Then the agent-facing suites again
+# against build-san/ (scripts/run-tests, SAN_OFFLOADCTL; tests/vm is not in
+# SAN_TESTS); with SANITIZE=... every suite runs against build-san/.
+# check-quick: the same without the VM labs; vmlab: the VM labs alone.
+check: check-build
+	@OFFLOADCTL=$(CHECK_AGENT) SANITIZED_AGENT=$(CURDIR)/build-san/offloadctl \
+		UNIT_DIR=$(CURDIR)/$(BUILD)/unit $(CHECK_SAN) PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
+
+check-quick: check-build
+	@OFFLOADCTL=$(CHECK_AGENT) SANITIZED_AGENT=$(CURDIR)/build-san/offloadctl \
+		UNIT_DIR=$(CURDIR)/$(BUILD)/unit $(CHECK_SAN) PYTHON=$(PYTHON) \
+		scripts/run-tests $(or $(TESTS),tests --ignore=tests/vm)
+
+check-build:
 	@scripts/install-deps check
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
-	@OFFLOADCTL=$(CHECK_AGENT) SANITIZED_AGENT=$(CURDIR)/build-san/offloadctl \
-		UNIT_DIR=$(CURDIR)/$(BUILD)/unit $(CHECK_SAN) PYTHON=$(PYTHON) scripts/run-tests $(TESTS)
+
+vmlab:
+	@scripts/install-deps check
+	@$(MAKE) --no-print-directory all
+	@OFFLOADCTL=$(CURDIR)/$(BUILD)/offloadctl PYTHON=$(PYTHON) scripts/run-tests $(or $(TESTS),tests/vm)
+
+.PHONY: check-quick check-build vmlab
 
 test: check
 
