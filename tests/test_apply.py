@@ -113,8 +113,8 @@ def test_apply_twice_second_sends_no_set_request(netns):
     p2, apply2_calls = strace_sendmsgs(netns, "apply", "--json", "-", input=d)
     assert p2.returncode == 0
     r2 = json.loads(p2.stdout)
-    assert r2 == {"changed": False, "in_sync": True, "interfaces": {}, "warnings": [],
-                  "errors": [], "rolled_back": False}
+    assert r2 == {"changed": False, "in_sync": True, "interfaces": {}, "unmatched_rules": [],
+                  "warnings": [], "errors": [], "rolled_back": False}
     assert len(apply2_calls) == len(check_calls)
     c = netns.agent("check", "-", input=d)
     assert c.returncode == 0 and "in sync" in c.stdout

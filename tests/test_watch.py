@@ -207,3 +207,28 @@ def test_watch_refuses_bad_config_and_stdin(netns, tmp_path):
     assert p.returncode == 2 and "bad.yaml:" in p.stderr
     p = agent("--netns", netns.name, "watch", "-")
     assert p.returncode == 2 and "cannot read '-'" in p.stderr
+
+
+def test_unmatched_rule_is_said_once_not_every_pass(setup):
+    """A rule that matches nothing is a warning (issue 19), said when it
+    first appears, not on every pass; once it matches, it is gone."""
+    ns, conf, start = setup
+    text = ("version: 1\ninterfaces:\n  - match: {name: 'h*'}\n    features: {tx: off}\n"
+            "  - match: {name: 'z*'}\n    features: {gro: off}\n")
+    ns.veth("h0", "h1")
+    w = start(text)
+    msg = "this rule matched no interface (match: name 'z*')"
+    assert wait_for(lambda: msg in w.text()), w.text()
+    # Drift forces passes; the warning is not repeated.
+    for _ in range(3):
+        n = w.passes()
+        ns.ethtool_K("h0", "tx", "on")
+        assert wait_for(lambda: w.passes() > n and not tx(ns, "h0")), w.text()
+    assert w.text().count(msg) == 1, w.text()
+    # An interface for it appears: the next pass has no warning; when it
+    # goes, the warning is said again.
+    ns.veth("z0", "z1")
+    assert wait_for(lambda: not ns.ethtool_json("z0")["generic-receive-offload"]["active"]), w.text()
+    ns.ip("link", "del", "z0")
+    assert wait_for(lambda: w.text().count(msg) == 2, 3), w.text()
+    assert w.stop() == 0

@@ -122,6 +122,9 @@ int backend_read_host(struct backend *b, struct host_state *hs)
 			snprintf(ifc->driver, sizeof(ifc->driver), "%s", drv);
 		else
 			ethioc_driver(b->ioctl_fd, ifc->name, ifc->driver, sizeof(ifc->driver));
+		/* Virtual kinds have no device behind them, hence no module. */
+		if (!drv)
+			link_module(ifc->name, ifc->ifindex, ifc->module, sizeof(ifc->module));
 	}
 	return 0;
 }

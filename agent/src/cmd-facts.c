@@ -91,10 +91,35 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 	return r < 0 ? EXIT_ENV : EXIT_OK;
 }
 
-/* One cell: on/off, '*' fixed, '!' requested otherwise. */
+/* One cell: on/off, '*' fixed, '~' partly fixed, '!' requested otherwise. */
 static void cell(char *buf, size_t len, bool active, int fixed, bool refused)
 {
-	snprintf(buf, len, "%s%s", active ? "on" : "off", fixed == 1 ? "*" : refused ? "!" : "");
+	snprintf(buf, len, "%s%s", active ? "on" : "off",
+		 fixed == 1   ? "*"
+		 : fixed == 2 ? "~"
+		 : refused    ? "!"
+			      : "");
+}
+
+/* A summary line of several features that is on, with a member the driver
+ * keeps on next to members that can change: switching the line off (tx
+ * off) leaves that member on (netfront's tx-checksum-ipv4). */
+static bool partly_fixed_on(const struct offload_line *l, const struct iface *ifc,
+			    unsigned int count)
+{
+	bool fixed_on = false, changeable = false;
+
+	if (l->feature >= 0)
+		return false;
+	for (unsigned int i = 0; i < count; i++) {
+		if (!featbits_test(&l->members, i))
+			continue;
+		if (!iface_feature_fixed(ifc, i))
+			changeable = true;
+		else if (featbits_test(&ifc->active, i))
+			fixed_on = true;
+	}
+	return fixed_on && changeable;
 }
 
 int cmd_show(const struct global_opts *g, int argc, char **argv)
@@ -174,7 +199,8 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			char c[8];
 			int w = (int)(strlen(ifc->name) > 4 ? strlen(ifc->name) : 4);
 
-			cell(c, sizeof(c), x->active, x->fixed,
+			cell(c, sizeof(c), x->active,
+			     partly_fixed_on(&map.line[s], ifc, hs.names.count) ? 2 : x->fixed,
 			     x->requested >= 0 && (bool)x->requested != x->active);
 			printf("  %-*s", w, c);
 		}
@@ -196,7 +222,8 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		}
 		putchar('\n');
 	}
-	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n");
+	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
+	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
 	r = EXIT_OK;
 out:
 	free(sel);

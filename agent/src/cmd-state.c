@@ -46,6 +46,25 @@ static void report_plan(json_t *rep, const struct host_state *hs, const struct p
 	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
 }
 
+/* What the plan found that no change shows: members of group names that
+ * keep their state, rules that matched no interface. */
+static int report_add_notes(json_t *rep, const struct host_state *hs, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_unreachable; i++) {
+		const struct plan_unreachable *u = &p->unreachable[i];
+
+		if (report_add_unreachable(rep, hs->ifaces[u->iface].name,
+					   hs->names.names[u->feature], u->wanted, u->via->name,
+					   &u->via->loc) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_unmatched; i++)
+		if (report_add_unmatched(rep, &p->unmatched[i].rule->loc, p->unmatched[i].match) <
+		    0)
+			return -ENOMEM;
+	return 0;
+}
+
 enum mode {
 	MODE_CHECK,
 	MODE_APPLY
@@ -195,8 +214,10 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 
 	/* --interface: leave the other interfaces out of the plan, and do not
 	 * complain about rules for interfaces we were not asked about. */
-	if (n_ifaces)
-		ds.missing_interface = DS_MISSING_IGNORE;
+	if (n_ifaces) {
+		ds.missing_interface = DS_POLICY_IGNORE;
+		ds.unmatched_rule = DS_POLICY_IGNORE;
+	}
 	for (size_t i = 0; n_ifaces && i < hs.n; i++) {
 		bool hit = false;
 
@@ -225,8 +246,13 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		rc = EXIT_ENV;
 		goto out;
 	}
-	report_add_messages(rep, "warnings", &p.warnings);
-	report_add_messages(rep, "errors", &p.errors);
+	if (report_add_messages(rep, "warnings", &p.warnings) < 0 ||
+	    report_add_messages(rep, "errors", &p.errors) < 0 ||
+	    report_add_notes(rep, &hs, &p) < 0) {
+		log_error("out of memory");
+		rc = EXIT_ENV;
+		goto out;
+	}
 
 	if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
 		report_plan(rep, &hs, &p);

@@ -36,9 +36,8 @@ struct ctx {
 	size_t n_rules, cap_rules;
 	bool rules_refused;
 	bool has_version;
-	bool set_missing, set_fixed;
-	enum ds_missing_interface missing;
-	enum ds_fixed_feature fixed;
+	/* the defaults this file sets; -1 = not set */
+	int policy[4];
 };
 
 static void err(struct ctx *c, unsigned int line, unsigned int column, const char *fmt, ...)
@@ -392,6 +391,11 @@ static void on_match_driver(struct ctx *c, const struct ynode *k, const struct y
 	collect_globs(c, k, v, &((struct ds_rule *)data)->match.driver, check_not_empty);
 }
 
+static void on_match_module(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
+{
+	collect_globs(c, k, v, &((struct ds_rule *)data)->match.module, check_not_empty);
+}
+
 static void on_match_kind(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
 {
 	/* "" is allowed: it never matches, see desired-state.h */
@@ -409,9 +413,9 @@ static void on_match_virt(struct ctx *c, const struct ynode *k, const struct yno
 }
 
 static const struct key_def match_keys[] = {
-	{ "name", W_GLOBS, on_match_name },	      { "driver", W_GLOBS, on_match_driver },
-	{ "kind", W_GLOBS, on_match_kind },	      { "mac", W_GLOBS, on_match_mac },
-	{ "virtualization", W_GLOBS, on_match_virt },
+	{ "name", W_GLOBS, on_match_name },	{ "driver", W_GLOBS, on_match_driver },
+	{ "module", W_GLOBS, on_match_module }, { "kind", W_GLOBS, on_match_kind },
+	{ "mac", W_GLOBS, on_match_mac },	{ "virtualization", W_GLOBS, on_match_virt },
 };
 
 /* ---- a rule ------------------------------------------------------------ */
@@ -549,6 +553,7 @@ static void rule_free(struct ds_rule *r)
 {
 	strlist_free(&r->match.name);
 	strlist_free(&r->match.driver);
+	strlist_free(&r->match.module);
 	strlist_free(&r->match.kind);
 	strlist_free(&r->match.mac);
 	strlist_free(&r->match.virtualization);
@@ -622,48 +627,45 @@ static void on_interfaces(struct ctx *c, const struct ynode *k, const struct yno
 
 /* ---- defaults and the top level ------------------------------------------ */
 
-static void on_missing_interface(struct ctx *c, const struct ynode *k, const struct ynode *v,
-				 void *data)
-{
-	static const char *const words[] = { "ignore", "warn", "error" };
-	char q[QUOTE_MAX];
+/* The policy keys of `defaults`, each with the words it takes. */
+static const struct policy_def {
+	const char *key;
+	unsigned int words; /* bit i: enum ds_policy i is allowed */
+	size_t offset;	    /* of its field in struct desired_state */
+} policies[] = {
+	{ "missing-interface", 7, offsetof(struct desired_state, missing_interface) },
+	{ "fixed-feature", 6, offsetof(struct desired_state, fixed_feature) },
+	{ "fixed-member", 7, offsetof(struct desired_state, fixed_member) },
+	{ "unmatched-rule", 7, offsetof(struct desired_state, unmatched_rule) },
+};
+static const char *const policy_words[] = { "ignore", "warn", "error" };
 
-	(void)k;
+static void on_policy(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
+{
+	const struct policy_def *pd = NULL;
+	char q[QUOTE_MAX];
+	size_t pi;
+
 	(void)data;
-	for (size_t i = 0; i < 3; i++)
-		if (strcmp(v->value, words[i]) == 0 && v->len == strlen(words[i])) {
-			c->set_missing = true;
-			c->missing = (enum ds_missing_interface)i;
+	for (pi = 0; pi < ARRAY_SIZE(policies) && !pd; pi++)
+		if (strcmp(k->value, policies[pi].key) == 0)
+			pd = &policies[pi];
+	pi--;
+	for (size_t i = 0; i < ARRAY_SIZE(policy_words); i++)
+		if ((pd->words & (1U << i)) && strcmp(v->value, policy_words[i]) == 0 &&
+		    v->len == strlen(policy_words[i])) {
+			c->policy[pi] = (int)i;
 			return;
 		}
-	err(c, v->line, v->column,
-	    "invalid value '%s' for 'missing-interface'; expected 'ignore', 'warn' or 'error'",
-	    qnode(q, v));
-}
-
-static void on_fixed_feature(struct ctx *c, const struct ynode *k, const struct ynode *v,
-			     void *data)
-{
-	char q[QUOTE_MAX];
-
-	(void)k;
-	(void)data;
-	if (strcmp(v->value, "warn") == 0 && v->len == 4) {
-		c->set_fixed = true;
-		c->fixed = DS_FIXED_WARN;
-	} else if (strcmp(v->value, "error") == 0 && v->len == 5) {
-		c->set_fixed = true;
-		c->fixed = DS_FIXED_ERROR;
-	} else {
-		err(c, v->line, v->column,
-		    "invalid value '%s' for 'fixed-feature'; expected 'warn' or 'error'",
-		    qnode(q, v));
-	}
+	err(c, v->line, v->column, "invalid value '%s' for '%s'; expected %s", qnode(q, v), pd->key,
+	    pd->words == 7 ? "'ignore', 'warn' or 'error'" : "'warn' or 'error'");
 }
 
 static const struct key_def defaults_keys[] = {
-	{ "missing-interface", W_SCALAR, on_missing_interface },
-	{ "fixed-feature", W_SCALAR, on_fixed_feature },
+	{ "missing-interface", W_SCALAR, on_policy },
+	{ "fixed-feature", W_SCALAR, on_policy },
+	{ "fixed-member", W_SCALAR, on_policy },
+	{ "unmatched-rule", W_SCALAR, on_policy },
 };
 
 static void on_defaults(struct ctx *c, const struct ynode *k, const struct ynode *v, void *data)
@@ -746,8 +748,10 @@ static void check_tabs(struct ctx *c, const char *buf, size_t len)
 void desired_state_init(struct desired_state *ds)
 {
 	memset(ds, 0, sizeof(*ds));
-	ds->missing_interface = DS_MISSING_WARN;
-	ds->fixed_feature = DS_FIXED_ERROR;
+	ds->missing_interface = DS_POLICY_WARN;
+	ds->fixed_feature = DS_POLICY_ERROR;
+	ds->fixed_member = DS_POLICY_WARN;
+	ds->unmatched_rule = DS_POLICY_WARN;
 }
 
 static int merge(struct ctx *c)
@@ -765,17 +769,17 @@ static int merge(struct ctx *c)
 		ds->n_rules += c->n_rules;
 		c->n_rules = 0;
 	}
-	if (c->set_missing)
-		ds->missing_interface = c->missing;
-	if (c->set_fixed)
-		ds->fixed_feature = c->fixed;
+	for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
+		if (c->policy[i] >= 0)
+			*(enum ds_policy *)((char *)ds + policies[i].offset) =
+				(enum ds_policy)c->policy[i];
 	return 0;
 }
 
 int desired_state_parse_buffer(struct desired_state *ds, const char *name, const char *buf,
 			       size_t len, struct strlist *errors)
 {
-	struct ctx c = { .ds = ds, .errors = errors };
+	struct ctx c = { .ds = ds, .errors = errors, .policy = { -1, -1, -1, -1 } };
 	struct ytree_result t = { 0 };
 	int r = 0;
 
@@ -1002,7 +1006,7 @@ bool desired_state_uses_link_facts(const struct desired_state *ds)
 	for (size_t i = 0; i < ds->n_rules; i++) {
 		const struct ds_match *m = &ds->rules[i].match;
 
-		if (m->kind.n || m->mac.n || m->driver.n)
+		if (m->kind.n || m->mac.n || m->driver.n || m->module.n)
 			return true;
 	}
 	return false;

@@ -11,14 +11,11 @@
 #define DS_MAX_RULES	 10000
 #define DS_MAX_DEPTH	 32
 
-enum ds_missing_interface {
-	DS_MISSING_IGNORE,
-	DS_MISSING_WARN,
-	DS_MISSING_ERROR
-};
-enum ds_fixed_feature {
-	DS_FIXED_WARN,
-	DS_FIXED_ERROR
+/* What a `defaults` policy key asks for when its case arises. */
+enum ds_policy {
+	DS_POLICY_IGNORE,
+	DS_POLICY_WARN,
+	DS_POLICY_ERROR
 };
 
 struct ds_location {
@@ -36,6 +33,7 @@ struct ds_feature {
 struct ds_match {
 	struct strlist name;	       /* shell globs */
 	struct strlist driver;	       /* globs */
+	struct strlist module;	       /* globs: the kernel module bound to the device */
 	struct strlist kind;	       /* globs; "" never matches a kind */
 	struct strlist mac;	       /* globs, case-insensitive */
 	struct strlist virtualization; /* host condition words, see virt_word_known() */
@@ -49,9 +47,12 @@ struct ds_rule {
 };
 
 struct desired_state {
-	enum ds_missing_interface missing_interface; /* default DS_MISSING_WARN */
-	enum ds_fixed_feature fixed_feature;	     /* default DS_FIXED_ERROR */
-	struct ds_rule *rules;			     /* file order, files in the given order */
+	/* defaults (offloadctl.yaml(5)); the last file that sets one wins */
+	enum ds_policy missing_interface; /* an exact name matches nothing: warn */
+	enum ds_policy fixed_feature;	  /* a fixed feature asked to change: error */
+	enum ds_policy fixed_member;	  /* some members of a group name are fixed: warn */
+	enum ds_policy unmatched_rule;	  /* a rule matched no interface: warn */
+	struct ds_rule *rules;		  /* file order, files in the given order */
 	size_t n_rules;
 	struct strlist files; /* every file read, in order ("-" is "<stdin>") */
 };
@@ -83,6 +84,6 @@ void desired_state_free(struct desired_state *ds);
  * then is the virtualisation worth detecting. */
 bool desired_state_uses_virtualization(const struct desired_state *ds);
 
-/* True when some rule matches on kind, mac or driver: only then does a run
+/* True when some rule matches on kind, mac, driver or module: only then does a run
  * need the link dump, not just the feature dump. */
 bool desired_state_uses_link_facts(const struct desired_state *ds);

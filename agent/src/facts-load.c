@@ -73,6 +73,7 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 		ifc->ifindex = (int)json_integer_value(json_object_get(ifj, "ifindex"));
 		copy_str(ifc->kind, sizeof(ifc->kind), json_object_get(ifj, "kind"));
 		copy_str(ifc->driver, sizeof(ifc->driver), json_object_get(ifj, "driver"));
+		copy_str(ifc->module, sizeof(ifc->module), json_object_get(ifj, "module"));
 		copy_str(ifc->mac, sizeof(ifc->mac), json_object_get(ifj, "mac"));
 		ifc->operstate = "unknown";
 		ifc->have_features = true;

@@ -216,6 +216,9 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		r = put_member(b, "driver", ifc->driver);
 	ob_lit(b, ",");
 	if (r == 0)
+		r = put_member(b, "module", ifc->module);
+	ob_lit(b, ",");
+	if (r == 0)
 		r = put_member(b, "mac", ifc->mac);
 	ob_lit(b, ",\"operstate\":");
 	if (r == 0)

@@ -12,6 +12,7 @@ struct iface {
 	char name[IF_NAMESIZE];
 	char kind[32];	       /* IFLA_INFO_KIND, "" = none (null) */
 	char driver[32];       /* as `ethtool -i` reports it, "" = unknown */
+	char module[64];       /* the module bound to the device (sysfs), "" = none */
 	char mac[64];	       /* "aa:bb:..", "" = none */
 	const char *operstate; /* "up", "down", ... (static string) */
 	bool have_features;

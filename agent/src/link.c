@@ -1,5 +1,6 @@
 /* link.c - link facts from one rtnetlink dump (RTM_GETLINK, NLM_F_DUMP) */
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "link.h"
 #include "nlerr.h"
@@ -137,5 +139,33 @@ int link_parse_msg(const void *buf, size_t len, struct host_state *hs)
 		return -ENOMEM;
 	link_parse(msg, hs);
 	nlmsg_free(msg);
+	return 0;
+}
+
+int link_module(const char *ifname, int ifindex, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX], idx[32];
+	const char *base;
+	ssize_t n;
+	FILE *f;
+	bool same;
+
+	buf[0] = '\0';
+	/* Names come from the kernel: no '/' and no "..", at most IFNAMSIZ. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver/module", ifname);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	same = fgets(idx, sizeof(idx), f) && atoi(idx) == ifindex;
+	fclose(f);
+	if (!same)
+		return -ENODEV;
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
 	return 0;
 }

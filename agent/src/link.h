@@ -11,3 +11,10 @@ int link_dump(struct host_state *hs);
  * nlmsg_len is taken from len).  Returns 0, or -EINVAL for a message too
  * short or too long. */
 int link_parse_msg(const void *buf, size_t len, struct host_state *hs);
+
+/* The kernel module bound to the device behind ifname
+ * (/sys/class/net/IF/device/driver/module), into buf; "" for a virtual
+ * device.  The sysfs entry is used only when its ifindex is ifindex (so a
+ * sysfs mounted for another network namespace never answers).  Returns 0,
+ * -ENOENT (no device or no module) or a negative errno. */
+int link_module(const char *ifname, int ifindex, char *buf, size_t len);

@@ -5,9 +5,27 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "netns.h"
+
+/*
+ * A sysfs shows the network devices of the namespace that mounted it: mount
+ * one of our own, in a mount namespace of our own, as `ip netns exec` does,
+ * so /sys/class/net (the module facts) is this namespace's.  Best effort:
+ * without CAP_SYS_ADMIN link_module() sees the ifindex differ and answers
+ * nothing rather than another namespace's device.
+ */
+static void private_sysfs(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return;
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return;
+	/* On top of the old one: if this fails, the old one still answers. */
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
 
 int netns_enter(const char *spec)
 {
@@ -24,5 +42,7 @@ int netns_enter(const char *spec)
 	if (setns(fd, CLONE_NEWNET) < 0)
 		r = -errno;
 	close(fd);
+	if (r == 0)
+		private_sysfs();
 	return r;
 }

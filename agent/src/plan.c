@@ -4,7 +4,11 @@
  * scatter-gather, ...) stands for its changeable members: ethtool sends the
  * fixed ones too and the kernel ignores them, so the result is the same.
  * A fixed feature asked by its own kernel name, or a group whose members
- * are all fixed, cannot change: an error or a warning as `defaults` say.
+ * are all fixed, cannot change: an error or a warning as `defaults` say
+ * (fixed-feature).  A group switched off with some members fixed on is set
+ * where it can be, and the members that stay on are listed (fixed-member):
+ * never a silent partial change.  Rules for this host that
+ * match no interface are listed too (unmatched-rule).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +35,8 @@ bool plan_rule_matches(const struct ds_rule *rule, const struct iface *ifc,
 	if (m->name.n && !any_glob(&m->name, ifc->name, 0))
 		return false;
 	if (m->driver.n && (!ifc->driver[0] || !any_glob(&m->driver, ifc->driver, 0)))
+		return false;
+	if (m->module.n && (!ifc->module[0] || !any_glob(&m->module, ifc->module, 0)))
 		return false;
 	if (m->kind.n && (!ifc->kind[0] || !any_glob(&m->kind, ifc->kind, 0)))
 		return false;
@@ -64,9 +70,62 @@ struct wish {
 	const struct ds_location *rule[FEAT_MAX_BITS];
 };
 
+static struct strlist *policy_list(struct plan *p, enum ds_policy policy)
+{
+	return policy == DS_POLICY_ERROR ? &p->errors : &p->warnings;
+}
+
+/* The fixed members of group f (its bits in fixed_wrong) on ifc: listed
+ * in the plan and said once, in one message naming each member. */
+static int note_fixed_members(const struct host_state *hs, const struct desired_state *ds,
+			      size_t idx, const struct ds_feature *f,
+			      const struct featbits *fixed_wrong, struct plan *p)
+{
+	const struct iface *ifc = &hs->ifaces[idx];
+	char where[512], *members = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r = 0;
+
+	m = open_memstream(&members, &len);
+	if (!m)
+		return -ENOMEM;
+	for (unsigned int b = 0; b < hs->names.count; b++) {
+		struct plan_unreachable *u;
+
+		if (!featbits_test(fixed_wrong, b))
+			continue;
+		fprintf(m, "%s'%s'", ftell(m) ? ", " : "", hs->names.names[b]);
+		if (p->n_unreachable % 16 == 0) {
+			u = realloc(p->unreachable, (p->n_unreachable + 16) * sizeof(*u));
+			if (!u) {
+				r = -ENOMEM;
+				break;
+			}
+			p->unreachable = u;
+		}
+		p->unreachable[p->n_unreachable++] = (struct plan_unreachable){
+			.iface = idx, .feature = b, .wanted = f->value, .via = f
+		};
+	}
+	if (fclose(m) != 0 || !members)
+		r = -ENOMEM;
+	if (r == 0) {
+		loc_prefix(where, sizeof(where), &f->loc);
+		r = strlist_addf(policy_list(p, ds->fixed_member),
+				 "%s: '%s: %s' on '%s': %s stays %s, fixed by the driver; "
+				 "the other members are set",
+				 where, f->name, f->value ? "on" : "off", ifc->name, members,
+				 f->value ? "off" : "on");
+	}
+	free(members);
+	return r;
+}
+
 static int plan_iface(const struct host_state *hs, const struct desired_state *ds,
 		      const struct virt_info *vi, size_t idx, const struct featbits *expansions,
-		      const enum feature_name_kind *kinds, struct plan *p, bool *matched)
+		      const enum feature_name_kind *kinds, struct plan *p, bool *rule_hit,
+		      bool *matched)
 {
 	const struct iface *ifc = &hs->ifaces[idx];
 	struct wish w;
@@ -84,10 +143,11 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 			continue;
 		}
 		*matched = true;
+		rule_hit[ri] = true;
 		for (size_t fi = 0; fi < rule->n_features; fi++, k++) {
 			const struct ds_feature *f = &rule->features[fi];
 			const struct featbits *bits = &expansions[k];
-			struct featbits use = { 0 };
+			struct featbits use = { 0 }, wrong = { 0 };
 			bool any_changeable = false, any_wrong = false;
 
 			if (kinds[k] == FEATURE_NAME_UNKNOWN)
@@ -100,6 +160,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 					featbits_set(&use, b, true);
 				} else if (featbits_test(&ifc->active, b) != f->value) {
 					any_wrong = true;
+					featbits_set(&wrong, b, true);
 				}
 			}
 			/* A fixed feature the rule asks to change: by its own
@@ -109,12 +170,21 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 
 				loc_prefix(where, sizeof(where), &f->loc);
 				r = strlist_addf(
-					ds->fixed_feature == DS_FIXED_ERROR ? &p->errors
-									    : &p->warnings,
+					policy_list(p, ds->fixed_feature),
 					"%s: cannot set '%s' on '%s' to %s: the feature is "
 					"fixed %s by the driver",
 					where, f->name, ifc->name, f->value ? "on" : "off",
 					f->value ? "off" : "on");
+				if (r < 0)
+					return r;
+			} else if (!f->value && featbits_any(&wrong) &&
+				   ds->fixed_member != DS_POLICY_IGNORE) {
+				/* 'tx: off' with tx-checksum-ipv4 fixed on: an
+				 * offload the rule switches off stays on.  (A
+				 * member fixed off under 'tx: on' is how a
+				 * driver says it lacks that variant, as
+				 * `ethtool -k` shows: "off [fixed]".) */
+				r = note_fixed_members(hs, ds, idx, f, &wrong, p);
 				if (r < 0)
 					return r;
 			}
@@ -183,12 +253,89 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 	return 0;
 }
 
+/* The rule's match as one would write it: "name 'eth*', module 'xen_netfront'". */
+static void describe_match(FILE *f, const struct ds_match *m)
+{
+	const struct {
+		const char *key;
+		const struct strlist *l;
+	} keys[] = {
+		{ "name", &m->name },	  { "driver", &m->driver },
+		{ "module", &m->module }, { "kind", &m->kind },
+		{ "mac", &m->mac },	  { "virtualization", &m->virtualization },
+	};
+	bool first = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!keys[i].l->n)
+			continue;
+		fprintf(f, "%s%s ", first ? "" : ", ", keys[i].key);
+		for (size_t j = 0; j < keys[i].l->n; j++)
+			fprintf(f, "%s'%s'", j ? " or " : "", keys[i].l->items[j]);
+		first = false;
+	}
+}
+
+/*
+ * Rules for this host that matched no interface.  A rule whose host
+ * condition (virtualization) does not hold is not for this host: a fleet's
+ * one file is quiet where it does not apply.  A rule whose names are all
+ * exact and all missing is missing-interface's to report.
+ */
+static int note_unmatched_rules(const struct host_state *hs, const struct desired_state *ds,
+				const struct virt_info *vi, const bool *rule_hit, struct plan *p)
+{
+	if (ds->unmatched_rule == DS_POLICY_IGNORE)
+		return 0;
+	for (size_t ri = 0; ri < ds->n_rules; ri++) {
+		const struct ds_rule *rule = &ds->rules[ri];
+		const struct ds_match *m = &rule->match;
+		bool for_host = !m->virtualization.n, all_missing = m->name.n > 0;
+		char where[512], *desc = NULL;
+		size_t len = 0;
+		FILE *f;
+		int r;
+
+		for (size_t i = 0; vi && i < m->virtualization.n && !for_host; i++)
+			for_host = virt_matches(vi, m->virtualization.items[i]);
+		for (size_t i = 0; i < m->name.n && all_missing; i++)
+			all_missing = !has_glob(m->name.items[i]) &&
+				      !host_state_find((struct host_state *)hs, m->name.items[i]);
+		if (rule_hit[ri] || !for_host || all_missing)
+			continue;
+		if (p->n_unmatched % 16 == 0) {
+			struct plan_unmatched *v =
+				realloc(p->unmatched, (p->n_unmatched + 16) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			p->unmatched = v;
+		}
+		f = open_memstream(&desc, &len);
+		if (!f)
+			return -ENOMEM;
+		describe_match(f, m);
+		if (fclose(f) != 0 || !desc) {
+			free(desc);
+			return -ENOMEM;
+		}
+		p->unmatched[p->n_unmatched++] = (struct plan_unmatched){ rule, desc };
+		loc_prefix(where, sizeof(where), &rule->loc);
+		r = strlist_addf(policy_list(p, ds->unmatched_rule),
+				 "%s: this rule matched no interface (match: %s)", where, desc);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 		 const struct virt_info *vi, struct plan *ret)
 {
 	struct plan p = { 0 };
 	struct featbits *expansions = NULL;
 	enum feature_name_kind *kinds = NULL;
+	bool *rule_hit = NULL;
 	size_t n_feat = 0, k = 0;
 	int r = 0;
 
@@ -196,7 +343,8 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 		n_feat += ds->rules[ri].n_features;
 	expansions = calloc(n_feat ? n_feat : 1, sizeof(*expansions));
 	kinds = calloc(n_feat ? n_feat : 1, sizeof(*kinds));
-	if (!expansions || !kinds) {
+	rule_hit = calloc(ds->n_rules ? ds->n_rules : 1, sizeof(*rule_hit));
+	if (!expansions || !kinds || !rule_hit) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -245,14 +393,18 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 
 		if (!hs->ifaces[i].have_features)
 			continue;
-		r = plan_iface(hs, ds, vi, i, expansions, kinds, &p, &matched);
+		r = plan_iface(hs, ds, vi, i, expansions, kinds, &p, rule_hit, &matched);
 		if (r < 0)
 			goto out;
 		p.n_matched += matched;
 	}
 
+	r = note_unmatched_rules(hs, ds, vi, rule_hit, &p);
+	if (r < 0)
+		goto out;
+
 	/* An exact name that matches no interface. */
-	if (ds->missing_interface != DS_MISSING_IGNORE) {
+	if (ds->missing_interface != DS_POLICY_IGNORE) {
 		for (size_t ri = 0; ri < ds->n_rules; ri++) {
 			const struct ds_rule *rule = &ds->rules[ri];
 
@@ -264,9 +416,7 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 				    host_state_find((struct host_state *)hs, name))
 					continue;
 				loc_prefix(where, sizeof(where), &rule->loc);
-				r = strlist_addf(ds->missing_interface == DS_MISSING_ERROR
-							 ? &p.errors
-							 : &p.warnings,
+				r = strlist_addf(policy_list(&p, ds->missing_interface),
 						 "%s: no interface named '%s'", where, name);
 				if (r < 0)
 					goto out;
@@ -276,6 +426,7 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 out:
 	free(expansions);
 	free(kinds);
+	free(rule_hit);
 	if (r < 0) {
 		plan_free(&p);
 		return r;
@@ -291,6 +442,10 @@ void plan_free(struct plan *p)
 		free(p->ifaces[i].want_rule);
 	}
 	free(p->ifaces);
+	free(p->unreachable);
+	for (size_t i = 0; i < p->n_unmatched; i++)
+		free(p->unmatched[i].match);
+	free(p->unmatched);
 	strlist_free(&p->warnings);
 	strlist_free(&p->errors);
 	strlist_free(&p->invalid);

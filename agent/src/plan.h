@@ -25,6 +25,15 @@ struct plan_iface {
 	size_t n_changes;
 };
 
+/* A member of a group name (tx, sg, tso, ...) that keeps a state other than
+ * the one asked: the driver fixes it.  The other members are set. */
+struct plan_unreachable {
+	size_t iface;		      /* index into host_state.ifaces */
+	unsigned int feature;	      /* the member, an index in the kernel's string set */
+	bool wanted;		      /* what the rule asked; the member stays !wanted */
+	const struct ds_feature *via; /* the group name as written, with its location */
+};
+
 struct plan {
 	struct plan_iface *ifaces; /* only interfaces with changes */
 	size_t n, cap;
@@ -32,6 +41,17 @@ struct plan {
 	struct strlist errors;	/* the desired state cannot be reached: nothing is sent */
 	struct strlist invalid; /* names this kernel does not know: a bad desired state */
 	size_t n_matched;	/* interfaces some rule matched */
+	/* fixed members of group names (defaults: fixed-member), in
+	 * interface order; empty when the policy is ignore */
+	struct plan_unreachable *unreachable;
+	size_t n_unreachable;
+	/* rules for this host that matched no interface (defaults:
+	 * unmatched-rule); empty when the policy is ignore */
+	struct plan_unmatched {
+		const struct ds_rule *rule;
+		char *match; /* "name 'eth*', module 'xen_netfront'" */
+	} * unmatched;
+	size_t n_unmatched;
 };
 
 /* True when the rule's match holds for ifc on a host described by vi

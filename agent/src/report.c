@@ -6,8 +6,8 @@
 
 json_t *report_new(void)
 {
-	return json_pack("{s:b,s:b,s:{},s:[],s:[],s:b}", "changed", 0, "in_sync", 1, "interfaces",
-			 "warnings", "errors", "rolled_back", 0);
+	return json_pack("{s:b,s:b,s:{},s:[],s:[],s:[],s:b}", "changed", 0, "in_sync", 1,
+			 "interfaces", "unmatched_rules", "warnings", "errors", "rolled_back", 0);
 }
 
 static json_t *iface_entry(json_t *rep, const char *ifname)
@@ -41,6 +41,42 @@ static int add_entry(json_t *rep, const char *ifname, const char *list, const ch
 	return 0;
 }
 
+/* "file:line", the report's form of a rule's location. */
+static json_t *location(const struct ds_location *l)
+{
+	char buf[600];
+
+	snprintf(buf, sizeof(buf), "%s:%u", l->file ? l->file : "-", l->line);
+	return json_string(buf);
+}
+
+int report_add_unreachable(json_t *rep, const char *ifname, const char *feature, bool wanted,
+			   const char *via, const struct ds_location *rule)
+{
+	json_t *e = iface_entry(rep, ifname), *list, *u;
+
+	if (!e)
+		return -ENOMEM;
+	list = json_object_get(e, "unreachable");
+	if (!list) {
+		list = json_array();
+		if (!list || json_object_set_new(e, "unreachable", list) < 0)
+			return -ENOMEM;
+	}
+	u = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "feature", feature, "wanted",
+		      wanted ? "on" : "off", "stays", wanted ? "off" : "on", "via", via, "rule",
+		      location(rule), "reason", "fixed by the driver");
+	return !u || json_array_append_new(list, u) < 0 ? -ENOMEM : 0;
+}
+
+int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match)
+{
+	json_t *u = json_pack("{s:o,s:s}", "rule", location(rule), "match", match);
+
+	return !u || json_array_append_new(json_object_get(rep, "unmatched_rules"), u) < 0 ? -ENOMEM
+											   : 0;
+}
+
 int report_add_change(json_t *rep, const char *ifname, const char *feature, bool from, bool to,
 		      const struct ds_location *rule)
 {
@@ -49,12 +85,7 @@ int report_add_change(json_t *rep, const char *ifname, const char *feature, bool
 
 	if (r < 0 || !rule || !rule->file)
 		return r;
-	{
-		char buf[600];
-
-		snprintf(buf, sizeof(buf), "%s:%u", rule->file, rule->line);
-		return json_object_set_new(c, "rule", json_string(buf)) < 0 ? -ENOMEM : 0;
-	}
+	return json_object_set_new(c, "rule", location(rule)) < 0 ? -ENOMEM : 0;
 }
 
 int report_add_request_change(json_t *rep, const char *ifname, const char *feature, bool from,
@@ -141,7 +172,14 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 	else if (n_ch)
 		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch,
 			n_ch == 1 ? "" : "s", n_if, n_if == 1 ? "" : "s");
-	else if (json_array_size(json_object_get(rep, "errors")) == 0)
-		fprintf(f, "in sync: nothing to change\n");
+	else if (json_array_size(json_object_get(rep, "errors")) == 0) {
+		size_t n_warn = json_array_size(json_object_get(rep, "warnings"));
+
+		if (n_warn)
+			fprintf(f, "in sync: nothing to change, but see the %zu warning%s above\n",
+				n_warn, n_warn == 1 ? "" : "s");
+		else
+			fprintf(f, "in sync: nothing to change\n");
+	}
 	fflush(f);
 }

@@ -21,6 +21,14 @@ int report_add_request_change(json_t *rep, const char *ifname, const char *featu
 /* Record a change the kernel made on its own. */
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
 			   bool to);
+/* Record a member of a group name that keeps its state (fixed by the
+ * driver): {"feature", "wanted", "stays", "via", "rule"} under the
+ * interface's "unreachable". */
+int report_add_unreachable(json_t *rep, const char *ifname, const char *feature, bool wanted,
+			   const char *via, const struct ds_location *rule);
+/* Record a rule that matched no interface: {"rule", "match"} under
+ * "unmatched_rules". */
+int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match);
 int report_add_messages(json_t *rep, const char *key, const struct strlist *msgs);
 int report_add_message(json_t *rep, const char *key, const char *msg);
 void report_set(json_t *rep, const char *key, bool value);

@@ -3,6 +3,9 @@
 
 #include <stddef.h>
 
+/* The number of elements of an array (not a pointer). */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 struct strlist {
 	char **items;
 	size_t n;

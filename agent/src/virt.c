@@ -27,8 +27,6 @@
 #include "log.h"
 #include "virt.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 static const char NONE[] = "none";
 static const char VM_OTHER[] = "vm-other";
 static const char CONTAINER_OTHER[] = "container-other";
@@ -902,6 +900,28 @@ static int probe_or_none(int r, const char **word)
 	return r == -ENOENT ? 0 : r;
 }
 
+/*
+ * A PV domain (a PV domU, or a classic dom0) runs its CPUID instructions on
+ * the CPU unless Xen traps them (CPUID faulting, which not every CPU or
+ * nested setup has): leaf 0x40000000 then shows whatever lies beneath Xen
+ * (TCGTCGTCGTCG inside QEMU, KVMKVMKVM nested in KVM, nothing on bare
+ * metal).  The hypervisor this domain runs on is Xen, known from the Xen
+ * interfaces; the raw signature stays in the evidence.
+ */
+static int xen_pv_vendor(struct virt_info *vi, const struct xen_facts *x, const char *sig)
+{
+	static const char XEN_SIG[] = "XenVMMXenVMM";
+	bool pv = streq(x->guest_type, "PV") || (!x->guest_type[0] && x->dom0 == 1);
+
+	if (!pv || streq(sig, XEN_SIG))
+		return 0;
+	snprintf(vi->hypervisor_vendor, sizeof(vi->hypervisor_vendor), "%s", XEN_SIG);
+	return strlist_addf(&vi->evidence,
+			    "cpuid: not trapped in a Xen PV domain (raw signature: %s); the "
+			    "hypervisor is Xen",
+			    sig[0] ? sig : "none");
+}
+
 static int detect_vm(const char *root, struct virt_info *vi)
 {
 	struct vm_sources s = { NONE, NONE, NONE, NONE, NONE, NONE, { .dom0 = -1 } };
@@ -927,6 +947,9 @@ static int detect_vm(const char *root, struct virt_info *vi)
 		snprintf(vi->xen_domain, sizeof(vi->xen_domain), "%s",
 			 s.xen.dom0 == 1 ? "dom0" : "domU");
 		snprintf(vi->xen_guest_type, sizeof(vi->xen_guest_type), "%s", s.xen.guest_type);
+		r = xen_pv_vendor(vi, &s.xen, sig);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -963,8 +986,9 @@ static int detect_container(const char *root, struct virt_info *vi)
 }
 
 /*
- * Role: a guest when a VM was found; a host in a Xen dom0 or where /dev/kvm
- * exists (this kernel can run KVM guests); else none.
+ * Role: a host in a Xen dom0, whatever it is nested in (it runs domUs; the
+ * contract says so), or where /dev/kvm exists and no VM was found (this
+ * kernel can run KVM guests); a guest when a VM was found; else none.
  */
 static int detect_role(const char *root, struct virt_info *vi)
 {
@@ -976,9 +1000,11 @@ static int detect_role(const char *root, struct virt_info *vi)
 		if (r < 0)
 			return r;
 	}
-	if (!streq(vi->vm, NONE))
+	if (streq(vi->xen_domain, "dom0"))
+		snprintf(vi->role, sizeof(vi->role), "host");
+	else if (!streq(vi->vm, NONE))
 		snprintf(vi->role, sizeof(vi->role), "guest");
-	else if (streq(vi->xen_domain, "dom0") || kvm)
+	else if (kvm)
 		snprintf(vi->role, sizeof(vi->role), "host");
 	else
 		snprintf(vi->role, sizeof(vi->role), "none");

@@ -76,6 +76,7 @@ struct watch {
 	bool first_pass;
 	unsigned long passes;
 	bool exiting;
+	struct strlist warned; /* the last pass's plan warnings, said once */
 };
 
 static int64_t now_ms(void)
@@ -371,6 +372,28 @@ static void back_off(struct watch *w)
 	w->dirty = true;
 }
 
+/*
+ * The plan's warnings (a rule that matched nothing, a member the driver
+ * keeps on): said when they first appear, not on every pass, and again
+ * only after they went away and came back.
+ */
+static void warn_once(struct watch *w, struct strlist *warnings)
+{
+	bool same = warnings->n == w->warned.n;
+	struct strlist t;
+
+	for (size_t i = 0; same && i < warnings->n; i++)
+		same = strcmp(warnings->items[i], w->warned.items[i]) == 0;
+	if (same)
+		return;
+	for (size_t i = 0; i < warnings->n; i++)
+		if (!strlist_contains(&w->warned, warnings->items[i]))
+			log_warn("%s", warnings->items[i]);
+	t = w->warned;
+	w->warned = *warnings;
+	*warnings = t;
+}
+
 static void run_pass(struct watch *w)
 {
 	struct host_state hs = { 0 };
@@ -404,6 +427,7 @@ static void run_pass(struct watch *w)
 	r = plan_compute(&hs, &w->ds, w->have_vi ? &w->vi : NULL, &p);
 	if (r < 0)
 		goto fail;
+	warn_once(w, &p.warnings);
 	for (size_t i = 0; i < p.invalid.n; i++)
 		log_error("%s", p.invalid.items[i]);
 	for (size_t i = 0; i < p.errors.n; i++)
@@ -465,6 +489,7 @@ static int on_signal(struct watch *w)
 
 static void watch_free(struct watch *w)
 {
+	strlist_free(&w->warned);
 	desired_state_free(&w->ds);
 	if (w->have_vi)
 		virt_info_free(&w->vi);

@@ -7,7 +7,7 @@ class { 'offloadctl':
   rules          => {
     'interfaces' => [
       {
-        'match'    => { 'driver' => 'xen_netfront', 'virtualization' => 'xen-domU' },
+        'match'    => { 'module' => 'xen_netfront', 'name' => ['eth*', 'enX*'], 'virtualization' => 'xen-domU' },
         'features' => { 'tx' => 'off' },
       },
     ],

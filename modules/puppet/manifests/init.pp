@@ -18,7 +18,7 @@
 #     rules          => {
 #       'interfaces' => [
 #         {
-#           'match'    => { 'driver' => 'xen_netfront', 'virtualization' => 'xen-domU' },
+#           'match'    => { 'module' => 'xen_netfront', 'virtualization' => 'xen-domU' },
 #           'features' => { 'tx' => 'off' },
 #         },
 #       ],

@@ -5,6 +5,7 @@
 type Offloadctl::Match = Struct[{
     Optional['name']           => Variant[String[1], Array[String[1], 1]],
     Optional['driver']         => Variant[String[1], Array[String[1], 1]],
+    Optional['module']         => Variant[String[1], Array[String[1], 1]],
     Optional['kind']           => Variant[String[1], Array[String[1], 1]],
     Optional['mac']            => Variant[String[1], Array[String[1], 1]],
     Optional['virtualization'] => Variant[String[1], Array[String[1], 1]],

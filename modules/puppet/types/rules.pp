@@ -7,6 +7,8 @@ type Offloadctl::Rules = Struct[{
     Optional['defaults'] => Struct[{
         Optional['missing-interface'] => Enum['ignore', 'warn', 'error'],
         Optional['fixed-feature']     => Enum['warn', 'error'],
+        Optional['fixed-member']      => Enum['ignore', 'warn', 'error'],
+        Optional['unmatched-rule']    => Enum['ignore', 'warn', 'error'],
     }],
     'interfaces'         => Array[Offloadctl::Rule],
 }]

@@ -30,7 +30,7 @@ options:
   rules:
     description:
       - Rules shaped like the C(interfaces) list of the desired state; each
-        has a C(match) (name, driver, kind, mac, virtualization) and
+        has a C(match) (name, driver, module, kind, mac, virtualization) and
         C(features) (ethtool short names, long names or kernel names mapped
         to on/off or true/false).
       - Mutually exclusive with I(desired_state) and I(path).
@@ -39,7 +39,8 @@ options:
   defaults:
     description:
       - The C(defaults) block of the document built from I(rules)
-        (C(missing-interface), C(fixed-feature)).
+        (C(missing-interface), C(fixed-feature), C(fixed-member),
+        C(unmatched-rule)).
       - Only with I(rules).
     type: dict
   desired_state:
@@ -95,7 +96,8 @@ EXAMPLES = r"""
   offloadctl_state:
     rules:
       - match:
-          driver: xen_netfront
+          module: xen_netfront
+          name: ["eth*", "enX*"]
         features:
           tx: "off"
 
