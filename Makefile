@@ -144,6 +144,8 @@ install: all
 	install -D -m 0644 systemd/80-offloadctl.rules $(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules
 	install -D -m 0644 systemd/offloadctl.tmpfiles $(DESTDIR)$(TMPFILESDIR)/offloadctl.conf
 	install -D -m 0644 completion/offloadctl.bash $(DESTDIR)$(BASHCOMPDIR)/offloadctl
+	@# conf.d/ is where wrappers and admins drop files: the package owns it.
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/offloadctl/conf.d
 	@# The configuration is the operator's: never overwrite an existing one.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml ]; then \
 		echo "  keeping $(DESTDIR)$(SYSCONFDIR)/offloadctl/offloadctl.yaml"; \

@@ -299,7 +299,7 @@ def test_apply_unit_passes_the_interface_name(tmp_path):
     p = run(shlex.split(cmd))
     args = p.stdout.split("\n")[:-1]
     assert args[0] == "apply"
-    assert args[args.index("--interface") + 1] == "ve-x.1"
+    assert args[args.index("--ifname") + 1] == "ve-x.1"
 
 
 # ---------------------------------------------------------------- udev rule

@@ -205,7 +205,7 @@ def test_unreadable_file(tmp_path):
     assert f"offloadctl: cannot read '{missing}': No such file or directory" in p.stderr
     p = validate(str(tmp_path))
     assert p.returncode == 2
-    assert f"cannot read '{tmp_path}'" in p.stderr
+    assert f"refusing '{tmp_path}': it is a directory, not a regular file" in p.stderr
 
 
 # ---- limits: bounded time and memory ------------------------------------

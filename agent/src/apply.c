@@ -69,6 +69,20 @@ static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, s
 		r = backend_set_features(b, hs, ifc, &mask, &u[k].wanted, &res, &msg);
 		if (r == 0)
 			r = backend_refresh_iface(b, hs, ifc);
+		if (r == -ENODEV) {
+			/* Gone (or renamed): nothing of it is left to restore;
+			 * the rollback of every interface that exists holds. */
+			char buf[512];
+
+			snprintf(buf, sizeof(buf),
+				 "interface '%s' disappeared during the run; nothing to roll back "
+				 "there",
+				 ifc->name);
+			report_add_message(rep, "warnings", buf);
+			log_warn("%s", buf);
+			free(msg);
+			continue;
+		}
 		if (r < 0 || memcmp(&ifc->active, &u[k].active, sizeof(ifc->active)) != 0) {
 			char buf[512];
 
@@ -112,7 +126,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			char buf[512];
 
 			snprintf(buf, sizeof(buf),
-				 "interface '%s' disappeared before its features could be set",
+				 "interface '%s' disappeared or was renamed before its features "
+				 "could be set; skipped",
 				 ifc->name);
 			report_add_message(rep, "warnings", buf);
 			log_warn("%s", buf);

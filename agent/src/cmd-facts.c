@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "facts.h"
 #include "log.h"
+#include "names.h"
 #include "virt.h"
 
 int cmd_facts(const struct global_opts *g, int argc, char **argv)
@@ -122,6 +123,11 @@ static bool partly_fixed_on(const struct offload_line *l, const struct iface *if
 	return fixed_on && changeable;
 }
 
+static int col_width(const char *label)
+{
+	return (int)(strlen(label) > 4 ? strlen(label) : 4);
+}
+
 int cmd_show(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -131,6 +137,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	};
 	struct facts_options fo = { 0 };
 	struct offload_summary(*sums)[16] = NULL;
+	char(*labels)[NAME_ESC_MAX] = NULL;
 	struct offload_map map;
 	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
 	struct host_state hs;
@@ -184,12 +191,23 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			if (strlen(hs.names.names[i]) > width)
 				width = strlen(hs.names.names[i]);
 
+	/* Column labels: names as the kernel has them, control characters and
+	 * stray bytes escaped (names.h). */
+	labels = calloc(nsel, sizeof(*labels));
+	if (!labels) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	for (size_t k = 0; k < nsel; k++) {
+		char tmp[NAME_ESC_MAX];
+
+		snprintf(labels[k], sizeof(labels[k]), "%s",
+			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)));
+	}
 	printf("%-*s", (int)width, "feature");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s",
-		       (int)(strlen(hs.ifaces[sel[k]].name) > 4 ? strlen(hs.ifaces[sel[k]].name)
-								: 4),
-		       hs.ifaces[sel[k]].name);
+		printf("  %-*s", col_width(labels[k]), labels[k]);
 	putchar('\n');
 	for (size_t s = 0; s < nsum; s++) {
 		printf("%-*s", (int)width, sums[0][s].long_name);
@@ -197,7 +215,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			const struct iface *ifc = &hs.ifaces[sel[k]];
 			struct offload_summary *x = &sums[k][s];
 			char c[8];
-			int w = (int)(strlen(ifc->name) > 4 ? strlen(ifc->name) : 4);
+			int w = col_width(labels[k]);
 
 			cell(c, sizeof(c), x->active,
 			     partly_fixed_on(&map.line[s], ifc, hs.names.count) ? 2 : x->fixed,
@@ -214,7 +232,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			const struct iface *ifc = &hs.ifaces[sel[k]];
 			bool active = featbits_test(&ifc->active, i);
 			char c[8];
-			int w = (int)(strlen(ifc->name) > 4 ? strlen(ifc->name) : 4);
+			int w = col_width(labels[k]);
 
 			cell(c, sizeof(c), active, iface_feature_fixed(ifc, i),
 			     featbits_test(&ifc->wanted, i) != active);
@@ -226,6 +244,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
 	r = EXIT_OK;
 out:
+	free(labels);
 	free(sel);
 	free(sums);
 	host_state_free(&hs);

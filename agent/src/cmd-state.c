@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		{ "facts", required_argument, NULL, OPT_FACTS },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "ifname", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,16 +102,19 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	struct plan p = { 0 };
 	json_t *rep = NULL;
 	char *ifaces[MAX_IFACE_FILTERS];
+	bool exact[MAX_IFACE_FILTERS];
 	int n_ifaces = 0;
 	int opt, r, rc, lock_fd = -1;
 
-	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nhi:" : "hi:", opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nhi:I:" : "hi:I:", opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'i':
+		case 'I':
 			if (n_ifaces == MAX_IFACE_FILTERS)
-				return usage_error(cmd, "at most %d --interface options",
+				return usage_error(cmd, "at most %d --interface/--ifname options",
 						   MAX_IFACE_FILTERS);
+			exact[n_ifaces] = opt == 'I';
 			ifaces[n_ifaces++] = optarg;
 			break;
 		case OPT_JSON:
@@ -130,10 +135,16 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		case OPT_LOCK_TIMEOUT: {
 			char *end;
 
+			errno = 0;
 			lock_timeout = strtod(optarg, &end);
-			if (*end || lock_timeout < 0)
+			/* nan and inf would wait forever, '' is no number */
+			if (end == optarg || *end || errno || !isfinite(lock_timeout) ||
+			    lock_timeout < 0 || lock_timeout > 86400)
 				return usage_error(
-					cmd, "bad --lock-timeout '%s' (seconds expected)", optarg);
+					cmd,
+					"bad --lock-timeout '%s' (seconds expected, 0 to "
+					"86400)",
+					optarg);
 			break;
 		}
 		case 'h':
@@ -222,7 +233,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		bool hit = false;
 
 		for (int k = 0; k < n_ifaces && !hit; k++)
-			hit = fnmatch(ifaces[k], hs.ifaces[i].name, 0) == 0;
+			hit = exact[k] ? strcmp(ifaces[k], hs.ifaces[i].name) == 0
+				       : fnmatch(ifaces[k], hs.ifaces[i].name, 0) == 0;
 		if (!hit)
 			hs.ifaces[i].have_features = false;
 	}
@@ -255,7 +267,12 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	}
 
 	if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
-		report_plan(rep, &hs, &p);
+		/* apply of a plan with errors changes nothing: its report lists
+		 * no change (check and --dry-run list what would change). */
+		if (mode == MODE_CHECK || dry_run || !p.errors.n)
+			report_plan(rep, &hs, &p);
+		else
+			report_set(rep, "in_sync", false);
 		if (p.errors.n)
 			rc = EXIT_NOT_IN_SYNC;
 		else if (mode == MODE_CHECK)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "desired-state.h"
 #include "log.h"
+#include "names.h"
 
 /* Load the files named on the command line, or the configuration set.
  * Prints every error; returns 0 or an exit code. */
@@ -24,8 +25,11 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 		r = desired_state_load_files(ds, files, (size_t)nfiles, &errors);
 	else
 		r = desired_state_load_confdir(ds, g->config_dir, &errors);
-	for (size_t i = 0; i < errors.n; i++)
-		fprintf(stderr, "offloadctl: %s\n", errors.items[i]);
+	for (size_t i = 0; i < errors.n; i++) {
+		fputs("offloadctl: ", stderr);
+		text_write_safe(stderr, errors.items[i]);
+		fputc('\n', stderr);
+	}
 	strlist_free(&errors);
 	if (r == -ENOMEM) {
 		log_error("out of memory");
@@ -39,27 +43,37 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 	return 0;
 }
 
-/* Like sshd: a file others may write is not trusted to say what root does. */
-static bool loose(const char *path, bool dir, char *why, size_t len)
+/*
+ * Like sshd: a file others may write is not trusted to say what root does.
+ * st is what was opened (files) or is there (directories).  A sticky
+ * directory (/tmp) lets others add files but not replace ours: enough for
+ * the directory of a FILE given by name (sticky_ok), not for the
+ * configuration directories, where an added drop-in is read.
+ */
+static bool loose_st(const char *path, const struct stat *st, bool sticky_ok, char *why, size_t len)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(why, len, "'%s' is owned by uid %u, not by root; run: chown root '%s'",
+			 path, (unsigned)st->st_uid, path);
+		return true;
+	}
+	if (sticky_ok && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+		return false;
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, len, "'%s' is writable by %s; run: chmod go-w '%s'", path,
+			 st->st_mode & S_IWOTH ? "everyone" : "its group", path);
+		return true;
+	}
+	return false;
+}
+
+static bool loose(const char *path, bool sticky_ok, char *why, size_t len)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
 		return false; /* the loader already said what was wrong */
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, len, "'%s' is owned by uid %u, not by root; run: chown root '%s'",
-			 path, (unsigned)st.st_uid, path);
-		return true;
-	}
-	/* A sticky directory (/tmp) lets others add files, not replace ours. */
-	if (dir && (st.st_mode & S_ISVTX))
-		return false;
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, len, "'%s' is writable by %s; run: chmod go-w '%s'", path,
-			 st.st_mode & S_IWOTH ? "everyone" : "its group", path);
-		return true;
-	}
-	return false;
+	return loose_st(path, &st, sticky_ok, why, len);
 }
 
 int config_check_permissions(const struct global_opts *g, int nfiles,
@@ -70,25 +84,24 @@ int config_check_permissions(const struct global_opts *g, int nfiles,
 
 	if (nfiles == 0) {
 		snprintf(dir, sizeof(dir), "%s/conf.d", g->config_dir);
-		if (loose(g->config_dir, true, why, sizeof(why)) ||
-		    loose(dir, true, why, sizeof(why))) {
+		if (loose(g->config_dir, false, why, sizeof(why)) ||
+		    loose(dir, false, why, sizeof(why))) {
 			log_error("refusing the configuration: %s", why);
 			bad = true;
 		}
 	}
-	for (size_t i = 0; i < ds->files.n; i++) {
-		const char *f = ds->files.items[i];
+	for (size_t i = 0; i < ds->n_file_stats; i++) {
+		const char *f = ds->file_stats[i].path;
 		char *slash;
 
-		if (strcmp(f, "<stdin>") == 0 || strcmp(f, "-") == 0)
-			continue;
 		snprintf(dir, sizeof(dir), "%s", f);
 		slash = strrchr(dir, '/');
 		if (slash && slash != dir)
 			*slash = '\0';
 		else
 			snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
-		if (loose(f, false, why, sizeof(why)) || loose(dir, true, why, sizeof(why))) {
+		if (loose_st(f, &ds->file_stats[i].st, false, why, sizeof(why)) ||
+		    loose(dir, nfiles > 0, why, sizeof(why))) {
 			log_error("refusing the configuration: %s", why);
 			bad = true;
 		}

@@ -17,6 +17,8 @@
 
 #include "desired-state.h"
 #include "features.h"
+#include "input.h"
+#include "names.h"
 #include "virt.h"
 #include "yaml-tree.h"
 
@@ -75,19 +77,26 @@ static void err(struct ctx *c, unsigned int line, unsigned int column, const cha
  * become '?', long strings are cut at a character boundary. */
 static const char *quote(char out[QUOTE_MAX], const char *s, size_t len)
 {
-	size_t o = 0, limit = QUOTE_MAX - 4;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, limit = QUOTE_MAX - 4; /* room for "..." and the NUL */
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq_len(p + i, len - i);
 
-		if (o >= limit) {
-			while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
-				o--;
+		/* whole characters only: a cut never splits one */
+		if (o + (k ? k : 1) > limit) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;
 		}
-		out[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+		if (!k || p[i] < 0x20 || p[i] == 0x7f) {
+			out[o++] = '?';
+			i++;
+		} else {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		}
 	}
 	out[o] = '\0';
 	return out;
@@ -792,6 +801,11 @@ int desired_state_parse_buffer(struct desired_state *ds, const char *name, const
 		    DS_MAX_FILE_SIZE);
 		goto out;
 	}
+	/* A UTF-8 byte order mark, as some Windows editors write: not content. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	check_tabs(&c, buf, len);
 	if (c.n_errors)
 		goto out;
@@ -846,15 +860,18 @@ static int read_bounded(int fd, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-static int read_path(const char *path, char **ret_buf, size_t *ret_len)
+/* Read a regular file (never block on a FIFO planted in conf.d); *ret_st
+ * is what was opened.  -EINVAL: not a regular file (*ret_st says what). */
+static int read_path(const char *path, char **ret_buf, size_t *ret_len, struct stat *ret_st)
 {
 	int fd, r;
 
+	memset(ret_st, 0, sizeof(*ret_st));
 	if (strcmp(path, "-") == 0)
 		return read_bounded(STDIN_FILENO, ret_buf, ret_len);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = input_open(path, ret_st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = read_bounded(fd, ret_buf, ret_len);
 	close(fd);
 	return r;
@@ -865,22 +882,36 @@ static int read_path(const char *path, char **ret_buf, size_t *ret_len)
 static int load_one(struct desired_state *ds, const char *path, bool enoent_ok,
 		    struct strlist *errors)
 {
+	bool is_stdin = strcmp(path, "-") == 0;
+	struct ds_file_stat *fs;
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	r = read_path(path, &buf, &len);
+	r = read_path(path, &buf, &len, &st);
 	if (r == -ENOENT && enoent_ok)
 		return r;
 	if (r == -ENOMEM)
 		return r;
+	if (r == -EINVAL)
+		return strlist_addf(errors, "refusing '%s': it is %s, not a regular file", path,
+				    input_type_name(st.st_mode)) < 0
+			       ? -ENOMEM
+			       : r;
 	if (r < 0)
 		return strlist_addf(errors, "cannot read '%s': %s", path, strerror(-r)) < 0
 			       ? -ENOMEM
 			       : r;
-	r = desired_state_parse_buffer(ds, strcmp(path, "-") == 0 ? "<stdin>" : path, buf, len,
-				       errors);
+	r = desired_state_parse_buffer(ds, is_stdin ? "<stdin>" : path, buf, len, errors);
 	free(buf);
+	if (is_stdin || r == -ENOMEM)
+		return r;
+	fs = realloc(ds->file_stats, (ds->n_file_stats + 1) * sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	ds->file_stats = fs;
+	fs[ds->n_file_stats++] = (struct ds_file_stat){ ds->files.items[ds->files.n - 1], st };
 	return r;
 }
 
@@ -990,6 +1021,7 @@ void desired_state_free(struct desired_state *ds)
 		rule_free(&ds->rules[i]);
 	free(ds->rules);
 	strlist_free(&ds->files);
+	free(ds->file_stats);
 	desired_state_init(ds);
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "strlist.h"
 
@@ -55,6 +56,13 @@ struct desired_state {
 	struct ds_rule *rules;		  /* file order, files in the given order */
 	size_t n_rules;
 	struct strlist files; /* every file read, in order ("-" is "<stdin>") */
+	/* what each file read from a path was when it was opened (owner,
+	 * mode), for the permission check: never a second lookup by name */
+	struct ds_file_stat {
+		const char *path; /* points into files */
+		struct stat st;
+	} * file_stats;
+	size_t n_file_stats;
 };
 
 void desired_state_init(struct desired_state *ds);

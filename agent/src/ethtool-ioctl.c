@@ -129,6 +129,20 @@ int ethioc_features_get(int fd, unsigned int count, struct iface *ifc)
 	return r;
 }
 
+/* The ioctl names interfaces, the plan numbers them: a udev rename between
+ * the two (eth0 <-> eth1 at boot) would put one interface's settings on
+ * another.  0 when ifname is still ifindex, else -ENODEV. */
+static int same_interface(int fd, const struct iface *ifc)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc->name);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_ifindex == ifc->ifindex ? 0 : -ENODEV;
+}
+
 int ethioc_features_set(int fd, unsigned int count, struct iface *ifc, const struct featbits *mask,
 			const struct featbits *values, struct set_result *ret)
 {
@@ -146,12 +160,17 @@ int ethioc_features_set(int fd, unsigned int count, struct iface *ifc, const str
 		sf->features[i].valid = mask->w[i];
 		sf->features[i].requested = values->w[i] & mask->w[i];
 	}
-	r = ethioc(fd, ifc->name, sf);
+	r = same_interface(fd, ifc);
+	if (r == 0)
+		r = ethioc(fd, ifc->name, sf);
 	free(sf);
 	if (r < 0)
 		return r;
-	/* The ioctl answers only with flags: read back what happened. */
+	/* The ioctl answers only with flags: read back what happened, from
+	 * the same interface. */
 	r = ethioc_features_get(fd, count, ifc);
+	if (r == 0)
+		r = same_interface(fd, ifc);
 	if (r < 0)
 		return r;
 	memset(ret, 0, sizeof(*ret));

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <jansson.h>
 
+#include <unistd.h>
+
 #include "facts-load.h"
+#include "input.h"
 
 static int fail(struct strlist *errors, const char *path, const char *what)
 {
@@ -28,13 +31,34 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 	const char *ifname;
 	int r = 0;
 
-	doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &jerr) : json_load_file(path, 0, &jerr);
+	if (strcmp(path, "-") == 0) {
+		doc = json_loadf(stdin, 0, &jerr);
+	} else {
+		struct stat st;
+		int fd = input_open(path, &st);
+
+		if (fd == -EINVAL) {
+			strlist_addf(errors, "refusing '%s': it is %s, not a regular file", path,
+				     input_type_name(st.st_mode));
+			return -EINVAL;
+		}
+		if (fd < 0) {
+			strlist_addf(errors, "cannot read '%s': %s", path, strerror(-fd));
+			return -EINVAL;
+		}
+		doc = json_loadfd(fd, 0, &jerr);
+		close(fd);
+	}
 	if (!doc) {
 		strlist_addf(errors, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return -EINVAL;
 	}
-	if (json_object_get(doc, "offloadctl")) /* facter format */
-		doc = json_incref(json_object_get(doc, "offloadctl")), json_decref(doc);
+	if (json_object_get(doc, "offloadctl")) { /* facter format */
+		json_t *inner = json_incref(json_object_get(doc, "offloadctl"));
+
+		json_decref(doc);
+		doc = inner;
+	}
 	virt = json_object_get(doc, "virtualization");
 	ifs = json_object_get(doc, "interfaces");
 	if (!json_is_object(virt) || !json_is_object(ifs)) {

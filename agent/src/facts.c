@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "facts.h"
+#include "names.h"
 
 void offload_map_init(const struct host_state *hs, struct offload_map *ret)
 {
@@ -312,7 +313,12 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 		ob_lit(&b, "\n  ");
 		ob_put(&b, ind, strlen(ind));
 		first = false;
-		r = put_string(&b, ifc->name);
+		{
+			char esc[NAME_ESC_MAX];
+
+			/* Any bytes the kernel allows (names.h): valid JSON. */
+			r = put_string(&b, name_json(ifc->name, esc, sizeof(esc)));
+		}
 		ob_lit(&b, ": ");
 		if (r == 0)
 			r = iface_write(&b, hs, &map, ifc, o);

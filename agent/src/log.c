@@ -1,13 +1,16 @@
 /* log.c - messages for people, on stderr */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
+#include "names.h"
 
 int log_level;
 
 void log_at(int min_level, const char *prefix, const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
 
 	if (log_level < min_level)
@@ -15,7 +18,11 @@ void log_at(int min_level, const char *prefix, const char *fmt, ...)
 	fputs("offloadctl: ", stderr);
 	fputs(prefix, stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	/* Names in messages come from the kernel and from files: no control
+	 * character or stray byte reaches the terminal or the journal. */
+	if (vasprintf(&msg, fmt, ap) >= 0)
+		text_write_safe(stderr, msg);
 	va_end(ap);
+	free(msg);
 	fputc('\n', stderr);
 }

@@ -1,4 +1,5 @@
 /* main.c - offloadctl: global options and the command table */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ const struct command commands[] = {
 	  "  --facts FILE      plan against a saved facts document (offloadctl facts\n"
 	  "                    output, '-' for stdin) instead of this host's kernel\n"
 	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
+	  "  -I, --ifname NAME only the interface named exactly NAME (repeatable;\n"
+	  "                    no wildcards: 'e[1]' is the name e[1])\n"
 	  "  -h, --help        show this help\n" },
 	{ "apply", cmd_apply, "reach the desired state, verify it, roll back on failure",
 	  "Usage: offloadctl [GLOBAL OPTIONS] apply [OPTIONS] [FILE ...]\n"
@@ -82,8 +85,9 @@ const struct command commands[] = {
 	  "  -n, --dry-run     print what would change, change nothing\n"
 	  "  --json            print the change report as JSON\n"
 	  "  --lock-timeout S  wait at most S seconds for another run (default 30)\n"
-	  "  -i, --interface GLOB  only these interfaces (repeatable; the udev rule\n"
-	  "                    passes the new interface's name)\n"
+	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
+	  "  -I, --ifname NAME only the interface named exactly NAME (repeatable; the\n"
+	  "                    udev rule passes the new interface's name this way)\n"
 	  "  -h, --help        show this help\n" },
 	{ "watch", cmd_watch, "apply, then keep the desired state: hot-plug, drift, reload",
 	  "Usage: offloadctl [GLOBAL OPTIONS] watch [FILE ...]\n"
@@ -204,7 +208,7 @@ int main(int argc, char **argv)
 	};
 	struct global_opts g = { .config_dir = DEFAULT_CONFIG_DIR, .backend = "auto" };
 	const struct command *c;
-	int opt;
+	int opt, rc;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
@@ -267,5 +271,13 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0;
 	opterr = 0;
-	return c->run(&g, argc, argv);
+	rc = c->run(&g, argc, argv);
+	/* Output that did not reach its reader (a full disk, /dev/full, a
+	 * closed pipe) is no success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write the output: %s", strerror(errno ? errno : EIO));
+		if (rc == EXIT_OK || rc == EXIT_NOT_IN_SYNC)
+			rc = EXIT_ENV;
+	}
+	return rc;
 }

@@ -36,7 +36,8 @@ int netns_enter(const char *spec)
 		snprintf(path, sizeof(path), "%s", spec);
 	else
 		snprintf(path, sizeof(path), "/run/netns/%s", spec);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as PATH must not hang us (setns refuses it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (setns(fd, CLONE_NEWNET) < 0)

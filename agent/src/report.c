@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "names.h"
 #include "report.h"
 
 json_t *report_new(void)
@@ -10,9 +13,12 @@ json_t *report_new(void)
 			 "interfaces", "unmatched_rules", "warnings", "errors", "rolled_back", 0);
 }
 
-static json_t *iface_entry(json_t *rep, const char *ifname)
+static json_t *iface_entry(json_t *rep, const char *raw_ifname)
 {
 	json_t *ifs = json_object_get(rep, "interfaces");
+	char esc[NAME_ESC_MAX];
+	/* Any bytes the kernel allows (names.h): valid JSON keys. */
+	const char *ifname = name_json(raw_ifname, esc, sizeof(esc));
 	json_t *e = json_object_get(ifs, ifname);
 
 	if (!e) {
@@ -44,10 +50,14 @@ static int add_entry(json_t *rep, const char *ifname, const char *list, const ch
 /* "file:line", the report's form of a rule's location. */
 static json_t *location(const struct ds_location *l)
 {
-	char buf[600];
+	char *file = name_json_dup(l->file ? l->file : "-"), *buf = NULL;
+	json_t *j = NULL;
 
-	snprintf(buf, sizeof(buf), "%s:%u", l->file ? l->file : "-", l->line);
-	return json_string(buf);
+	if (file && asprintf(&buf, "%s:%u", file, l->line) >= 0)
+		j = json_string(buf);
+	free(file);
+	free(buf);
+	return j;
 }
 
 int report_add_unreachable(json_t *rep, const char *ifname, const char *feature, bool wanted,
@@ -108,7 +118,13 @@ int report_add_side_effect(json_t *rep, const char *ifname, const char *feature,
 
 int report_add_message(json_t *rep, const char *key, const char *msg)
 {
-	return json_array_append_new(json_object_get(rep, key), json_string(msg)) < 0 ? -ENOMEM : 0;
+	char *safe = name_json_dup(msg);
+	int r = safe && json_array_append_new(json_object_get(rep, key), json_string(safe)) == 0
+			? 0
+			: -ENOMEM;
+
+	free(safe);
+	return r;
 }
 
 int report_add_messages(json_t *rep, const char *key, const struct strlist *msgs)
@@ -145,7 +161,11 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 		if (!json_array_size(changes) && !json_array_size(side))
 			continue;
 		n_if++;
-		fprintf(f, "--- %s\n+++ %s\n", name, name);
+		fputs("--- ", f);
+		text_write_safe(f, name);
+		fputs("\n+++ ", f);
+		text_write_safe(f, name);
+		fputc('\n', f);
 		json_array_foreach(changes, idx, c) {
 			json_t *rule = json_object_get(c, "rule");
 			const char *req = json_object_get(c, "state") ? "requested " : "";
@@ -172,6 +192,10 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 	else if (n_ch)
 		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch,
 			n_ch == 1 ? "" : "s", n_if, n_if == 1 ? "" : "s");
+	else if (json_array_size(json_object_get(rep, "errors")) != 0 &&
+		 strcmp(verb, "changed") == 0)
+		fprintf(f, "nothing changed: the desired state cannot be reached (see the errors "
+			   "above)\n");
 	else if (json_array_size(json_object_get(rep, "errors")) == 0) {
 		size_t n_warn = json_array_size(json_object_get(rep, "warnings"));
 

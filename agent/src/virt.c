@@ -25,6 +25,7 @@
 
 #include "hostfs.h"
 #include "log.h"
+#include "names.h"
 #include "virt.h"
 
 static const char NONE[] = "none";
@@ -60,7 +61,9 @@ static int no_evidence(int r, const char *rel)
 {
 	if (r == -ENOMEM)
 		return r;
-	if (r != -ENOENT)
+	if (r == -EINVAL)
+		log_warn("ignoring '%s': not a regular file", rel);
+	else if (r != -ENOENT)
 		log_debug("cannot read '%s': %s", rel, strerror(-r));
 	return -ENOENT;
 }
@@ -1051,8 +1054,13 @@ json_t *virt_to_json(const struct virt_info *vi)
 				    json_pack("{s:s,s:o}", "domain", vi->xen_domain, "guest_type",
 					      string_or_null(vi->xen_guest_type)));
 	json_object_set_new(o, "hypervisor_vendor", string_or_null(vi->hypervisor_vendor));
-	for (size_t i = 0; i < vi->evidence.n; i++)
-		json_array_append_new(ev, json_string(vi->evidence.items[i]));
+	for (size_t i = 0; i < vi->evidence.n; i++) {
+		/* Evidence quotes host files: any bytes, made valid (names.h). */
+		char *safe = name_json_dup(vi->evidence.items[i]);
+
+		json_array_append_new(ev, safe ? json_string(safe) : NULL);
+		free(safe);
+	}
 	json_object_set_new(o, "evidence", ev);
 	return o;
 }
