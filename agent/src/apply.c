@@ -50,7 +50,7 @@ static const char *fname(const struct host_state *hs, unsigned int i)
 /* Put every touched interface back: its wanted set as it was, then check
  * that the active set followed. */
 static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, size_t n,
-		     json_t *rep)
+		     json_t *rep, bool log_errors)
 {
 	bool ok = true;
 
@@ -79,7 +79,8 @@ static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, s
 				 "there",
 				 ifc->name);
 			report_add_message(rep, "warnings", buf);
-			log_warn("%s", buf);
+			if (log_errors)
+				log_warn("%s", buf);
 			free(msg);
 			continue;
 		}
@@ -90,7 +91,8 @@ static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, s
 				 r < 0 ? strerror(-r) : "its features differ from before the run",
 				 msg ? ": kernel reports: " : "", msg ? msg : "");
 			report_add_message(rep, "errors", buf);
-			log_error("%s", buf);
+			if (log_errors)
+				log_error("%s", buf);
 			ok = false;
 		}
 		free(msg);
@@ -98,7 +100,8 @@ static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, s
 	return ok;
 }
 
-int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, json_t *rep)
+int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, json_t *rep,
+	       bool log_errors)
 {
 	struct undo *undo = calloc(p->n ? p->n : 1, sizeof(*undo));
 	size_t n_undo = 0;
@@ -130,7 +133,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 				 "could be set; skipped",
 				 ifc->name);
 			report_add_message(rep, "warnings", buf);
-			log_warn("%s", buf);
+			if (log_errors)
+				log_warn("%s", buf);
 			free(msg);
 			continue;
 		}
@@ -140,7 +144,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			snprintf(buf, sizeof(buf), "cannot set features on '%s': %s%s%s", ifc->name,
 				 strerror(-r), msg ? ": kernel reports: " : "", msg ? msg : "");
 			report_add_message(rep, "errors", buf);
-			log_error("%s", buf);
+			if (log_errors)
+				log_error("%s", buf);
 			free(msg);
 			n_undo++; /* the kernel may have done part of it */
 			failed = true;
@@ -172,7 +177,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 				want ? "a feature it depends on is off, or the driver refuses it"
 				     : "another feature needs it, or the driver refuses it");
 			report_add_message(rep, "errors", buf);
-			log_error("%s", buf);
+			if (log_errors)
+				log_error("%s", buf);
 			failed = true;
 		}
 		if (failed)
@@ -196,7 +202,7 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 	}
 
 	if (failed) {
-		bool ok = rollback(b, hs, undo, n_undo, rep);
+		bool ok = rollback(b, hs, undo, n_undo, rep, log_errors);
 
 		report_set(rep, "rolled_back", ok);
 		report_set(rep, "changed", false);
@@ -223,5 +229,63 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 	free(undo);
 	if (oom)
 		return -ENOMEM;
+	return failed ? 1 : 0;
+}
+
+/* Move what a per-interface report holds into the run's report. */
+static int merge_report(json_t *rep, json_t *one)
+{
+	json_t *ifs = json_object_get(rep, "interfaces"), *v;
+	const char *name;
+	size_t i;
+
+	json_object_foreach(json_object_get(one, "interfaces"), name, v)
+		if (json_object_set(ifs, name, v) < 0)
+			return -ENOMEM;
+	json_array_foreach(json_object_get(one, "warnings"), i, v)
+		if (json_array_append(json_object_get(rep, "warnings"), v) < 0)
+			return -ENOMEM;
+	json_array_foreach(json_object_get(one, "errors"), i, v)
+		if (json_array_append(json_object_get(rep, "errors"), v) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan *p,
+		    const bool *skip, json_t *rep, bool log_errors, bool *ret_failed)
+{
+	bool changed = false, failed = false, rolled_back = false;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan one = *p;
+		json_t *r1;
+		int r;
+
+		if (ret_failed)
+			ret_failed[i] = false;
+		if (skip && skip[i])
+			continue;
+		one.ifaces = &p->ifaces[i];
+		one.n = 1;
+		r1 = report_new();
+		if (!r1)
+			return -ENOMEM;
+		r = apply_plan(b, hs, &one, r1, log_errors);
+		if (r >= 0 && merge_report(rep, r1) < 0)
+			r = -ENOMEM;
+		if (r == 1) {
+			failed = true;
+			if (ret_failed)
+				ret_failed[i] = true;
+			rolled_back |= json_is_true(json_object_get(r1, "rolled_back"));
+		}
+		changed |= json_is_true(json_object_get(r1, "changed"));
+		json_decref(r1);
+		if (r < 0)
+			return r;
+	}
+	report_set(rep, "changed", changed);
+	report_set(rep, "in_sync", !failed);
+	report_set(rep, "rolled_back", rolled_back);
 	return failed ? 1 : 0;
 }

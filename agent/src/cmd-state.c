@@ -76,7 +76,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	enum {
 		OPT_JSON = 256,
 		OPT_FACTS,
-		OPT_LOCK_TIMEOUT
+		OPT_LOCK_TIMEOUT,
+		OPT_PER_IFACE
 	};
 	enum {
 		MAX_IFACE_FILTERS = 64
@@ -88,12 +89,13 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "ifname", required_argument, NULL, 'I' },
+		{ "per-interface", no_argument, NULL, OPT_PER_IFACE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = mode == MODE_CHECK ? "check" : "apply";
 	const char *facts_file = NULL, *lock_path;
-	bool json = false, dry_run = false, have_vi = false;
+	bool json = false, dry_run = false, have_vi = false, per_iface = false;
 	double lock_timeout = 30;
 	struct desired_state ds;
 	struct host_state hs = { 0 };
@@ -119,6 +121,11 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_PER_IFACE:
+			if (mode != MODE_APPLY)
+				return usage_error(cmd, "unknown option '--per-interface'");
+			per_iface = true;
 			break;
 		case 'n':
 			if (mode != MODE_APPLY)
@@ -266,7 +273,32 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		goto out;
 	}
 
-	if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
+	if (mode == MODE_APPLY && !dry_run && per_iface && p.n && lock_fd >= 0) {
+		/* Each interface on its own: one that cannot take its rules
+		 * (a plan error, a kernel refusal) is left or rolled back
+		 * alone, and the others still converge. */
+		bool *skip = calloc(p.n, sizeof(*skip));
+
+		if (!skip) {
+			log_error("out of memory");
+			rc = EXIT_ENV;
+			goto out;
+		}
+		for (size_t e = 0; e < p.errors.n; e++)
+			for (size_t i = 0; i < p.n; i++)
+				if (p.ifaces[i].iface == p.error_iface[e])
+					skip[i] = true;
+		r = apply_plan_each(b, &hs, &p, skip, rep, true, NULL);
+		free(skip);
+		if (r < 0) {
+			log_error("out of memory");
+			rc = EXIT_ENV;
+			goto out;
+		}
+		rc = r || p.errors.n ? EXIT_NOT_IN_SYNC : EXIT_OK;
+		if (p.errors.n)
+			report_set(rep, "in_sync", false);
+	} else if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
 		/* apply of a plan with errors changes nothing: its report lists
 		 * no change (check and --dry-run list what would change). */
 		if (mode == MODE_CHECK || dry_run || !p.errors.n)
@@ -287,7 +319,7 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		rc = EXIT_ENV;
 		goto out;
 	} else {
-		r = apply_plan(b, &hs, &p, rep);
+		r = apply_plan(b, &hs, &p, rep, true);
 		if (r < 0) {
 			log_error("out of memory");
 			rc = EXIT_ENV;

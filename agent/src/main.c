@@ -88,6 +88,9 @@ const struct command commands[] = {
 	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
 	  "  -I, --ifname NAME only the interface named exactly NAME (repeatable; the\n"
 	  "                    udev rule passes the new interface's name this way)\n"
+	  "  --per-interface   each interface on its own: one that cannot take its\n"
+	  "                    rules is left or rolled back alone, the others still\n"
+	  "                    converge (the boot unit uses it); exit 1 if any failed\n"
 	  "  -h, --help        show this help\n" },
 	{ "watch", cmd_watch, "apply, then keep the desired state: hot-plug, drift, reload",
 	  "Usage: offloadctl [GLOBAL OPTIONS] watch [FILE ...]\n"

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,9 +71,37 @@ struct wish {
 	const struct ds_location *rule[FEAT_MAX_BITS];
 };
 
-static struct strlist *policy_list(struct plan *p, enum ds_policy policy)
+/* A warning or an error, as the policy says; an error records the interface
+ * it is about (PLAN_NO_IFACE for none).  Returns 0 or -ENOMEM. */
+static int add_problem(struct plan *p, enum ds_policy policy, size_t iface, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int add_problem(struct plan *p, enum ds_policy policy, size_t iface, const char *fmt, ...)
 {
-	return policy == DS_POLICY_ERROR ? &p->errors : &p->warnings;
+	char *msg = NULL;
+	va_list ap;
+	int r;
+
+	if (policy == DS_POLICY_IGNORE)
+		return 0;
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (policy == DS_POLICY_WARN) {
+		r = strlist_add(&p->warnings, msg);
+	} else {
+		size_t *v = realloc(p->error_iface, (p->errors.n + 1) * sizeof(*v));
+
+		r = v ? strlist_add(&p->errors, msg) : -ENOMEM;
+		if (v) {
+			p->error_iface = v;
+			v[p->errors.n - (r == 0)] = iface;
+		}
+	}
+	free(msg);
+	return r;
 }
 
 /* The fixed members of group f (its bits in fixed_wrong) on ifc: listed
@@ -112,11 +141,11 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 		r = -ENOMEM;
 	if (r == 0) {
 		loc_prefix(where, sizeof(where), &f->loc);
-		r = strlist_addf(policy_list(p, ds->fixed_member),
-				 "%s: '%s: %s' on '%s': %s stays %s, fixed by the driver; "
-				 "the other members are set",
-				 where, f->name, f->value ? "on" : "off", ifc->name, members,
-				 f->value ? "off" : "on");
+		r = add_problem(p, ds->fixed_member, idx,
+				"%s: '%s: %s' on '%s': %s stays %s, fixed by the driver; "
+				"the other members are set",
+				where, f->name, f->value ? "on" : "off", ifc->name, members,
+				f->value ? "off" : "on");
 	}
 	free(members);
 	return r;
@@ -169,12 +198,11 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 				char where[512];
 
 				loc_prefix(where, sizeof(where), &f->loc);
-				r = strlist_addf(
-					policy_list(p, ds->fixed_feature),
-					"%s: cannot set '%s' on '%s' to %s: the feature is "
-					"fixed %s by the driver",
-					where, f->name, ifc->name, f->value ? "on" : "off",
-					f->value ? "off" : "on");
+				r = add_problem(p, ds->fixed_feature, idx,
+						"%s: cannot set '%s' on '%s' to %s: the feature is "
+						"fixed %s by the driver",
+						where, f->name, ifc->name, f->value ? "on" : "off",
+						f->value ? "off" : "on");
 				if (r < 0)
 					return r;
 			} else if (!f->value && featbits_any(&wrong) &&
@@ -321,8 +349,8 @@ static int note_unmatched_rules(const struct host_state *hs, const struct desire
 		}
 		p->unmatched[p->n_unmatched++] = (struct plan_unmatched){ rule, desc };
 		loc_prefix(where, sizeof(where), &rule->loc);
-		r = strlist_addf(policy_list(p, ds->unmatched_rule),
-				 "%s: this rule matched no interface (match: %s)", where, desc);
+		r = add_problem(p, ds->unmatched_rule, PLAN_NO_IFACE,
+				"%s: this rule matched no interface (match: %s)", where, desc);
 		if (r < 0)
 			return r;
 	}
@@ -416,8 +444,8 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 				    host_state_find((struct host_state *)hs, name))
 					continue;
 				loc_prefix(where, sizeof(where), &rule->loc);
-				r = strlist_addf(policy_list(&p, ds->missing_interface),
-						 "%s: no interface named '%s'", where, name);
+				r = add_problem(&p, ds->missing_interface, PLAN_NO_IFACE,
+						"%s: no interface named '%s'", where, name);
 				if (r < 0)
 					goto out;
 			}
@@ -448,6 +476,7 @@ void plan_free(struct plan *p)
 	free(p->unmatched);
 	strlist_free(&p->warnings);
 	strlist_free(&p->errors);
+	free(p->error_iface);
 	strlist_free(&p->invalid);
 	memset(p, 0, sizeof(*p));
 }

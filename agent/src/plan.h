@@ -39,6 +39,9 @@ struct plan {
 	size_t n, cap;
 	struct strlist warnings;
 	struct strlist errors;	/* the desired state cannot be reached: nothing is sent */
+	size_t *error_iface;	/* for each of errors: the interface (index into
+				 * host_state.ifaces) it is about, or
+				 * PLAN_NO_IFACE; watch isolates by it */
 	struct strlist invalid; /* names this kernel does not know: a bad desired state */
 	size_t n_matched;	/* interfaces some rule matched */
 	/* fixed members of group names (defaults: fixed-member), in
@@ -53,6 +56,8 @@ struct plan {
 	} * unmatched;
 	size_t n_unmatched;
 };
+
+#define PLAN_NO_IFACE ((size_t)-1)
 
 /* True when the rule's match holds for ifc on a host described by vi
  * (vi may be NULL when no rule asks for the virtualisation). */

@@ -31,7 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <stddef.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +54,23 @@
 #define BACKOFF_MIN_MS	  1000 /* first retry after a refused setting */
 #define BACKOFF_MAX_MS	  60000
 #define PASS_LOCK_TIMEOUT 5.0 /* seconds; then the pass is retried */
+
+struct watch_dir {
+	int wd;
+	char *child; /* NULL: every event counts; else only events about this name */
+	bool netns;  /* /run/netns: our namespace's deletion */
+};
+
+/* What watch knows of one interface: its failures and its reverts. */
+struct iface_watch {
+	int ifindex;
+	unsigned int fails; /* consecutive failed attempts (back-off) */
+	int64_t retry_ms;   /* no attempt before this (back-off, fight) */
+	char *said;	    /* the last problem logged for it: said once */
+	int64_t reverts[8]; /* when its drift was reverted, newest last */
+	unsigned int n_reverts;
+	unsigned int fights; /* fights in a row (longer back-offs) */
+};
 
 struct watch {
 	const struct global_opts *g;
@@ -76,7 +96,14 @@ struct watch {
 	bool first_pass;
 	unsigned long passes;
 	bool exiting;
-	struct strlist warned; /* the last pass's plan warnings, said once */
+	struct strlist warned;	    /* the last pass's plan warnings, said once */
+	struct strlist errors_said; /* the same for problems of no one interface */
+	struct watch_dir *dirs;
+	size_t n_dirs;
+	bool netns_gone;
+	struct iface_watch *iw;
+	size_t n_iw;
+	int instance; /* the scope's claim (an abstract socket) */
 };
 
 static int64_t now_ms(void)
@@ -169,30 +196,124 @@ static int load_config(struct watch *w, bool initial)
 	return 0;
 }
 
-/* Watch the directories that hold the configuration set. */
-static int watch_config_dirs(struct watch *w)
+/*
+ * The configuration as it is really laid out.  Each watched directory
+ * either counts every event (the configuration directory, conf.d, the
+ * directory a symlinked file really lives in) or only events about one
+ * name in it (the parent of a directory, to see it removed and created
+ * again; the directory of a FILE given by name; /run/netns for our
+ * namespace).  Every relevant event re-arms the whole set, so a directory
+ * removed and recreated, or a ConfigMap-style "..data" symlink swapped,
+ * is followed.
+ */
+#define INO_MASK                                                                                   \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF |   \
+	 IN_MOVE_SELF | IN_ATTRIB)
+
+static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
+		    const char *child, bool netns)
 {
-	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB;
+	struct watch_dir *nv;
+	int wd = inotify_add_watch(w->ino, path, INO_MASK | IN_ONLYDIR);
+
+	if (wd < 0)
+		return; /* not there (yet): its parent's watch sees it come */
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].wd == wd) {
+			/* the same directory twice: every event wins */
+			if (!child) {
+				free((*v)[i].child);
+				(*v)[i].child = NULL;
+			}
+			return;
+		}
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	*v = nv;
+	nv[*n] = (struct watch_dir){ wd, child ? strdup(child) : NULL, netns };
+	(*n)++;
+}
+
+/* dir and, when it is reached through a symlink, the real one too; and its
+ * parent for dir's own name.  Every event in dir counts. */
+static void add_dir_tree(struct watch *w, struct watch_dir **v, size_t *n, const char *dir)
+{
+	char real[PATH_MAX], copy[PATH_MAX], base[PATH_MAX];
+
+	add_dir(w, v, n, dir, NULL, false);
+	if (realpath(dir, real) && strcmp(real, dir) != 0)
+		add_dir(w, v, n, real, NULL, false);
+	snprintf(copy, sizeof(copy), "%s", dir);
+	snprintf(base, sizeof(base), "%s", basename(copy));
+	snprintf(copy, sizeof(copy), "%s", dir);
+	add_dir(w, v, n, dirname(copy), base, false);
+}
+
+/* A file of the set: its directory for its name, and where it really is
+ * when it is a symlink (every event there). */
+static void add_file(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
+		     bool dir_counts)
+{
+	char copy[PATH_MAX], base[PATH_MAX], real[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(base, sizeof(base), "%s", basename(copy));
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (dir_counts)
+		add_dir_tree(w, v, n, dirname(copy));
+	else
+		add_dir(w, v, n, dirname(copy), base, false);
+	if (realpath(path, real) && strcmp(real, path) != 0) {
+		snprintf(copy, sizeof(copy), "%s", real);
+		add_dir(w, v, n, dirname(copy), NULL, false);
+	}
+}
+
+/* (Re)build the watches; ones no longer wanted are removed. */
+static void watch_config_dirs(struct watch *w)
+{
+	struct watch_dir *v = NULL;
+	size_t n = 0;
 	char path[PATH_MAX];
 
 	if (w->nfiles == 0) {
+		add_dir_tree(w, &v, &n, w->g->config_dir);
 		snprintf(path, sizeof(path), "%s/conf.d", w->g->config_dir);
-		inotify_add_watch(w->ino, w->g->config_dir, mask);
-		inotify_add_watch(w->ino, path, mask);
-		return 0;
+		add_dir_tree(w, &v, &n, path);
 	}
-	for (int i = 0; i < w->nfiles; i++) {
-		char copy[PATH_MAX];
+	for (int i = 0; i < w->nfiles; i++)
+		add_file(w, &v, &n, w->files[i], false);
+	/* what the set's files really are (symlinks into other directories) */
+	for (size_t i = 0; i < w->ds.files.n; i++)
+		add_file(w, &v, &n, w->ds.files.items[i], false);
+	if (w->g->netns && !strchr(w->g->netns, '/'))
+		add_dir(w, &v, &n, "/run/netns", w->g->netns, true);
 
-		if (strcmp(w->files[i], "-") == 0)
-			continue;
-		snprintf(copy, sizeof(copy), "%s", w->files[i]);
-		inotify_add_watch(w->ino, dirname(copy), mask);
+	for (size_t i = 0; i < w->n_dirs; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < n && !kept; k++)
+			kept = v[k].wd == w->dirs[i].wd;
+		if (!kept)
+			inotify_rm_watch(w->ino, w->dirs[i].wd);
+		free(w->dirs[i].child);
 	}
-	return 0;
+	free(w->dirs);
+	w->dirs = v;
+	w->n_dirs = n;
 }
 
+static const struct watch_dir *find_dir(const struct watch *w, int wd)
+{
+	for (size_t i = 0; i < w->n_dirs; i++)
+		if (w->dirs[i].wd == wd)
+			return &w->dirs[i];
+	return NULL;
+}
+
+/* Read what inotify has queued (never blocks): a change of the set means a
+ * reload before the next revert; our namespace deleted means we leave. */
 static void on_inotify(struct watch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -202,20 +323,36 @@ static void on_inotify(struct watch *w)
 	while ((n = read(w->ino, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
+			const struct watch_dir *d = find_dir(w, ev->wd);
 			const char *name = ev->len ? ev->name : "";
-			size_t len = strlen(name);
 
-			/* Editors' and Ansible's temporary files are not the set. */
-			if (!ev->len || (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
-			    strcmp(name, "conf.d") == 0)
-				relevant = true;
-			if (ev->mask & IN_IGNORED)
-				relevant = true;
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & (IN_IGNORED | IN_Q_OVERFLOW) || !d) {
+				relevant = true; /* a watch lost: re-arm, reload */
+				continue;
+			}
+			if (d->child && strcmp(name, d->child) != 0)
+				continue;
+			if (d->netns) {
+				char path[PATH_MAX];
+
+				snprintf(path, sizeof(path), "/run/netns/%s", d->child);
+				if ((ev->mask & (IN_DELETE | IN_MOVED_FROM)) &&
+				    access(path, F_OK) < 0)
+					w->netns_gone = true;
+				continue;
+			}
+			relevant = true;
 		}
 	}
+	if (w->netns_gone) {
+		log_notice("network namespace '%s' was deleted: exiting, so as not to keep it "
+			   "(and its interfaces) alive",
+			   w->g->netns);
+		w->exiting = true;
+		return;
+	}
 	if (relevant) {
-		/* conf.d may have been created after we started. */
 		watch_config_dirs(w);
 		w->reload = true;
 		schedule(w);
@@ -232,8 +369,14 @@ static int on_link(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[IFLA_MAX + 1];
 	struct iface *ifc;
 
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		/* Nothing to set, but the rules may match nothing now
+		 * (unmatched-rule) and what we knew of it goes. */
+		schedule(w);
+		return NL_OK;
+	}
 	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return NL_OK; /* a deleted interface needs nothing */
+		return NL_OK;
 	ifi = nlmsg_data(nlh);
 	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
 		return NL_OK;
@@ -394,21 +537,160 @@ static void warn_once(struct watch *w, struct strlist *warnings)
 	*warnings = t;
 }
 
+/* --- one interface at a time --- */
+
+#define FIGHT_WINDOW_MS	     60000  /* reverts counted over this long */
+#define FIGHT_REVERTS	     5	    /* this many in the window is a fight */
+#define FIGHT_BACKOFF_MIN_MS 30000  /* then leave it alone this long, */
+#define FIGHT_BACKOFF_MAX_MS 600000 /* doubling while the fight goes on */
+
+static struct iface_watch *iw_get(struct watch *w, int ifindex, bool create)
+{
+	struct iface_watch *v;
+
+	for (size_t i = 0; i < w->n_iw; i++)
+		if (w->iw[i].ifindex == ifindex)
+			return &w->iw[i];
+	if (!create)
+		return NULL;
+	v = realloc(w->iw, (w->n_iw + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	w->iw = v;
+	v[w->n_iw] = (struct iface_watch){ .ifindex = ifindex };
+	return &v[w->n_iw++];
+}
+
+/* Forget interfaces that are gone. */
+static void iw_prune(struct watch *w, struct host_state *hs)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n_iw; i++) {
+		if (host_state_find_index(hs, w->iw[i].ifindex)) {
+			w->iw[k++] = w->iw[i];
+			continue;
+		}
+		free(w->iw[i].said);
+	}
+	w->n_iw = k;
+}
+
+/* Say a problem of one interface once: again only when it changes. */
+static void iw_say(struct iface_watch *t, const char *msg, bool error)
+{
+	if (t->said && strcmp(t->said, msg) == 0)
+		return;
+	if (error)
+		log_error("%s", msg);
+	else
+		log_warn("%s", msg);
+	free(t->said);
+	t->said = strdup(msg);
+}
+
+/* Every error of a report, one line each. */
+static char *report_errors(json_t *rep)
+{
+	char *out = NULL;
+	size_t len = 0, i;
+	json_t *e;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	json_array_foreach(json_object_get(rep, "errors"), i, e)
+		fprintf(f, "%s%s", i ? "; " : "", json_string_value(e));
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Drift on this interface was just reverted: is another writer fighting
+ * us?  Then leave it alone, longer each time, and say so once. */
+static void note_revert(struct watch *w, struct iface_watch *t, const char *ifname, json_t *rep,
+			int64_t now)
+{
+	unsigned int n = 0;
+	int64_t delay;
+
+	if (t->n_reverts && now - t->reverts[t->n_reverts - 1] > 10 * FIGHT_WINDOW_MS)
+		t->fights = 0; /* quiet for long: a new fight starts short */
+	if (t->n_reverts == ARRAY_SIZE(t->reverts)) {
+		memmove(t->reverts, t->reverts + 1, sizeof(t->reverts) - sizeof(t->reverts[0]));
+		t->n_reverts--;
+	}
+	t->reverts[t->n_reverts++] = now;
+	for (unsigned int i = 0; i < t->n_reverts; i++)
+		n += now - t->reverts[i] <= FIGHT_WINDOW_MS;
+	if (n < FIGHT_REVERTS)
+		return;
+	delay = FIGHT_BACKOFF_MIN_MS;
+	for (unsigned int i = 0; i < t->fights && delay < FIGHT_BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > FIGHT_BACKOFF_MAX_MS)
+		delay = FIGHT_BACKOFF_MAX_MS;
+	t->fights++;
+	t->n_reverts = 0;
+	t->retry_ms = now + delay;
+	{
+		json_t *changes = json_object_get(
+			json_object_get(json_object_get(rep, "interfaces"), ifname), "changes");
+		json_t *c = json_array_get(changes, 0);
+
+		log_warn("fight over '%s': %s%s reverted %u times in %d s; another program keeps "
+			 "setting it (a second watch, NetworkManager, a script?); leaving '%s' "
+			 "alone for %lld s",
+			 ifname, c ? json_string_value(json_object_get(c, "feature")) : "a feature",
+			 json_array_size(changes) > 1 ? " and others" : "", n,
+			 FIGHT_WINDOW_MS / 1000, ifname, (long long)(delay / 1000));
+	}
+	(void)w;
+}
+
+/* Problems of no one interface (unmatched-rule: error, ...): said once. */
+static void say_global_errors(struct watch *w, const struct plan *p)
+{
+	struct strlist now = { 0 };
+
+	for (size_t e = 0; e < p->errors.n; e++)
+		if (p->error_iface[e] == PLAN_NO_IFACE)
+			strlist_add(&now, p->errors.items[e]);
+	for (size_t i = 0; i < now.n; i++)
+		if (!strlist_contains(&w->errors_said, now.items[i]))
+			log_error("%s", now.items[i]);
+	strlist_free(&w->errors_said);
+	w->errors_said = now;
+}
+
+static void free_bad(char **bad, size_t n)
+{
+	for (size_t i = 0; bad && i < n; i++)
+		free(bad[i]);
+	free(bad);
+}
+
+/*
+ * One pass: under the lock, take the configuration changes inotify has
+ * queued (a wrapper's drop-in written and applied while we waited must
+ * not be reverted with the old set), read every interface, plan, and
+ * apply each interface on its own: one that cannot take its rules is
+ * reported once, retried with back-off, and never stops the others.
+ */
 static void run_pass(struct watch *w)
 {
+	const char *lock_path = getenv("OFFLOADCTL_LOCK_FILE");
+	char **bad = NULL; /* by interface: the rules it cannot take */
+	size_t n_bad = 0;
 	struct host_state hs = { 0 };
 	struct plan p = { 0 };
-	const char *lock_path = getenv("OFFLOADCTL_LOCK_FILE");
-	json_t *rep = NULL;
+	int64_t now, next_retry = 0;
 	int lock_fd, r;
 
 	w->dirty = false;
 	log_debug("pass %lu", ++w->passes);
-	w->reloaded = false;
-	if (w->reload) {
-		w->reload = false;
-		w->reloaded = load_config(w, false) == 0;
-	}
 	lock_fd = lock_acquire(lock_path ? lock_path : LOCK_FILE_DEFAULT, PASS_LOCK_TIMEOUT);
 	if (lock_fd < 0) {
 		log_warn("cannot take the lock (%s); trying again", strerror(-lock_fd));
@@ -416,8 +698,19 @@ static void run_pass(struct watch *w)
 		back_off(w);
 		return;
 	}
-	/* As check does: the link dump only when a rule needs kind, mac or
-	 * driver; new and renamed interfaces come with the feature dump too. */
+	on_inotify(w);
+	if (w->exiting)
+		goto out;
+	w->reloaded = false;
+	if (w->reload) {
+		w->reload = false;
+		w->reloaded = load_config(w, false) == 0;
+		if (w->reloaded)
+			watch_config_dirs(w); /* the new set's files, wherever they are */
+	}
+	/* As check does: the link dump only when a rule needs kind, mac,
+	 * driver or module; new and renamed interfaces come with the feature
+	 * dump too. */
 	r = desired_state_uses_link_facts(&w->ds) ? backend_read_host(w->b, &hs)
 						  : backend_read_host_features(w->b, &hs);
 	if (r < 0) {
@@ -428,27 +721,119 @@ static void run_pass(struct watch *w)
 	if (r < 0)
 		goto fail;
 	warn_once(w, &p.warnings);
-	for (size_t i = 0; i < p.invalid.n; i++)
-		log_error("%s", p.invalid.items[i]);
-	for (size_t i = 0; i < p.errors.n; i++)
-		log_error("%s", p.errors.items[i]);
-	if (p.invalid.n || p.errors.n)
+	if (p.invalid.n) {
+		for (size_t i = 0; i < p.invalid.n; i++)
+			log_error("%s", p.invalid.items[i]);
 		goto fail;
-	if (p.n) {
+	}
+	say_global_errors(w, &p);
+	iw_prune(w, &hs);
+	now = now_ms();
+	/* Rules an interface cannot take (a fixed feature): said once for
+	 * it, all of them in one line; the interface is left as it is. */
+	if (p.errors.n) {
+		bad = calloc(hs.n ? hs.n : 1, sizeof(*bad));
+		if (!bad)
+			goto fail;
+		n_bad = hs.n;
+		for (size_t e = 0; e < p.errors.n; e++) {
+			size_t k = p.error_iface[e];
+			char *joined;
+
+			if (k == PLAN_NO_IFACE)
+				continue;
+			if (asprintf(&joined, "%s%s%s", bad[k] ? bad[k] : "", bad[k] ? "; " : "",
+				     p.errors.items[e]) < 0)
+				goto fail;
+			free(bad[k]);
+			bad[k] = joined;
+		}
+		for (size_t k = 0; k < hs.n; k++) {
+			struct iface_watch *t;
+
+			if (!bad[k])
+				continue;
+			t = iw_get(w, hs.ifaces[k].ifindex, true);
+			if (!t)
+				goto fail;
+			iw_say(t, bad[k], true);
+		}
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		struct iface *ifc = &hs.ifaces[p.ifaces[i].iface];
+		struct iface_watch *t = iw_get(w, ifc->ifindex, true);
+		bool existed = host_state_find_index(&w->cur, ifc->ifindex) != NULL;
+		struct plan one = p;
+		json_t *rep;
+
+		if (!t)
+			goto fail;
+		/* nothing to retry until the interface or the rules change */
+		if (bad && bad[p.ifaces[i].iface])
+			continue;
+		if (t->retry_ms > now) {
+			if (!next_retry || t->retry_ms < next_retry)
+				next_retry = t->retry_ms;
+			continue;
+		}
+		one.ifaces = &p.ifaces[i];
+		one.n = 1;
 		rep = report_new();
 		if (!rep)
 			goto fail;
-		r = apply_plan(w->b, &hs, &p, rep);
-		if (r != 0)
-			goto fail; /* apply_plan logged each error and rolled back */
-		log_pass(w, rep, w->first_pass);
+		r = apply_plan(w->b, &hs, &one, rep, false);
+		if (r < 0) {
+			json_decref(rep);
+			goto fail;
+		}
+		if (r == 1) {
+			/* refused and rolled back: again later, less often */
+			char *msg = report_errors(rep), *retry = NULL;
+			int64_t delay = BACKOFF_MIN_MS;
+
+			for (unsigned int k = 0; k < t->fails && delay < BACKOFF_MAX_MS; k++)
+				delay *= 2;
+			if (delay > BACKOFF_MAX_MS)
+				delay = BACKOFF_MAX_MS;
+			t->fails++;
+			t->retry_ms = now + delay;
+			if (!next_retry || t->retry_ms < next_retry)
+				next_retry = t->retry_ms;
+			if (msg && asprintf(&retry, "%s (will try again, backing off up to %d s)",
+					    msg, BACKOFF_MAX_MS / 1000) < 0)
+				retry = NULL;
+			iw_say(t, retry ? retry : "cannot set its features", true);
+			free(retry);
+			free(msg);
+		} else {
+			log_pass(w, rep, w->first_pass);
+			if (t->said) {
+				log_notice("'%s' holds its desired state now", ifc->name);
+				free(t->said);
+				t->said = NULL;
+			}
+			t->fails = 0;
+			if (existed && !w->first_pass && !w->reloaded)
+				note_revert(w, t, ifc->name, rep, now);
+			if (t->retry_ms > now && (!next_retry || t->retry_ms < next_retry))
+				next_retry = t->retry_ms;
+		}
+		json_decref(rep);
 	}
 	w->failures = 0;
 	w->first_pass = false;
 	memset(&w->not_before, 0, sizeof(w->not_before));
 	host_state_free(&w->cur);
 	w->cur = hs;
-	json_decref(rep);
+	memset(&hs, 0, sizeof(hs));
+	/* An interface waiting out a back-off gets its pass then. */
+	if (next_retry) {
+		w->dirty = true;
+		arm_timer(w, next_retry - now_ms());
+	}
+out:
+	free_bad(bad, n_bad);
+	host_state_free(&hs);
 	plan_free(&p);
 	close(lock_fd);
 	return;
@@ -458,14 +843,55 @@ fail:
 	if (hs.names.count) {
 		host_state_free(&w->cur);
 		w->cur = hs;
-	} else {
-		host_state_free(&hs);
+		memset(&hs, 0, sizeof(hs));
 	}
-	json_decref(rep);
+	free_bad(bad, n_bad);
+	host_state_free(&hs);
 	plan_free(&p);
 	close(lock_fd);
 	w->failures++;
 	back_off(w);
+}
+
+/*
+ * One watch per network namespace: two with different configurations
+ * flap forever.  The claim is an abstract unix socket, which belongs to
+ * the namespace and goes with the process; a second watch connects to it
+ * to learn who holds it.
+ */
+static int claim_scope(struct watch *w)
+{
+	static const char name[] = "offloadctl-watch";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	int fd, c;
+
+	memcpy(sa.sun_path + 1, name, strlen(name));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, 64) == 0) {
+		w->instance = fd;
+		return 0;
+	}
+	close(fd);
+	if (errno != EADDRINUSE)
+		return -errno;
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c >= 0 && connect(c, (struct sockaddr *)&sa, len) == 0 &&
+	    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+		log_error("another 'offloadctl watch' (pid %d) already keeps the interfaces of "
+			  "this network namespace; two would fight: stop it first (systemctl stop "
+			  "offloadctl-watch)",
+			  (int)cred.pid);
+	else
+		log_error("another 'offloadctl watch' already keeps the interfaces of this "
+			  "network namespace; two would fight: stop it first");
+	if (c >= 0)
+		close(c);
+	return -EBUSY;
 }
 
 /* --- the command --- */
@@ -490,6 +916,15 @@ static int on_signal(struct watch *w)
 static void watch_free(struct watch *w)
 {
 	strlist_free(&w->warned);
+	strlist_free(&w->errors_said);
+	for (size_t i = 0; i < w->n_dirs; i++)
+		free(w->dirs[i].child);
+	free(w->dirs);
+	for (size_t i = 0; i < w->n_iw; i++)
+		free(w->iw[i].said);
+	free(w->iw);
+	if (w->instance >= 0)
+		close(w->instance);
 	desired_state_free(&w->ds);
 	if (w->have_vi)
 		virt_info_free(&w->vi);
@@ -511,7 +946,9 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct watch w = { .g = g, .ino = -1, .sig = -1, .timer = -1, .first_pass = true };
+	struct watch w = {
+		.g = g, .ino = -1, .sig = -1, .timer = -1, .instance = -1, .first_pass = true
+	};
 	struct global_opts inside = *g;
 	sigset_t mask;
 	int opt, rc;
@@ -548,6 +985,10 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	if (rc)
 		goto out;
 	inside.netns = NULL;
+	if (claim_scope(&w) < 0) {
+		rc = EXIT_ENV;
+		goto out;
+	}
 	rc = host_open(&inside, &w.b, &w.cur);
 	if (rc)
 		goto out;
