@@ -11,6 +11,8 @@ enum {
 	EXIT_ENV = 3,	      /* not permitted, namespace or family unavailable, lock */
 };
 
+#define DEFAULT_CONFIG_DIR "/etc/offloadctl"
+
 struct global_opts {
 	const char *netns;	/* --netns NAME|PATH */
 	const char *root;	/* --root DIR, for virtualisation facts */
@@ -59,6 +61,12 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 int enter_netns(const struct global_opts *g);
 /* CAP_NET_ADMIN in the effective set: may we change interfaces? */
 bool have_net_admin(void);
+/* The configuration set validated: keep a copy as the last good one (only
+ * for the system's own set, or with $OFFLOADCTL_STATE_DIR).  Quiet. */
+void config_save_last_good(const struct global_opts *g, int nfiles, const struct desired_state *ds);
+/* The configuration set is invalid: load the last good copy into ds and
+ * say so loudly.  0 when loaded, else EXIT_USAGE. */
+int config_load_last_good(const struct global_opts *g, int nfiles, struct desired_state *ds);
 /* apply and watch trust only files that no one but root (or the user
  * running them) can write, as sshd does; prints why.  0 or EXIT_USAGE. */
 int config_check_permissions(const struct global_opts *g, int nfiles,

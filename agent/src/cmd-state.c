@@ -77,7 +77,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		OPT_JSON = 256,
 		OPT_FACTS,
 		OPT_LOCK_TIMEOUT,
-		OPT_PER_IFACE
+		OPT_PER_IFACE,
+		OPT_FALL_BACK
 	};
 	enum {
 		MAX_IFACE_FILTERS = 64
@@ -90,12 +91,14 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		{ "interface", required_argument, NULL, 'i' },
 		{ "ifname", required_argument, NULL, 'I' },
 		{ "per-interface", no_argument, NULL, OPT_PER_IFACE },
+		{ "fall-back", no_argument, NULL, OPT_FALL_BACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = mode == MODE_CHECK ? "check" : "apply";
 	const char *facts_file = NULL, *lock_path;
 	bool json = false, dry_run = false, have_vi = false, per_iface = false;
+	bool fall_back = false, fell_back = false;
 	double lock_timeout = 30;
 	struct desired_state ds;
 	struct host_state hs = { 0 };
@@ -121,6 +124,11 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_FALL_BACK:
+			if (mode != MODE_APPLY)
+				return usage_error(cmd, "unknown option '--fall-back'");
+			fall_back = true;
 			break;
 		case OPT_PER_IFACE:
 			if (mode != MODE_APPLY)
@@ -164,8 +172,15 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 	}
 
 	rc = desired_state_load_cli(g, argc - optind, argv + optind, &ds);
-	if (rc)
+	if (rc == EXIT_USAGE && fall_back) {
+		/* the boot: one bad drop-in must not leave every NIC as
+		 * the driver set it; the run still ends in failure */
+		if (config_load_last_good(g, argc - optind, &ds) != 0)
+			return EXIT_USAGE;
+		fell_back = true;
+	} else if (rc) {
 		return rc;
+	}
 	if (mode == MODE_APPLY && !dry_run) {
 		rc = config_check_permissions(g, argc - optind, &ds);
 		if (rc) {
@@ -257,6 +272,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (mode == MODE_APPLY && !dry_run && !facts_file && !fell_back)
+		config_save_last_good(g, argc - optind, &ds);
 	print_messages(&p.warnings, true);
 	print_messages(&p.errors, false);
 
@@ -328,6 +345,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		rc = r ? EXIT_NOT_IN_SYNC : EXIT_OK;
 	}
 
+	if (fell_back && rc != EXIT_ENV)
+		rc = EXIT_USAGE; /* applied the last good set: the set itself is bad */
 	if (json)
 		report_print_json(stdout, rep);
 	else if (log_level >= 0 || rc)

@@ -3,12 +3,15 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <limits.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "desired-state.h"
+#include "last-good.h"
 #include "log.h"
 #include "names.h"
 
@@ -40,6 +43,50 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 		desired_state_free(ds);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+static bool keeps_last_good(const struct global_opts *g, int nfiles)
+{
+	const char *s = getenv("OFFLOADCTL_STATE_DIR");
+
+	return nfiles == 0 && ((s && *s) || strcmp(g->config_dir, DEFAULT_CONFIG_DIR) == 0);
+}
+
+void config_save_last_good(const struct global_opts *g, int nfiles, const struct desired_state *ds)
+{
+	int r;
+
+	if (!keeps_last_good(g, nfiles))
+		return;
+	r = last_good_save(ds);
+	if (r < 0)
+		log_debug("cannot keep a copy of the configuration in '%s': %s", last_good_dir(),
+			  strerror(-r));
+}
+
+int config_load_last_good(const struct global_opts *g, int nfiles, struct desired_state *ds)
+{
+	struct strlist errors = { 0 };
+	char when[64] = "";
+	time_t saved = 0;
+	int r;
+
+	if (!keeps_last_good(g, nfiles))
+		return EXIT_USAGE;
+	r = last_good_load(ds, &errors, &saved);
+	strlist_free(&errors);
+	if (r < 0) {
+		desired_state_free(ds);
+		log_error("the configuration is invalid (above) and there is no last good copy "
+			  "in '%s' to fall back on",
+			  last_good_dir());
+		return EXIT_USAGE;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&saved));
+	log_error("the configuration is invalid (above): applying the last configuration "
+		  "that validated instead (%zu file%s saved %s in '%s') until it is fixed",
+		  ds->files.n, ds->files.n == 1 ? "" : "s", when, last_good_dir());
 	return 0;
 }
 

@@ -10,8 +10,6 @@
 #include "cli.h"
 #include "log.h"
 
-#define DEFAULT_CONFIG_DIR "/etc/offloadctl"
-
 const struct command commands[] = {
 	{ "facts", cmd_facts, "print virtualisation and interface offload facts (JSON)",
 	  "Usage: offloadctl [GLOBAL OPTIONS] facts [OPTIONS] [IFACE|GLOB ...]\n"

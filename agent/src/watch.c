@@ -154,10 +154,16 @@ static int load_config(struct watch *w, bool initial)
 {
 	struct desired_state ds;
 	struct plan p = { 0 };
+	bool fell_back = false;
 	int rc;
 
 	rc = desired_state_load_cli(w->g, w->nfiles, w->files, &ds);
-	if (rc == 0) {
+	if (rc == EXIT_USAGE && initial) {
+		/* Starting with a bad set: keep the interfaces as the last
+		 * set that validated said, loudly, until it is fixed. */
+		rc = config_load_last_good(w->g, w->nfiles, &ds);
+		fell_back = rc == 0;
+	} else if (rc == 0) {
 		rc = config_check_permissions(w->g, w->nfiles, &ds);
 		if (rc)
 			desired_state_free(&ds);
@@ -179,6 +185,8 @@ static int load_config(struct watch *w, bool initial)
 		return EXIT_USAGE;
 	}
 	plan_free(&p);
+	if (!fell_back)
+		config_save_last_good(w->g, w->nfiles, &ds);
 	if (!initial) {
 		desired_state_free(&w->ds);
 		log_notice("configuration reloaded: %zu rule%s from %zu file%s", ds.n_rules,
