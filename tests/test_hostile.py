@@ -255,7 +255,7 @@ def test_check_facts_in_facter_format(netns, tmp_path):
 
 
 def test_quoted_names_are_cut_on_character_boundaries(tmp_path):
-    key = "é" * 80  # 160 bytes: cut inside the message's quote
+    key = "x" + "é" * 80  # 161 bytes: the quote's cut falls inside a character
     f = tmp_path / "x.yaml"
     f.write_text(f"version: 1\ninterfaces:\n  - match: {{name: h0}}\n    features: {{{key}: off}}\n")
     p = subprocess.run([agent_path(), "validate", str(f)], capture_output=True, timeout=10)
@@ -270,3 +270,72 @@ def test_package_makes_conf_d(tmp_path):
     d = tmp_path / "etc" / "offloadctl" / "conf.d"
     assert d.is_dir()
     assert stat.S_IMODE(d.stat().st_mode) == 0o755
+
+
+# ---------------------------------------------------------------- ioctl and renames
+
+def test_ioctl_set_never_lands_on_a_renamed_interface(netns, tmp_path):
+    """The ioctl names interfaces: a udev rename between reading and setting
+    (eth0 <-> eth1 at boot) used to put one interface's rule on another.
+    strace holds the run just before its set while the names are swapped."""
+    netns.ip("link", "add", "a0", "type", "veth", "peer", "name", "p0")
+    netns.ip("link", "add", "b0", "type", "veth", "peer", "name", "q0")
+    idx = {n: json.loads(netns.ip("-j", "link", "show", n).stdout)[0]["ifindex"] for n in ("a0", "b0")}
+    rule = tmp_path / "a0.yaml"
+    rule.write_text("version: 1\ninterfaces:\n  - match: {name: a0}\n    features: {tx: off}\n")
+    args = [agent_path(), "--backend", "ioctl", "apply", "--json", str(rule)]
+
+    # Where the set begins: the first SIOCGIFINDEX of a run (then undo it).
+    trace = tmp_path / "trace"
+    netns.exec("strace", "-f", "-qq", "-e", "trace=ioctl", "-o", str(trace), *args)
+    calls = [l for l in open(trace) if " ioctl(" in l]
+    k = next(i for i, l in enumerate(calls, 1) if "SIOCGIFINDEX" in l)
+    netns.ethtool_K("a0", "tx", "on", check=True)
+
+    p = subprocess.Popen(["ip", "netns", "exec", netns.name, "strace", "-f", "-qq", "-o", "/dev/null",
+                          "-e", "trace=ioctl", "-e", f"inject=ioctl:delay_enter=1500000:when={k}",
+                          *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    netns.ip("link", "set", "dev", "a0", "name", "t0")
+    netns.ip("link", "set", "dev", "b0", "name", "a0")
+    netns.ip("link", "set", "dev", "t0", "name", "b0")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    rep = json.loads(out)
+    assert rep["interfaces"] == {}, rep
+    assert any("disappeared or was renamed" in w for w in rep["warnings"]), rep
+    # Neither interface was changed: the one now named a0 was never planned.
+    now = {n: json.loads(netns.ip("-j", "link", "show", n).stdout)[0]["ifindex"] for n in ("a0", "b0")}
+    assert now == {"a0": idx["b0"], "b0": idx["a0"]}
+    assert netns.ethtool_json("a0")["tx-checksumming"]["active"] is True
+    assert netns.ethtool_json("b0")["tx-checksumming"]["active"] is True
+
+
+def test_rollback_of_a_vanished_interface_is_a_warning(netns, tmp_path):
+    """Rolled back, every interface that still exists as before: the one
+    that vanished meanwhile is a warning, not "cannot roll back ... No such
+    device" with rolled_back false.  strace holds the run just before the
+    rollback reaches it, while the test deletes it."""
+    netns.ip("link", "add", "a0", "type", "veth", "peer", "name", "p0")
+    netns.ip("link", "add", "b0", "type", "veth", "peer", "name", "q0")
+    rule = tmp_path / "rb.yaml"
+    rule.write_text("version: 1\ninterfaces:\n  - match: {name: a0}\n    features: {gro: on}\n"
+                    "  - match: {name: b0}\n    features: {tx: off, tso: on}\n")
+    args = [agent_path(), "apply", "--json", str(rule)]
+    trace = tmp_path / "trace"
+    p = netns.exec("strace", "-f", "-qq", "-e", "trace=sendmsg", "-o", str(trace), *args, check=False)
+    assert json.loads(p.stdout)["rolled_back"] is True
+    n = sum(1 for l in open(trace) if "sendmsg(" in l)
+    # ... set a0, set b0 (refused), roll back b0 (set, read), roll back a0 (set, read)
+    p = subprocess.Popen(["ip", "netns", "exec", netns.name, "strace", "-f", "-qq", "-o", "/dev/null",
+                          "-e", "trace=sendmsg", "-e", f"inject=sendmsg:delay_enter=1500000:when={n - 1}",
+                          *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    netns.ip("link", "del", "a0")
+    out, err = p.communicate(timeout=30)
+    rep = json.loads(out)
+    assert p.returncode == 1
+    assert rep["rolled_back"] is True, rep
+    assert "interface 'a0' disappeared during the run; nothing to roll back there" in rep["warnings"]
+    assert not any("cannot roll back" in e for e in rep["errors"]), rep
+    assert netns.ethtool_json("b0")["tx-checksumming"]["active"] is True

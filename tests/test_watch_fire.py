@@ -105,8 +105,9 @@ def test_reload_waits_for_the_lock_then_takes_the_new_file_first(netns, conf, wa
         with open(w.lock, "a+") as lk:
             fcntl.flock(lk, fcntl.LOCK_EX)
             netns.ethtool_K("h0", "tx", "on", check=True)  # the wrapper's apply
+            time.sleep(0.6)  # watch saw the drift and waits for the lock now
             (conf / "conf.d" / "50-wrapper.yaml").write_text(TX_ON)
-            time.sleep(0.5)  # watch is waiting for the lock now
+            time.sleep(0.2)
         time.sleep(1.0)
         assert tx(netns, "h0") is True, (cycle, w.text())
         assert "reverted drift on 'h0'" not in w.text(), w.text()
