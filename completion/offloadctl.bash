@@ -87,7 +87,7 @@ _offloadctl()
         ;;
     check | apply)
         case $prev in
-        -i | --interface)
+        -i | --interface | -I | --ifname)
             COMPREPLY=($(compgen -W "$(_offloadctl_interfaces "$netns")" -- "$cur"))
             return 0
             ;;
@@ -113,8 +113,8 @@ _offloadctl()
     virt) opts="--brief -h --help" ;;
     show) opts="--all -h --help" ;;
     validate) opts="-q --quiet -h --help" ;;
-    check) opts="--json --facts -i --interface -h --help" ;;
-    apply) opts="-n --dry-run --json --lock-timeout -i --interface -h --help" ;;
+    check) opts="--json --facts -i --interface -I --ifname --all-scopes -h --help" ;;
+    apply) opts="-n --dry-run --json --lock-timeout -i --interface -I --ifname --all-scopes --per-interface --fall-back -h --help" ;;
     watch) opts="-h --help" ;;
     esac
 

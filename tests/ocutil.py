@@ -77,6 +77,13 @@ class NetNS:
     def agent(self, *args, check=False, input=None, timeout=120):
         return agent("--netns", self.name, *args, check=check, input=input, timeout=timeout)
 
+    def as_host(self, *args, check=False, input=None, env=None, timeout=120):
+        """The agent inside this namespace without --netns: the namespace
+        stands for a host, and the host scope (offloadctl.yaml, conf.d) is
+        what is read, not the scope of a named namespace."""
+        return run(["ip", "netns", "exec", self.name, agent_path(), *args], check=check,
+                   input=input, env=env, timeout=timeout)
+
     def facts(self, *args):
         p = self.agent("facts", *args, check=True)
         return json.loads(p.stdout)

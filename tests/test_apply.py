@@ -125,7 +125,8 @@ def test_report_shape_and_side_effects(netns):
     p = netns.agent("apply", "--json", "-", input=doc([rule("rs0", tx=False)]))
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
-    assert list(r) == ["changed", "in_sync", "interfaces", "warnings", "errors", "rolled_back"]
+    assert list(r) == ["changed", "in_sync", "interfaces", "unmatched_rules", "warnings", "errors",
+                       "rolled_back"]
     e = r["interfaces"]["rs0"]
     feats = {c["feature"]: c for c in e["changes"]}
     assert feats["tx-checksum-ip-generic"]["from"] == "on" and feats["tx-checksum-ip-generic"]["to"] == "off"

@@ -89,7 +89,7 @@ def test_apply_killed_midway_next_apply_converges(netns):
 
 
 def test_missing_config_dir(netns, tmp_path):
-    p = netns.agent("--config-dir", str(tmp_path / "nope"), "apply")
+    p = netns.as_host("--config-dir", str(tmp_path / "nope"), "apply")
     assert p.returncode == 2
     assert "no configuration" in p.stderr
 
@@ -102,7 +102,7 @@ def test_config_dir_with_non_yaml_files(netns, tmp_path):
     (conf / "conf.d" / "blob.bin").write_bytes(os.urandom(256))
     (conf / "conf.d" / "10-x.yaml.dpkg-old").write_text("garbage: [")
     (conf / "conf.d" / "20-ny.yaml").write_text(DOC % "ny0")
-    p = netns.agent("--config-dir", str(conf), "apply")
+    p = netns.as_host("--config-dir", str(conf), "apply")
     assert p.returncode == 0, p.stderr
     assert tx(netns, "ny0") is False
 
@@ -115,7 +115,7 @@ def test_read_only_config_dir(netns, tmp_path):
     (conf / "offloadctl.yaml").write_text(DOC % "ro0")
     script = (f"mount --bind {conf} {conf} && mount -o remount,bind,ro {conf} && "
               f"touch {conf}/probe 2>/dev/null && exit 9; "
-              f"exec {agent_path()} --netns {netns.name} --config-dir {conf} apply")
+              f"exec ip netns exec {netns.name} {agent_path()} --config-dir {conf} apply")
     p = run(["unshare", "-m", "sh", "-c", script], check=False)
     assert p.returncode == 0, (p.returncode, p.stderr)
     assert tx(netns, "ro0") is False

@@ -88,7 +88,7 @@ def test_sticky_world_writable_conf_d_is_refused(fifo_dir, netns):
     (fifo_dir / "offloadctl.yaml").write_text(RULE)
     os.chmod(fifo_dir / "conf.d", 0o1777)
     netns.veth("h0", "h1")
-    p = agent("--netns", netns.name, "--config-dir", str(fifo_dir), "apply")
+    p = netns.as_host("--config-dir", str(fifo_dir), "apply")
     assert p.returncode == 2
     assert "is writable by everyone" in p.stderr
     assert netns.ethtool_json("h0")["tx-checksumming"]["active"] is True  # untouched
@@ -102,8 +102,8 @@ def test_watch_survives_a_fifo_planted_in_conf_d(fifo_dir, netns):
     lock = fifo_dir / ".." / "lock"
     env = dict(os.environ, OFFLOADCTL_LOCK_FILE=str(lock))
     log = open(fifo_dir / ".." / "watch.log", "w+")
-    w = subprocess.Popen([agent_path(), "-v", "--netns", netns.name, "--config-dir", str(fifo_dir),
-                          "watch"], stderr=log, stdout=subprocess.DEVNULL, env=env)
+    w = subprocess.Popen(["ip", "netns", "exec", netns.name, agent_path(), "-v", "--config-dir",
+                          str(fifo_dir), "watch"], stderr=log, stdout=subprocess.DEVNULL, env=env)
     try:
         def tx():
             return netns.ethtool_json("h0")["tx-checksumming"]["active"]

@@ -29,7 +29,8 @@ def env(tmp_path):
 
 
 def run_agent(ns, conf, e, *args, input=None):
-    return subprocess.run([agent_path(), "--netns", ns.name, "--config-dir", str(conf), *args],
+    # the namespace stands for a host: its host scope is the set
+    return subprocess.run(["ip", "netns", "exec", ns.name, agent_path(), "--config-dir", str(conf), *args],
                           capture_output=True, text=True, env=e, input=input, timeout=60)
 
 
@@ -74,7 +75,7 @@ def test_watch_started_on_a_bad_set_keeps_the_last_good_one(netns, env):
     (conf / "offloadctl.yaml").write_text("version: 1\ninterfaces: [oops\n")
     netns.ethtool_K("h0", "tx", "on", check=True)
     log = open(conf.parent / "watch.log", "w+")
-    w = subprocess.Popen([agent_path(), "--netns", netns.name, "--config-dir", str(conf), "watch"],
+    w = subprocess.Popen(["ip", "netns", "exec", netns.name, agent_path(), "--config-dir", str(conf), "watch"],
                          stderr=log, stdout=subprocess.DEVNULL, env=e)
     try:
         assert wait_for(lambda: tx(netns, "h0") is False, 5), open(log.name).read()

@@ -157,8 +157,8 @@ def test_watch_session(netns, tmp_path):
     log = tmp_path / "vg-watch.log"
     err = open(tmp_path / "watch.err", "w+")
     env = dict(os.environ, OFFLOADCTL_LOCK_FILE=str(tmp_path / "lock"))
-    p = subprocess.Popen([*VALGRIND, f"--log-file={log}", plain_agent(), "-vv", "--netns",
-                          netns.name, "--config-dir", str(conf), "watch"],
+    p = subprocess.Popen(["ip", "netns", "exec", netns.name, *VALGRIND, f"--log-file={log}",
+                          plain_agent(), "-vv", "--config-dir", str(conf), "watch"],
                          stdout=subprocess.DEVNULL, stderr=err, env=env)
 
     def text():

@@ -122,9 +122,16 @@ def active(ns, ifname, feature):
     return ns.ethtool_json(ifname)[ETHTOOL_KEY.get(feature, feature)]["active"]
 
 
-def dropin(config_dir, ifname=None):
+def dropin(config_dir, ifname=None, ns=None):
+    """The type's drop-in: in the namespace's scope when it has one."""
     ifname = ifname or A
-    return config_dir / "conf.d" / f"50-puppet-nic_offload-{ifname}.yaml"
+    scope = config_dir / "netns" / ns if ns else config_dir / "conf.d"
+    return scope / f"50-puppet-nic_offload-{ifname}.yaml"
+
+
+def class_rules(config_dir, ns):
+    """The class's rules in the namespace's scope."""
+    return config_dir / "netns" / ns / "50-puppet-offloadctl.yaml"
 
 
 def changed_lines(out):
@@ -195,10 +202,14 @@ def test_apply_changes_then_is_idempotent_and_persists(netns, puppet):
 
     # The drop-in and the rules are in the temporary configuration directory,
     # valid, and in sync with the interfaces as the boot unit and watch read them.
-    text = dropin(puppet.config_dir).read_text()
+    text = dropin(puppet.config_dir, ns=netns.name).read_text()
     assert re.search(r"^\s+name: \"veth0\"$", text, re.M) and re.search(r"^\s+tx: off$", text, re.M), text
-    assert (puppet.config_dir / "offloadctl.yaml").exists()
-    assert not [f for f in os.listdir(puppet.config_dir / "conf.d") if f.startswith(".")]
+    assert class_rules(puppet.config_dir, netns.name).exists()
+    scope = puppet.config_dir / "netns" / netns.name
+    assert not [f for f in os.listdir(scope) if f.startswith(".")]
+    # Nothing of the namespace's reached the host's own set (issue 12).
+    assert not (puppet.config_dir / "offloadctl.yaml").exists()
+    assert os.listdir(puppet.config_dir / "conf.d") == []
     cfg = ["--netns", netns.name, "--config-dir", str(puppet.config_dir)]
     c = run([agent_path(), *cfg, "check"], check=False)
     assert c.returncode == 0, c.stdout + c.stderr
@@ -219,8 +230,8 @@ def test_noop_reports_and_changes_nothing(netns, puppet):
     m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
     assert puppet.apply(m1).returncode == 2
     before_a, before_b = netns.ethtool_json(A), netns.ethtool_json(B)
-    dropin_before = dropin(puppet.config_dir).read_text()
-    yaml_before = (puppet.config_dir / "offloadctl.yaml").read_text()
+    dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
+    yaml_before = class_rules(puppet.config_dir, netns.name).read_text()
 
     m2 = manifest(netns.name, puppet.config_dir, {"gro": "off"}, feats({"tx": "on", "gro": "on"}))
     p = puppet.apply(m2, "--noop")
@@ -230,8 +241,8 @@ def test_noop_reports_and_changes_nothing(netns, puppet):
                      r"should be \{gro => on, tx => on\} \(noop\)", p.stdout), p.stdout
     assert re.search(r"offloadctl.yaml\]/content: current_value .* \(noop\)", p.stdout), p.stdout
     assert netns.ethtool_json(A) == before_a and netns.ethtool_json(B) == before_b
-    assert dropin(puppet.config_dir).read_text() == dropin_before
-    assert (puppet.config_dir / "offloadctl.yaml").read_text() == yaml_before
+    assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
+    assert class_rules(puppet.config_dir, netns.name).read_text() == yaml_before
 
     # The metaparameter on the resource alone: the rest of the catalog applies.
     m3 = m2.replace(f"nic_offload {{ '{A}':", f"nic_offload {{ '{A}':\n  noop       => true,")
@@ -240,7 +251,7 @@ def test_noop_reports_and_changes_nothing(netns, puppet):
     assert re.search(r"Nic_offload\[veth0\]/features: .* \(noop\)", p.stdout), p.stdout
     assert netns.ethtool_json(A) == before_a
     assert active(netns, B, "rx-gro") is False  # the class's new rule was applied
-    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
 
 
 def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
@@ -248,7 +259,7 @@ def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
     m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
     assert puppet.apply(m1).returncode == 2
     before = netns.ethtool_json(A)
-    dropin_before = dropin(puppet.config_dir).read_text()
+    dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
 
     # rx-lro is fixed off on veth: `offloadctl check` knows, and the property fails
     # with the agent's message before anything is touched.
@@ -259,14 +270,14 @@ def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
                      r".*cannot set 'lro' on 'veth0' to on: the feature is fixed off", p.stderr), p.stderr
     assert changed_lines(p.stdout) == [], p.stdout
     assert netns.ethtool_json(A) == before
-    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
 
     # TSO on with TX checksumming off: the kernel keeps TSO off; the agent rolls back.
     p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"},
                               feats({"tx": "on", "gro": "on", "tso": "off"})))
     assert p.returncode == 2, p.stdout + p.stderr
     before = netns.ethtool_json(A)
-    dropin_before = dropin(puppet.config_dir).read_text()
+    dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
     p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"},
                               feats({"tx": "off", "gro": "off", "tso": "on"})))
     # Only the kernel can tell: the apply fails, the agent rolls back, the
@@ -275,20 +286,20 @@ def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
     assert re.search(r"Nic_offload\[veth0\]: Could not evaluate: offloadctl apply failed on 'veth0' in netns '[^']+' "
                      r"\(exit 1\) \(rolled back\): .*cannot set 'tx-tcp-segmentation' on 'veth0' to on", p.stderr), p.stderr
     assert netns.ethtool_json(A) == before
-    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
 
 
 def test_ensure_absent_removes_drop_in_and_leaves_interface(netns, puppet):
     netns.veth(A, B)
     m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
     assert puppet.apply(m1).returncode == 2
-    assert dropin(puppet.config_dir).exists()
+    assert dropin(puppet.config_dir, ns=netns.name).exists()
     before = netns.ethtool_json(A)
     m2 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, "ensure => absent,")
     p = puppet.apply(m2)
     assert p.returncode == 2, p.stdout + p.stderr
     assert re.search(r"Nic_offload\[veth0\]/ensure: removed", p.stdout), p.stdout
-    assert not dropin(puppet.config_dir).exists()
+    assert not dropin(puppet.config_dir, ns=netns.name).exists()
     assert netns.ethtool_json(A) == before
     p = puppet.apply(m2)
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
@@ -305,7 +316,7 @@ nic_offload {{ 'veth9':
     p = puppet.apply(m)
     assert p.returncode == 2, p.stdout + p.stderr
     assert re.search(r"interface 'veth9' not found in netns .*: its drop-in .* is written", p.stderr), p.stderr
-    assert re.search(r"^\s+tx: off$", dropin(puppet.config_dir, "veth9").read_text(), re.M)
+    assert re.search(r"^\s+tx: off$", dropin(puppet.config_dir, "veth9", ns=netns.name).read_text(), re.M)
     p = puppet.apply(m)
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
     netns.veth("veth9", "veth8")
@@ -322,9 +333,9 @@ def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
     assert p.returncode in (4, 6), p.stdout + p.stderr
     assert "no-such-offload" in p.stderr, p.stderr
     assert re.search(r"File\[.*offloadctl.yaml\].*(validate|Execution of)", p.stderr), p.stderr
-    assert not (puppet.config_dir / "offloadctl.yaml").exists()
+    assert not class_rules(puppet.config_dir, netns.name).exists()
     assert active(netns, B, "rx-gro") is False
-    dropin_before = dropin(puppet.config_dir).read_text()
+    dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
     before = netns.ethtool_json(A)
 
     # A feature name the agent does not know fails the resource, touches nothing.
@@ -334,7 +345,7 @@ def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
     assert re.search(r"Nic_offload\[veth0\]/features: change from \{txx => absent\} to \{txx => off\} failed: "
                      r"offloadctl check in netns '[^']+' failed \(exit 2\): .*unknown feature 'txx'", p.stderr), p.stderr
     assert "Nic_offload[veth0]/persist" not in p.stdout, p.stdout
-    assert dropin(puppet.config_dir).read_text() == dropin_before
+    assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
     assert netns.ethtool_json(A) == before
 
 

@@ -25,8 +25,11 @@ class Watcher:
         self.log = open(os.path.join(confdir, "..", "watch.log"), "w+")
         self.lock = os.path.join(confdir, "..", "lock")
         env = dict(os.environ, OFFLOADCTL_LOCK_FILE=self.lock)
-        self.p = subprocess.Popen([agent_path(), "-vv", "--netns", ns.name, "--config-dir", confdir,
-                                   "watch", *extra], stderr=self.log, stdout=subprocess.DEVNULL, env=env)
+        # The namespace stands for a host (ip netns exec, no --netns):
+        # confdir's host scope is the set, as on a machine of its own.
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns.name, agent_path(), "-vv", "--config-dir",
+                                   confdir, "watch", *extra], stderr=self.log,
+                                  stdout=subprocess.DEVNULL, env=env)
 
     def text(self):
         self.log.flush()

@@ -68,7 +68,7 @@ def test_a_second_watch_for_the_same_namespace_refuses_to_start(netns, conf, wat
     conf2 = conf.parent / "etc2"
     (conf2 / "conf.d").mkdir(parents=True)
     (conf2 / "offloadctl.yaml").write_text(TX_ON)
-    p = subprocess.run([agent_path(), "--netns", netns.name, "--config-dir", str(conf2), "watch"],
+    p = subprocess.run(["ip", "netns", "exec", netns.name, agent_path(), "--config-dir", str(conf2), "watch"],
                        capture_output=True, text=True, timeout=10,
                        env=dict(os.environ, OFFLOADCTL_LOCK_FILE=str(conf.parent / "lock")))
     assert p.returncode == 3
@@ -190,12 +190,20 @@ def test_deleted_namespace_is_let_go(conf, watchers):
     ns, other = NetNS(), NetNS()
     try:
         ns.ip("link", "add", "h0", "type", "veth", "peer", "name", "p0", "netns", other.name)
-        w = start(ns, conf, watchers, text=TX_OFF)
-        assert wait_for(lambda: tx(ns, "h0") is False, 5)
+        (conf / "netns" / ns.name).mkdir(parents=True)
+        (conf / "netns" / ns.name / "50-x.yaml").write_text(TX_OFF)
+        log = open(conf.parent / "watch.log", "w+")
+        w = subprocess.Popen([agent_path(), "-v", "--netns", ns.name, "--config-dir", str(conf), "watch"],
+                             stderr=log, stdout=subprocess.DEVNULL,
+                             env=dict(os.environ, OFFLOADCTL_LOCK_FILE=str(conf.parent / "lock")))
+        w.text = lambda: open(log.name).read()
+        assert wait_for(lambda: tx(ns, "h0") is False, 5), w.text()
         ns.delete()
-        assert w.p.wait(timeout=3) == 0, w.text()
+        assert w.wait(timeout=3) == 0, w.text()
         assert "was deleted: exiting" in w.text()
         assert wait_for(lambda: other.ip("link", "show", "p0", check=False).returncode != 0, 3)
     finally:
+        if "w" in locals() and w.poll() is None:
+            w.kill()
         ns.delete()
         other.delete()

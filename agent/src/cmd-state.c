@@ -1,11 +1,15 @@
 /* cmd-state.c - `offloadctl check` and `offloadctl apply` */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -59,6 +63,13 @@ static int report_add_notes(json_t *rep, const struct host_state *hs, const stru
 					   &u->via->loc) < 0)
 			return -ENOMEM;
 	}
+	for (size_t i = 0; i < p->n_decisions; i++) {
+		const struct plan_decision *d = &p->decisions[i];
+
+		if (report_add_decision(rep, hs->ifaces[d->iface].name, hs->names.names[d->feature],
+					d->value, d->loc) < 0)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < p->n_unmatched; i++)
 		if (report_add_unmatched(rep, &p->unmatched[i].rule->loc, p->unmatched[i].match) <
 		    0)
@@ -71,6 +82,178 @@ enum mode {
 	MODE_APPLY
 };
 
+static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode);
+
+/* In a child of --all-scopes: the option means nothing there. */
+static bool in_scope_child;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* True when dir holds a *.yaml drop-in (a scope with something in it). */
+static bool has_dropins(const char *dir)
+{
+	struct dirent *de;
+	bool any = false;
+	DIR *d = opendir(dir);
+
+	while (d && !any && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
+	}
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/* The named namespaces that have a scope (config_dir/netns/NAME/) and
+ * exist (/run/netns/NAME), in name order. */
+static int list_scopes(const struct global_opts *g, struct strlist *ret)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/netns", g->config_dir);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (r == 0 && (de = readdir(d))) {
+		char ns[PATH_MAX];
+
+		char dir[PATH_MAX * 2];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
+		if (!has_dropins(dir))
+			continue;
+		snprintf(ns, sizeof(ns), "/run/netns/%s", de->d_name);
+		if (access(ns, F_OK) < 0) {
+			log_info("scope '%s' skipped: no network namespace '%s' (ip netns list)",
+				 de->d_name, de->d_name);
+			continue;
+		}
+		r = strlist_add(ret, de->d_name);
+	}
+	closedir(d);
+	if (ret->n)
+		qsort(ret->items, ret->n, sizeof(ret->items[0]), cmp_str);
+	return r;
+}
+
+/* One scope's run in a child, in its namespace; its stdout into *ret_out
+ * when out_fd is wanted (JSON), else straight through.  The exit code. */
+static int run_child(const struct global_opts *g, const char *netns, int argc, char **argv,
+		     enum mode mode, char **ret_out)
+{
+	int fds[2] = { -1, -1 }, status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (ret_out && pipe2(fds, O_CLOEXEC) < 0)
+		return EXIT_ENV;
+	pid = fork();
+	if (pid < 0)
+		return EXIT_ENV;
+	if (pid == 0) {
+		struct global_opts here = *g;
+
+		here.netns = netns;
+		if (ret_out) {
+			dup2(fds[1], STDOUT_FILENO);
+			close(fds[0]);
+		}
+		in_scope_child = true;
+		optind = 0;
+		status = run_state(&here, argc, argv, mode);
+		fflush(stdout);
+		_exit(status);
+	}
+	if (ret_out) {
+		FILE *f;
+		size_t len = 0;
+		char buf[4096];
+		ssize_t n;
+
+		close(fds[1]);
+		f = open_memstream(ret_out, &len);
+		while (f && (n = read(fds[0], buf, sizeof(buf))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			fwrite(buf, 1, (size_t)n, f);
+		}
+		if (f)
+			fclose(f);
+		close(fds[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_ENV;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_ENV;
+}
+
+/*
+ * --all-scopes: the host scope here, then each named namespace's scope in
+ * its namespace (CONTRACT.md "Scopes and owners"), each in a process of
+ * its own so that nothing of one namespace reaches another.  The exit code
+ * is the worst; --json prints {"scopes": {"host": REPORT, NAME: REPORT}}.
+ */
+static int run_all_scopes(const struct global_opts *g, int argc, char **argv, enum mode mode,
+			  bool json)
+{
+	struct strlist scopes = { 0 };
+	json_t *all = json ? json_object() : NULL;
+	int worst = EXIT_OK, r;
+
+	if (json && !all)
+		return EXIT_ENV;
+	r = list_scopes(g, &scopes);
+	if (r < 0)
+		log_error("cannot read the scopes in '%s/netns': %s", g->config_dir, strerror(-r));
+	for (size_t i = 0; i <= scopes.n; i++) {
+		const char *ns = i ? scopes.items[i - 1] : NULL;
+		char *out = NULL, main_file[PATH_MAX], confd[PATH_MAX];
+		int rc;
+
+		/* A host with namespace scopes only has no host set: fine. */
+		snprintf(main_file, sizeof(main_file), "%s/offloadctl.yaml", g->config_dir);
+		snprintf(confd, sizeof(confd), "%s/conf.d", g->config_dir);
+		if (!ns && scopes.n && access(main_file, F_OK) < 0 && !has_dropins(confd))
+			continue;
+
+		if (!json && log_level >= 0) {
+			printf("%s== scope %s%s\n", i ? "\n" : "", ns ? ns : "host",
+			       ns ? " (network namespace)" : "");
+			fflush(stdout);
+		}
+		rc = run_child(g, ns, argc, argv, mode, json ? &out : NULL);
+		if (json) {
+			json_t *rep = out ? json_loads(out, 0, NULL) : NULL;
+
+			json_object_set_new(all, ns ? ns : "host", rep ? rep : json_null());
+		}
+		free(out);
+		if (rc > worst)
+			worst = rc;
+	}
+	if (json) {
+		json_t *doc = json_pack("{s:o}", "scopes", all);
+
+		report_print_json(stdout, doc);
+		json_decref(doc);
+	}
+	strlist_free(&scopes);
+	return worst;
+}
+
 static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode)
 {
 	enum {
@@ -78,7 +261,8 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		OPT_FACTS,
 		OPT_LOCK_TIMEOUT,
 		OPT_PER_IFACE,
-		OPT_FALL_BACK
+		OPT_FALL_BACK,
+		OPT_ALL_SCOPES
 	};
 	enum {
 		MAX_IFACE_FILTERS = 64
@@ -92,13 +276,14 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		{ "ifname", required_argument, NULL, 'I' },
 		{ "per-interface", no_argument, NULL, OPT_PER_IFACE },
 		{ "fall-back", no_argument, NULL, OPT_FALL_BACK },
+		{ "all-scopes", no_argument, NULL, OPT_ALL_SCOPES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = mode == MODE_CHECK ? "check" : "apply";
 	const char *facts_file = NULL, *lock_path;
 	bool json = false, dry_run = false, have_vi = false, per_iface = false;
-	bool fall_back = false, fell_back = false;
+	bool fall_back = false, fell_back = false, all_scopes = false;
 	double lock_timeout = 30;
 	struct desired_state ds;
 	struct host_state hs = { 0 };
@@ -124,6 +309,9 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_ALL_SCOPES:
+			all_scopes = !in_scope_child;
 			break;
 		case OPT_FALL_BACK:
 			if (mode != MODE_APPLY)
@@ -171,6 +359,13 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		}
 	}
 
+	if (all_scopes) {
+		if (argc > optind || g->netns || facts_file || n_ifaces)
+			return usage_error(cmd, "--all-scopes reads every scope of the "
+						"configuration: no FILE, --netns, --facts or "
+						"--interface with it");
+		return run_all_scopes(g, argc, argv, mode, json);
+	}
 	rc = desired_state_load_cli(g, argc - optind, argv + optind, &ds);
 	if (rc == EXIT_USAGE && fall_back) {
 		/* the boot: one bad drop-in must not leave every NIC as
@@ -261,7 +456,13 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			hs.ifaces[i].have_features = false;
 	}
 
-	r = plan_compute(&hs, &ds, have_vi ? &vi : NULL, &p);
+	{
+		/* check --json and --dry-run say which setting decides each
+		 * feature (a wrapper sees a later file override its own) */
+		struct plan_opts po = { .decisions = json && (mode == MODE_CHECK || dry_run) };
+
+		r = plan_compute_opts(&hs, &ds, have_vi ? &vi : NULL, &po, &p);
+	}
 	if (r < 0) {
 		log_error("out of memory");
 		rc = EXIT_ENV;

@@ -24,8 +24,21 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 	int r;
 
 	desired_state_init(ds);
+	if (nfiles == 0 && g->netns && strchr(g->netns, '/')) {
+		log_error("a namespace given by path ('%s') has no scope of its own: give the "
+			  "FILEs to apply there, or name it as in /run/netns",
+			  g->netns);
+		return EXIT_USAGE;
+	}
+	if (nfiles == 0 && g->netns && g->netns[0] == '.') {
+		log_error("'%s' is not a network namespace name", g->netns);
+		return EXIT_USAGE;
+	}
 	if (nfiles > 0)
 		r = desired_state_load_files(ds, files, (size_t)nfiles, &errors);
+	else if (g->netns)
+		/* a named namespace's own scope, never the host's rules */
+		r = desired_state_load_scope(ds, g->config_dir, g->netns, &errors);
 	else
 		r = desired_state_load_confdir(ds, g->config_dir, &errors);
 	for (size_t i = 0; i < errors.n; i++) {
@@ -50,7 +63,9 @@ static bool keeps_last_good(const struct global_opts *g, int nfiles)
 {
 	const char *s = getenv("OFFLOADCTL_STATE_DIR");
 
-	return nfiles == 0 && ((s && *s) || strcmp(g->config_dir, DEFAULT_CONFIG_DIR) == 0);
+	/* the host scope's set only: namespaces come and go */
+	return nfiles == 0 && !g->netns &&
+	       ((s && *s) || strcmp(g->config_dir, DEFAULT_CONFIG_DIR) == 0);
 }
 
 void config_save_last_good(const struct global_opts *g, int nfiles, const struct desired_state *ds)
@@ -129,7 +144,17 @@ int config_check_permissions(const struct global_opts *g, int nfiles,
 	char why[PATH_MAX * 2 + 128], dir[PATH_MAX];
 	bool bad = false;
 
-	if (nfiles == 0) {
+	if (nfiles == 0 && g->netns) {
+		char scopes[PATH_MAX];
+
+		snprintf(scopes, sizeof(scopes), "%s/netns", g->config_dir);
+		snprintf(dir, sizeof(dir), "%s/netns/%s", g->config_dir, g->netns);
+		if (loose(g->config_dir, false, why, sizeof(why)) ||
+		    loose(scopes, false, why, sizeof(why)) || loose(dir, false, why, sizeof(why))) {
+			log_error("refusing the configuration: %s", why);
+			bad = true;
+		}
+	} else if (nfiles == 0) {
 		snprintf(dir, sizeof(dir), "%s/conf.d", g->config_dir);
 		if (loose(g->config_dir, false, why, sizeof(why)) ||
 		    loose(dir, false, why, sizeof(why))) {

@@ -946,36 +946,24 @@ static bool is_dropin_name(const char *name)
 	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".yaml") == 0;
 }
 
-int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
-			       struct strlist *errors)
+/* dir/ *.yaml in name order; *ret_n is how many there were.  A missing dir
+ * is fine (0). */
+static int load_dropins(struct desired_state *ds, const char *dir_path, size_t *ret_n,
+			struct strlist *errors)
 {
-	const char *sep = confdir[0] && confdir[strlen(confdir) - 1] == '/' ? "" : "/";
 	struct strlist names = { 0 };
-	char *main_path = NULL, *dir_path = NULL;
-	bool have_main;
 	struct dirent *de;
-	int acc = 0, r;
+	int acc = 0;
 	DIR *d;
 
-	if (asprintf(&main_path, "%s%soffloadctl.yaml", confdir, sep) < 0)
-		return -ENOMEM;
-	if (asprintf(&dir_path, "%s%sconf.d", confdir, sep) < 0) {
-		free(main_path);
-		return -ENOMEM;
-	}
-	r = load_one(ds, main_path, true, errors);
-	have_main = r != -ENOENT;
-	if (have_main)
-		acc = worse(acc, r);
-
+	*ret_n = 0;
 	d = opendir(dir_path);
 	if (!d && errno != ENOENT && errno != ENOTDIR) {
 		int e = errno;
 
-		if (strlist_addf(errors, "cannot read '%s': %s", dir_path, strerror(e)) < 0)
-			acc = -ENOMEM;
-		else
-			acc = worse(acc, -e);
+		return strlist_addf(errors, "cannot read '%s': %s", dir_path, strerror(e)) < 0
+			       ? -ENOMEM
+			       : -e;
 	}
 	while (d && (errno = 0, de = readdir(d))) {
 		if (!is_dropin_name(de->d_name))
@@ -987,30 +975,74 @@ int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
 	}
 	if (d)
 		closedir(d);
-	if (acc != -ENOMEM) {
-		if (names.n)
-			qsort(names.items, names.n, sizeof(names.items[0]), cmp_names);
-		for (size_t i = 0; i < names.n && acc != -ENOMEM; i++) {
-			char *path;
+	if (acc != -ENOMEM && names.n)
+		qsort(names.items, names.n, sizeof(names.items[0]), cmp_names);
+	for (size_t i = 0; i < names.n && acc != -ENOMEM; i++) {
+		char *path;
 
-			if (asprintf(&path, "%s/%s", dir_path, names.items[i]) < 0) {
-				acc = -ENOMEM;
-				break;
-			}
-			acc = worse(acc, load_one(ds, path, false, errors));
-			free(path);
+		if (asprintf(&path, "%s/%s", dir_path, names.items[i]) < 0) {
+			acc = -ENOMEM;
+			break;
 		}
-		if (!have_main && names.n == 0 && acc == 0) {
-			acc = strlist_addf(errors,
-					   "no configuration: neither '%s' nor '%s/*.yaml' exist; "
-					   "give a FILE or create one",
-					   main_path, dir_path) < 0
-				      ? -ENOMEM
-				      : -ENOENT;
-		}
+		acc = worse(acc, load_one(ds, path, false, errors));
+		free(path);
 	}
+	*ret_n = names.n;
 	strlist_free(&names);
+	return acc;
+}
+
+int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
+			       struct strlist *errors)
+{
+	const char *sep = confdir[0] && confdir[strlen(confdir) - 1] == '/' ? "" : "/";
+	char *main_path = NULL, *dir_path = NULL;
+	bool have_main;
+	size_t n = 0;
+	int acc = 0, r;
+
+	if (asprintf(&main_path, "%s%soffloadctl.yaml", confdir, sep) < 0)
+		return -ENOMEM;
+	if (asprintf(&dir_path, "%s%sconf.d", confdir, sep) < 0) {
+		free(main_path);
+		return -ENOMEM;
+	}
+	r = load_one(ds, main_path, true, errors);
+	have_main = r != -ENOENT;
+	if (have_main)
+		acc = worse(acc, r);
+	if (acc != -ENOMEM)
+		acc = worse(acc, load_dropins(ds, dir_path, &n, errors));
+	if (acc == 0 && !have_main && n == 0)
+		acc = strlist_addf(errors,
+				   "no configuration: neither '%s' nor '%s/*.yaml' exist; "
+				   "give a FILE or create one",
+				   main_path, dir_path) < 0
+			      ? -ENOMEM
+			      : -ENOENT;
 	free(main_path);
+	free(dir_path);
+	return acc;
+}
+
+int desired_state_load_scope(struct desired_state *ds, const char *confdir, const char *name,
+			     struct strlist *errors)
+{
+	const char *sep = confdir[0] && confdir[strlen(confdir) - 1] == '/' ? "" : "/";
+	char *dir_path = NULL;
+	size_t n = 0;
+	int acc;
+
+	if (asprintf(&dir_path, "%s%snetns/%s", confdir, sep, name) < 0)
+		return -ENOMEM;
+	acc = load_dropins(ds, dir_path, &n, errors);
+	if (acc == 0 && n == 0)
+		acc = strlist_addf(errors,
+				   "no configuration for network namespace '%s': no '%s/*.yaml' "
+				   "(its scope); give a FILE or create one",
+				   name, dir_path) < 0
+			      ? -ENOMEM
+			      : -ENOENT;
 	free(dir_path);
 	return acc;
 }

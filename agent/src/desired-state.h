@@ -86,6 +86,12 @@ int desired_state_load_files(struct desired_state *ds, char *const *paths, size_
 int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
 			       struct strlist *errors);
 
+/* The scope of network namespace name: confdir/netns/NAME/ *.yaml in name
+ * order (CONTRACT.md "Scopes and owners").  None there is -ENOENT with a
+ * message in errors. */
+int desired_state_load_scope(struct desired_state *ds, const char *confdir, const char *name,
+			     struct strlist *errors);
+
 void desired_state_free(struct desired_state *ds);
 
 /* True when some rule has a host condition (match.virtualization): only

@@ -7,6 +7,7 @@
 #include "names.h"
 
 int log_level;
+const char *log_context;
 
 void log_at(int min_level, const char *prefix, const char *fmt, ...)
 {
@@ -15,7 +16,13 @@ void log_at(int min_level, const char *prefix, const char *fmt, ...)
 
 	if (log_level < min_level)
 		return;
-	fputs("offloadctl: ", stderr);
+	if (log_context) {
+		fputs("offloadctl[", stderr);
+		text_write_safe(stderr, log_context);
+		fputs("]: ", stderr);
+	} else {
+		fputs("offloadctl: ", stderr);
+	}
 	fputs(prefix, stderr);
 	va_start(ap, fmt);
 	/* Names in messages come from the kernel and from files: no control

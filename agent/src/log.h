@@ -3,6 +3,9 @@
 
 /* Verbosity: -1 quiet, 0 default, 1 verbose, 2 debug. */
 extern int log_level;
+/* Said after "offloadctl" in brackets when set: the namespace a watch of a
+ * scope keeps ("offloadctl[blue]: ..."), so one journal tells them apart. */
+extern const char *log_context;
 
 /* "offloadctl: " + prefix + message + "\n", when log_level >= min_level. */
 void log_at(int min_level, const char *prefix, const char *fmt, ...)

@@ -68,6 +68,8 @@ const struct command commands[] = {
 	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
 	  "  -I, --ifname NAME only the interface named exactly NAME (repeatable;\n"
 	  "                    no wildcards: 'e[1]' is the name e[1])\n"
+	  "  --all-scopes      the host scope, then each named namespace's scope\n"
+	  "                    (CONFIG/netns/NAME/) inside that namespace\n"
 	  "  -h, --help        show this help\n" },
 	{ "apply", cmd_apply, "reach the desired state, verify it, roll back on failure",
 	  "Usage: offloadctl [GLOBAL OPTIONS] apply [OPTIONS] [FILE ...]\n"
@@ -86,6 +88,9 @@ const struct command commands[] = {
 	  "  -i, --interface GLOB  only these interfaces (repeatable)\n"
 	  "  -I, --ifname NAME only the interface named exactly NAME (repeatable; the\n"
 	  "                    udev rule passes the new interface's name this way)\n"
+	  "  --all-scopes      the host scope, then each named namespace's scope\n"
+	  "                    (CONFIG/netns/NAME/) inside that namespace (the boot\n"
+	  "                    unit uses it)\n"
 	  "  --per-interface   each interface on its own: one that cannot take its\n"
 	  "                    rules is left or rolled back alone, the others still\n"
 	  "                    converge (the boot unit uses it); exit 1 if any failed\n"
@@ -104,6 +109,11 @@ const struct command commands[] = {
 	  "stderr; nothing when nothing happens.  Needs CAP_NET_ADMIN and the\n"
 	  "ethtool netlink family (Linux 5.6+).\n"
 	  "\n"
+	  "Without FILE or --netns it keeps every scope: the host's, and each named\n"
+	  "namespace's (CONFIG/netns/NAME/) in a watch of its own, started when the\n"
+	  "namespace and its scope appear and stopped when either goes.  One watch\n"
+	  "per namespace: a second one names the first and exits 3.\n"
+	  "\n"
 	  "Options:\n"
 	  "  -h, --help        show this help\n" },
 	{ NULL, NULL, NULL, NULL },
@@ -120,7 +130,8 @@ static const char global_help[] =
 	"\n"
 	"Global options:\n"
 	"  --netns NAME|PATH  act inside a network namespace (/run/netns/NAME or a path\n"
-	"                     such as /proc/PID/ns/net)\n"
+	"                     such as /proc/PID/ns/net); with a NAME and no FILE the\n"
+	"                     rules are NAME's scope, CONFIG/netns/NAME/*.yaml\n"
 	"  --root DIR         read /proc, /sys, /run, /etc and /dev beneath DIR for\n"
 	"                     virtualisation facts\n"
 	"  --backend NAME     netlink (ethtool genetlink family), ioctl (SIOCETHTOOL),\n"

@@ -69,6 +69,7 @@ struct wish {
 	struct featbits set;
 	struct featbits value;
 	const struct ds_location *rule[FEAT_MAX_BITS];
+	const struct ds_location *setting[FEAT_MAX_BITS]; /* the feature's own line */
 };
 
 /* A warning or an error, as the policy says; an error records the interface
@@ -154,7 +155,7 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 static int plan_iface(const struct host_state *hs, const struct desired_state *ds,
 		      const struct virt_info *vi, size_t idx, const struct featbits *expansions,
 		      const enum feature_name_kind *kinds, struct plan *p, bool *rule_hit,
-		      bool *matched)
+		      bool decisions, bool *matched)
 {
 	const struct iface *ifc = &hs->ifaces[idx];
 	struct wish w;
@@ -222,10 +223,28 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 				featbits_set(&w.set, b, true);
 				featbits_set(&w.value, b, f->value);
 				w.rule[b] = &rule->loc;
+				w.setting[b] = &f->loc;
 			}
 		}
 	}
 
+	if (decisions && *matched) {
+		for (unsigned int b = 0; b < hs->names.count; b++) {
+			struct plan_decision *v;
+
+			if (!featbits_test(&w.set, b))
+				continue;
+			if (p->n_decisions % 64 == 0) {
+				v = realloc(p->decisions, (p->n_decisions + 64) * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				p->decisions = v;
+			}
+			p->decisions[p->n_decisions++] =
+				(struct plan_decision){ idx, b, featbits_test(&w.value, b),
+							w.setting[b] };
+		}
+	}
 	pi.want_mask = w.set;
 	pi.want_values = w.value;
 	for (unsigned int b = 0; b < hs->names.count; b++) {
@@ -360,6 +379,12 @@ static int note_unmatched_rules(const struct host_state *hs, const struct desire
 int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 		 const struct virt_info *vi, struct plan *ret)
 {
+	return plan_compute_opts(hs, ds, vi, NULL, ret);
+}
+
+int plan_compute_opts(const struct host_state *hs, const struct desired_state *ds,
+		      const struct virt_info *vi, const struct plan_opts *o, struct plan *ret)
+{
 	struct plan p = { 0 };
 	struct featbits *expansions = NULL;
 	enum feature_name_kind *kinds = NULL;
@@ -421,7 +446,8 @@ int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 
 		if (!hs->ifaces[i].have_features)
 			continue;
-		r = plan_iface(hs, ds, vi, i, expansions, kinds, &p, rule_hit, &matched);
+		r = plan_iface(hs, ds, vi, i, expansions, kinds, &p, rule_hit, o && o->decisions,
+			       &matched);
 		if (r < 0)
 			goto out;
 		p.n_matched += matched;
@@ -471,6 +497,7 @@ void plan_free(struct plan *p)
 	}
 	free(p->ifaces);
 	free(p->unreachable);
+	free(p->decisions);
 	for (size_t i = 0; i < p->n_unmatched; i++)
 		free(p->unmatched[i].match);
 	free(p->unmatched);

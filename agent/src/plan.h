@@ -34,6 +34,19 @@ struct plan_unreachable {
 	const struct ds_feature *via; /* the group name as written, with its location */
 };
 
+/* Which rule decides a feature on an interface (check --json's "decided"),
+ * changed or not: so that a wrapper sees a later file override its own. */
+struct plan_decision {
+	size_t iface;	      /* index into host_state.ifaces */
+	unsigned int feature; /* index in the kernel's string set */
+	bool value;
+	const struct ds_location *loc; /* the feature setting that wins */
+};
+
+struct plan_opts {
+	bool decisions; /* fill plan.decisions */
+};
+
 struct plan {
 	struct plan_iface *ifaces; /* only interfaces with changes */
 	size_t n, cap;
@@ -50,6 +63,8 @@ struct plan {
 	size_t n_unreachable;
 	/* rules for this host that matched no interface (defaults:
 	 * unmatched-rule); empty when the policy is ignore */
+	struct plan_decision *decisions; /* with plan_opts.decisions */
+	size_t n_decisions;
 	struct plan_unmatched {
 		const struct ds_rule *rule;
 		char *match; /* "name 'eth*', module 'xen_netfront'" */
@@ -70,5 +85,8 @@ bool plan_rule_matches(const struct ds_rule *rule, const struct iface *ifc,
  */
 int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 		 const struct virt_info *vi, struct plan *ret);
+/* The same, with options (o may be NULL). */
+int plan_compute_opts(const struct host_state *hs, const struct desired_state *ds,
+		      const struct virt_info *vi, const struct plan_opts *o, struct plan *ret);
 
 void plan_free(struct plan *p);

@@ -79,6 +79,32 @@ int report_add_unreachable(json_t *rep, const char *ifname, const char *feature,
 	return !u || json_array_append_new(list, u) < 0 ? -ENOMEM : 0;
 }
 
+int report_add_decision(json_t *rep, const char *ifname, const char *feature, bool value,
+			const struct ds_location *by)
+{
+	json_t *e = iface_entry(rep, ifname), *d, *v;
+	char *file = name_json_dup(by && by->file ? by->file : "-"), *where = NULL;
+
+	if (!e || !file) {
+		free(file);
+		return -ENOMEM;
+	}
+	d = json_object_get(e, "decided");
+	if (!d) {
+		d = json_object();
+		if (!d || json_object_set_new(e, "decided", d) < 0) {
+			free(file);
+			return -ENOMEM;
+		}
+	}
+	if (asprintf(&where, "%s:%u:%u", file, by ? by->line : 0, by ? by->column : 0) < 0)
+		where = NULL;
+	free(file);
+	v = where ? json_pack("{s:s,s:s}", "value", value ? "on" : "off", "by", where) : NULL;
+	free(where);
+	return !v || json_object_set_new(d, feature, v) < 0 ? -ENOMEM : 0;
+}
+
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match)
 {
 	json_t *u = json_pack("{s:o,s:s}", "rule", location(rule), "match", match);

@@ -26,6 +26,10 @@ int report_add_side_effect(json_t *rep, const char *ifname, const char *feature,
  * interface's "unreachable". */
 int report_add_unreachable(json_t *rep, const char *ifname, const char *feature, bool wanted,
 			   const char *via, const struct ds_location *rule);
+/* Record which feature setting decides a feature on an interface:
+ * "decided": {FEATURE: {"value": "off", "by": "file:line:column"}}. */
+int report_add_decision(json_t *rep, const char *ifname, const char *feature, bool value,
+			const struct ds_location *by);
 /* Record a rule that matched no interface: {"rule", "match"} under
  * "unmatched_rules". */
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match);

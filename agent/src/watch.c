@@ -14,6 +14,7 @@
  * changes come back as notifications that match the state we hold: they
  * are recognised and do not start another pass.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,7 +36,9 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +62,16 @@ struct watch_dir {
 	int wd;
 	char *child; /* NULL: every event counts; else only events about this name */
 	bool netns;  /* /run/netns: our namespace's deletion */
+	bool scopes; /* /run/netns, CONFIG/netns and its scopes: children to start or stop */
+};
+
+/* A watch for one named namespace's scope, run by the host's watch. */
+struct scope_child {
+	char *name;
+	pid_t pid;	    /* 0: not running */
+	int64_t not_before; /* restart back-off */
+	unsigned int exits; /* exits in a row (back-off) */
+	bool wanted;
 };
 
 /* What watch knows of one interface: its failures and its reverts. */
@@ -103,7 +116,11 @@ struct watch {
 	bool netns_gone;
 	struct iface_watch *iw;
 	size_t n_iw;
-	int instance; /* the scope's claim (an abstract socket) */
+	int instance;	/* the scope's claim (an abstract socket) */
+	bool supervise; /* the host's watch: a child per namespace scope */
+	bool scopes_dirty;
+	struct scope_child *kids;
+	size_t n_kids;
 };
 
 static int64_t now_ms(void)
@@ -133,6 +150,17 @@ static bool timer_armed(struct watch *w)
 	       (its.it_value.tv_sec || its.it_value.tv_nsec);
 }
 
+/* Wake up within delay_ms, keeping an earlier wake-up already set. */
+static void arm_timer_sooner(struct watch *w, int64_t delay_ms)
+{
+	struct itimerspec its;
+
+	if (timerfd_gettime(w->timer, &its) == 0 && (its.it_value.tv_sec || its.it_value.tv_nsec) &&
+	    (int64_t)its.it_value.tv_sec * 1000 + its.it_value.tv_nsec / 1000000 <= delay_ms)
+		return;
+	arm_timer(w, delay_ms);
+}
+
 /* Something happened: run a pass soon, but not before the back-off. */
 static void schedule(struct watch *w)
 {
@@ -149,6 +177,36 @@ static void schedule(struct watch *w)
 
 /* --- configuration --- */
 
+static bool host_set_exists(const char *confdir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool any = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/offloadctl.yaml", confdir);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/conf.d", confdir);
+	d = opendir(path);
+	while (d && !any && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
+	}
+	if (d)
+		closedir(d);
+	return any;
+}
+
+static bool scopes_exist(const char *confdir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/netns", confdir);
+	return access(path, F_OK) == 0;
+}
+
 /* Load the configuration; on success it replaces the one in force. */
 static int load_config(struct watch *w, bool initial)
 {
@@ -157,7 +215,13 @@ static int load_config(struct watch *w, bool initial)
 	bool fell_back = false;
 	int rc;
 
-	rc = desired_state_load_cli(w->g, w->nfiles, w->files, &ds);
+	if (w->supervise && !host_set_exists(w->g->config_dir) && scopes_exist(w->g->config_dir)) {
+		/* namespace scopes only: the host's own watch has no rules */
+		desired_state_init(&ds);
+		rc = 0;
+	} else {
+		rc = desired_state_load_cli(w->g, w->nfiles, w->files, &ds);
+	}
 	if (rc == EXIT_USAGE && initial) {
 		/* Starting with a bad set: keep the interfaces as the last
 		 * set that validated said, loudly, until it is fixed. */
@@ -239,8 +303,20 @@ static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char
 	if (!nv)
 		return;
 	*v = nv;
-	nv[*n] = (struct watch_dir){ wd, child ? strdup(child) : NULL, netns };
+	nv[*n] = (struct watch_dir){ wd, child ? strdup(child) : NULL, netns, false };
 	(*n)++;
+}
+
+/* A directory whose events (about child, or all) change which namespace
+ * scopes run. */
+static void add_scope_dir(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
+			  const char *child)
+{
+	size_t before = *n;
+
+	add_dir(w, v, n, path, child, false);
+	if (*n > before)
+		(*v)[*n - 1].scopes = true;
 }
 
 /* dir and, when it is reached through a symlink, the real one too; and its
@@ -297,6 +373,28 @@ static void watch_config_dirs(struct watch *w)
 		add_file(w, &v, &n, w->ds.files.items[i], false);
 	if (w->g->netns && !strchr(w->g->netns, '/'))
 		add_dir(w, &v, &n, "/run/netns", w->g->netns, true);
+	if (w->supervise) {
+		DIR *d;
+		struct dirent *de;
+
+		/* /run/netns appears with the first `ip netns add` */
+		add_scope_dir(w, &v, &n, "/run", "netns");
+		add_scope_dir(w, &v, &n, "/run/netns", NULL);
+		snprintf(path, sizeof(path), "%s/netns", w->g->config_dir);
+		add_scope_dir(w, &v, &n, path, NULL);
+		add_dir(w, &v, &n, w->g->config_dir, "netns", false);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char sub[PATH_MAX * 2];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			add_scope_dir(w, &v, &n, sub, NULL);
+		}
+		if (d)
+			closedir(d);
+	}
 
 	for (size_t i = 0; i < w->n_dirs; i++) {
 		bool kept = false;
@@ -339,8 +437,17 @@ static void on_inotify(struct watch *w)
 				relevant = true; /* a watch lost: re-arm, reload */
 				continue;
 			}
+			if (d->scopes) {
+				if (!d->child || strcmp(name, d->child) == 0)
+					w->scopes_dirty = true;
+				continue;
+			}
 			if (d->child && strcmp(name, d->child) != 0)
 				continue;
+			if (d->child && w->supervise && strcmp(d->child, "netns") == 0) {
+				w->scopes_dirty = true; /* CONFIG/netns came or went */
+				continue;
+			}
 			if (d->netns) {
 				char path[PATH_MAX];
 
@@ -365,6 +472,8 @@ static void on_inotify(struct watch *w)
 		w->reload = true;
 		schedule(w);
 	}
+	if (w->scopes_dirty)
+		watch_config_dirs(w); /* new scope directories */
 }
 
 /* --- events from the kernel --- */
@@ -837,7 +946,7 @@ static void run_pass(struct watch *w)
 	/* An interface waiting out a back-off gets its pass then. */
 	if (next_retry) {
 		w->dirty = true;
-		arm_timer(w, next_retry - now_ms());
+		arm_timer_sooner(w, next_retry - now_ms());
 	}
 out:
 	free_bad(bad, n_bad);
@@ -902,6 +1011,198 @@ static int claim_scope(struct watch *w)
 	return -EBUSY;
 }
 
+/* --- the scopes of named namespaces: one child watch each --- */
+
+#define SCOPE_RESTART_MIN_MS 2000
+#define SCOPE_RESTART_MAX_MS 60000
+
+static bool scope_has_dropins(const char *dir)
+{
+	struct dirent *de;
+	bool any = false;
+	DIR *d = opendir(dir);
+
+	while (d && !any && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
+	}
+	if (d)
+		closedir(d);
+	return any;
+}
+
+static struct scope_child *kid_get(struct watch *w, const char *name, bool create)
+{
+	struct scope_child *v;
+
+	for (size_t i = 0; i < w->n_kids; i++)
+		if (strcmp(w->kids[i].name, name) == 0)
+			return &w->kids[i];
+	if (!create)
+		return NULL;
+	v = realloc(w->kids, (w->n_kids + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	w->kids = v;
+	v[w->n_kids] = (struct scope_child){ .name = strdup(name) };
+	if (!v[w->n_kids].name)
+		return NULL;
+	return &v[w->n_kids++];
+}
+
+static void kid_start(struct watch *w, struct scope_child *k)
+{
+	const char *args[16];
+	int n = 0;
+	pid_t pid;
+
+	args[n++] = "offloadctl";
+	for (int i = 0; i < log_level && i < 3; i++)
+		args[n++] = "-v";
+	if (log_level < 0)
+		args[n++] = "-q";
+	args[n++] = "--netns";
+	args[n++] = k->name;
+	args[n++] = "--config-dir";
+	args[n++] = w->g->config_dir;
+	args[n++] = "--backend";
+	args[n++] = w->g->backend;
+	args[n++] = "watch";
+	args[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		log_error("cannot start the watch of namespace '%s': %s", k->name, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", (char *const *)args);
+		_exit(EXIT_ENV);
+	}
+	k->pid = pid;
+	log_notice("watching the scope of network namespace '%s' (pid %d)", k->name, (int)pid);
+}
+
+/* Start a child for every scope that has rules and whose namespace exists;
+ * stop the ones that are no longer wanted. */
+static void reconcile_scopes(struct watch *w)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int64_t now = now_ms(), next = 0;
+	DIR *d;
+
+	w->scopes_dirty = false;
+	for (size_t i = 0; i < w->n_kids; i++)
+		w->kids[i].wanted = false;
+	snprintf(dir, sizeof(dir), "%s/netns", w->g->config_dir);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char sub[PATH_MAX * 2], ns[PATH_MAX];
+		struct scope_child *k;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		snprintf(ns, sizeof(ns), "/run/netns/%s", de->d_name);
+		if (!scope_has_dropins(sub) || access(ns, F_OK) < 0)
+			continue;
+		k = kid_get(w, de->d_name, true);
+		if (k)
+			k->wanted = true;
+	}
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < w->n_kids; i++) {
+		struct scope_child *k = &w->kids[i];
+
+		if (k->wanted && !k->pid) {
+			if (k->not_before > now) {
+				if (!next || k->not_before < next)
+					next = k->not_before;
+				continue;
+			}
+			kid_start(w, k);
+		} else if (!k->wanted && k->pid) {
+			log_notice("scope of network namespace '%s' gone: stopping its watch",
+				   k->name);
+			kill(k->pid, SIGTERM);
+		}
+	}
+	if (next) {
+		w->scopes_dirty = true;
+		arm_timer_sooner(w, next - now);
+	}
+}
+
+/* Children that ended: noted, and started again (with back-off) while
+ * their scope and namespace are there. */
+static void reap_kids(struct watch *w)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < w->n_kids; i++) {
+			struct scope_child *k = &w->kids[i];
+			int64_t delay = SCOPE_RESTART_MIN_MS;
+
+			if (k->pid != pid)
+				continue;
+			k->pid = 0;
+			if (k->wanted && !w->exiting)
+				log_warn("the watch of network namespace '%s' ended (%s %d)",
+					 k->name, WIFEXITED(status) ? "exit" : "signal",
+					 WIFEXITED(status) ? WEXITSTATUS(status)
+							   : WTERMSIG(status));
+			for (unsigned int e = 0; e < k->exits && delay < SCOPE_RESTART_MAX_MS; e++)
+				delay *= 2;
+			k->exits++;
+			k->not_before = now_ms() + delay;
+		}
+	}
+	w->scopes_dirty = true;
+}
+
+static void stop_kids(struct watch *w, int sig)
+{
+	for (size_t i = 0; i < w->n_kids; i++)
+		if (w->kids[i].pid)
+			kill(w->kids[i].pid, sig);
+}
+
+/* At exit: each child gets SIGTERM and up to 5 s. */
+static void end_kids(struct watch *w)
+{
+	int64_t end = now_ms() + 5000;
+	bool any = true;
+
+	stop_kids(w, SIGTERM);
+	while (any && now_ms() < end) {
+		any = false;
+		for (size_t i = 0; i < w->n_kids; i++) {
+			if (!w->kids[i].pid)
+				continue;
+			if (waitpid(w->kids[i].pid, NULL, WNOHANG) == w->kids[i].pid)
+				w->kids[i].pid = 0;
+			else
+				any = true;
+		}
+		if (any)
+			usleep(20000);
+	}
+	stop_kids(w, SIGKILL);
+	for (size_t i = 0; i < w->n_kids; i++)
+		if (w->kids[i].pid)
+			waitpid(w->kids[i].pid, NULL, 0);
+}
+
 /* --- the command --- */
 
 static int on_signal(struct watch *w)
@@ -909,9 +1210,12 @@ static int on_signal(struct watch *w)
 	struct signalfd_siginfo si;
 
 	while (read(w->sig, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap_kids(w);
+		} else if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading the configuration");
 			w->reload = true;
+			stop_kids(w, SIGHUP);
 			schedule(w);
 		} else {
 			log_info("%s: exiting", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -933,6 +1237,10 @@ static void watch_free(struct watch *w)
 	free(w->iw);
 	if (w->instance >= 0)
 		close(w->instance);
+	end_kids(w);
+	for (size_t i = 0; i < w->n_kids; i++)
+		free(w->kids[i].name);
+	free(w->kids);
 	desired_state_free(&w->ds);
 	if (w->have_vi)
 		virt_info_free(&w->vi);
@@ -972,6 +1280,10 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	}
 	w.nfiles = argc - optind;
 	w.files = argv + optind;
+	/* The host's watch also keeps every named namespace's scope. */
+	w.supervise = w.nfiles == 0 && !g->netns;
+	if (g->netns && !strchr(g->netns, '/'))
+		log_context = g->netns;
 	for (int i = 0; i < w.nfiles; i++)
 		if (strcmp(w.files[i], "-") == 0)
 			return usage_error("watch",
@@ -1017,6 +1329,7 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	w.sig = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	w.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -1031,6 +1344,8 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	/* Subscribed first, then the first pass: nothing falls in between. */
 	run_pass(&w);
 	log_info("watching %zu interfaces", w.cur.n);
+	if (w.supervise)
+		reconcile_scopes(&w);
 
 	while (!w.exiting) {
 		struct pollfd pfd[5] = {
@@ -1070,6 +1385,9 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 				drain(&w, w.mon);
 				drain(&w, w.rt);
 			}
+		}
+		if (w.supervise && w.scopes_dirty && !w.exiting) {
+			reconcile_scopes(&w);
 		}
 	}
 	rc = EXIT_OK;

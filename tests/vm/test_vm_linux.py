@@ -129,30 +129,35 @@ def lab():
         image = vmlab.ensure_image()
     with timed("make deb"):
         deb = vmlab.build_deb()
-    accel_t0 = time.monotonic()
-    accel = os.environ.get("OFFLOADCTL_VMLAB_ACCEL") or vmlab.choose_accel(image)
-    TIMES["accelerator probe"] = round(time.monotonic() - accel_t0, 1)
-    g = Guest(image, nics=NICS, name="linux", accel=accel)
-    try:
-        with timed("first boot to the agent"):
-            g.boot()
-        with timed("dpkg -i the package"):
-            vmlab.install_deb(g, deb)
-        note = vmlab.accel_note(image)
-        report(f"Linux lab: accelerator {g.accel}" + (f" (KVM probe: {note['accel']}, {note['why']})" if note else ""))
-        report(f"Linux lab: image {image.key} built {image.manifest['built']} "
-               f"(debootstrap {image.manifest['times'].get('debootstrap_s')} s, "
-               f"mkfs {image.manifest['times'].get('mkfs_s')} s), kernel {image.manifest['kernel']}")
-        yield Lab(g, image)
-    except BaseException:
-        g.save_console()
-        raise
-    finally:
-        g.kill()
-        shutil.rmtree(g.dir, ignore_errors=True)
-        TIMES["whole lab"] = round(time.monotonic() - t0, 1)
-        report("Linux lab wall times (s): " + ", ".join(f"{k} {v}" for k, v in TIMES.items()))
-        write_results()
+    lock_t0 = time.monotonic()
+    with vmlab.qemu_lock(who="Linux lab"):
+        TIMES["waiting for the QEMU lock"] = round(time.monotonic() - lock_t0, 1)
+        accel_t0 = time.monotonic()
+        accel = os.environ.get("OFFLOADCTL_VMLAB_ACCEL") or vmlab.choose_accel(image)
+        TIMES["accelerator probe"] = round(time.monotonic() - accel_t0, 1)
+        g = Guest(image, nics=NICS, name="linux", accel=accel)
+        try:
+            with timed("first boot to the agent"):
+                g.boot()
+            with timed("dpkg -i the package"):
+                vmlab.install_deb(g, deb)
+            note = vmlab.accel_note(image)
+            report(f"Linux lab: accelerator {g.accel}"
+                   + (f" (KVM probe: {note['accel']}, {note['why']})" if note else ""))
+            report(f"Linux lab: image {image.key} built {image.manifest['built']} "
+                   f"(debootstrap {image.manifest['times'].get('debootstrap_s')} s, customise "
+                   f"{image.manifest['times'].get('customise_s')} s, mkfs {image.manifest['times'].get('mkfs_s')} s), "
+                   f"kernel {image.manifest['kernel']}")
+            yield Lab(g, image)
+        except BaseException:
+            g.save_console()
+            raise
+        finally:
+            g.kill()
+            shutil.rmtree(g.dir, ignore_errors=True)
+            TIMES["whole lab"] = round(time.monotonic() - t0, 1)
+            report("Linux lab wall times (s): " + ", ".join(f"{k} {v}" for k, v in TIMES.items()))
+            write_results()
 
 
 def write_results():

@@ -46,6 +46,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 CACHE = os.environ.get("OFFLOADCTL_VMLAB_CACHE", "/var/cache/offloadctl-vmlab")
+# The QEMU lock stays in the default place whatever the cache: labs using
+# different caches must still not run two guests at once.
+QEMU_LOCK = os.environ.get("OFFLOADCTL_VMLAB_LOCK", "/var/cache/offloadctl-vmlab/qemu.lock")
 SUITE = "bookworm"
 MIRROR = os.environ.get("OFFLOADCTL_VMLAB_MIRROR", "http://deb.debian.org/debian")
 # Bump when the build steps below change in a way the key does not see.
@@ -408,6 +411,7 @@ class Guest:
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         self.proc = None
         self._lockfd = None
+        self._own_lock = False
         self._qmp = None
         self._seq = 0
         self.boots = []  # seconds from QEMU start to the agent, per boot
@@ -464,7 +468,10 @@ class Guest:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.qmp_path)
         if self._lockfd is None:
-            self._lockfd = _take_qemu_lock(self.lock_timeout, self.name)
+            if _held_lock is not None:
+                self._lockfd, self._own_lock = _held_lock, False
+            else:
+                self._lockfd, self._own_lock = _take_qemu_lock(self.lock_timeout, self.name), True
         with open(self.console, "a") as c:
             c.write(f"\n===== vmlab boot {len(self.boots) + 1} ({self.accel}) =====\n")
         t0 = time.monotonic()
@@ -517,9 +524,9 @@ class Guest:
             self.proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(30)
-        if self._lockfd is not None:
+        if self._lockfd is not None and self._own_lock:
             os.close(self._lockfd)
-            self._lockfd = None
+        self._lockfd = None
 
     # -- the command channel
     def submit(self, script, suffix=".sh"):
@@ -604,9 +611,30 @@ class Guest:
             # an event: ignore
 
 
+_held_lock = None
+
+
+@contextlib.contextmanager
+def qemu_lock(timeout=3600, who="lab"):
+    """Hold the QEMU lock across several guests (a probe, then the lab's
+    guest), so that no other lab's QEMU slips in between.  Guests booted
+    inside use it instead of taking their own."""
+    global _held_lock
+    if _held_lock is not None:
+        yield _held_lock
+        return
+    fd = _take_qemu_lock(timeout, who)
+    _held_lock = fd
+    try:
+        yield fd
+    finally:
+        _held_lock = None
+        os.close(fd)
+
+
 def _take_qemu_lock(timeout, who):
-    path = os.path.join(CACHE, "qemu.lock")
-    os.makedirs(CACHE, exist_ok=True)
+    path = QEMU_LOCK
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # inherited by QEMU: no O_CLOEXEC
     t0 = time.monotonic()
     told = False

@@ -24,6 +24,28 @@ class offloadctl::config {
     mode   => '0755',
   }
 
+  # The rules' scope: the host's offloadctl.yaml, or the drop-in of this
+  # class in the named namespace's scope (never the host's set for a
+  # namespace: the boot unit and watch would apply it to the host's NICs).
+  if $offloadctl::netns and $offloadctl::netns =~ /\// {
+    fail(join([
+      "offloadctl: netns '${offloadctl::netns}' is a path; the class keeps rules in",
+      "a namespace's scope, which needs its name as in /run/netns",
+    ], ' '))
+  }
+  if $offloadctl::netns {
+    $scope_dir = "${config_dir}/netns/${offloadctl::netns}"
+    $rules_file = "${scope_dir}/50-puppet-offloadctl.yaml"
+    file { ["${config_dir}/netns", $scope_dir]:
+      ensure => directory,
+      owner  => 'root',
+      group  => 'root',
+      mode   => '0755',
+    }
+  } else {
+    $rules_file = "${config_dir}/offloadctl.yaml"
+  }
+
   file { "${config_dir}/fact.conf":
     ensure  => file,
     owner   => 'root',
@@ -33,7 +55,7 @@ class offloadctl::config {
   }
 
   if $offloadctl::rules {
-    file { "${config_dir}/offloadctl.yaml":
+    file { $rules_file:
       ensure       => file,
       owner        => 'root',
       group        => 'root',
@@ -48,7 +70,7 @@ class offloadctl::config {
         unless    => shellquote($global + ['-q', 'check']),
         path      => $path,
         logoutput => true,
-        require   => File["${config_dir}/offloadctl.yaml"],
+        require   => File[$rules_file],
       }
     }
   }

@@ -66,9 +66,11 @@
 # @param config_dir
 #   The agent's configuration directory. Default: /etc/offloadctl.
 # @param netns
-#   A network namespace (a name from /run/netns or a path) in which to check
-#   and apply, for hosts that keep their interfaces in namespaces. Default:
-#   undef, the namespace Puppet runs in.
+#   A named network namespace (as in /run/netns) whose interfaces the rules
+#   are for: they are written to its scope,
+#   `<config_dir>/netns/<netns>/50-puppet-offloadctl.yaml`, never to the
+#   host's configuration set, and checked and applied inside it. Default:
+#   undef, the host scope (`<config_dir>/offloadctl.yaml`).
 class offloadctl (
   Boolean $manage_package,
   String[1] $package_name,

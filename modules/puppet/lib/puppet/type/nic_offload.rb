@@ -24,7 +24,8 @@ Puppet::Type.newtype(:nic_offload) do
     message, and whatever had changed is rolled back by the agent.
 
     What the resource sets is also written, atomically and validated, to
-    `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml`, so the boot
+    `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml` (or, with
+    `netns`, `<config_dir>/netns/<netns>/`: that namespace's scope), so the boot
     unit, the udev rule and `offloadctl watch` keep it after a reboot or a
     hot-plug. `ensure => absent` removes that drop-in and leaves the
     interface as it is.
@@ -111,8 +112,10 @@ Puppet::Type.newtype(:nic_offload) do
 
   newproperty(:persist) do
     desc <<-DOC
-      Whether `features` is also written as a drop-in under
-      `<config_dir>/conf.d/` so that the agent keeps it after a reboot.
+      Whether `features` is also written as a drop-in in the scope of the
+      interface's namespace (`<config_dir>/conf.d/` for the host,
+      `<config_dir>/netns/<netns>/` for a named namespace) so that the agent
+      keeps it after a reboot.
       `false` removes a drop-in written before. Its current value is `true`
       (the drop-in holds this resource's features), `outdated` (it holds
       something else) or `false` (there is none).
@@ -144,15 +147,14 @@ Puppet::Type.newtype(:nic_offload) do
 
   newparam(:config_dir) do
     desc <<-DOC
-      The offloadctl configuration directory the drop-in goes to (its
-      `conf.d/`). Default: /etc/offloadctl, or
-      /etc/offloadctl/netns/<netns> when `netns` is set, so that a rule meant
-      for a namespace never lands in the host's configuration set.
+      The agent's configuration directory (offloadctl's `--config-dir`).
+      The drop-in goes to its host scope (`conf.d/`), or to the scope of the
+      named namespace `netns` (`netns/<netns>/`), so that a rule meant for a
+      namespace never lands in the host's configuration set. Default:
+      /etc/offloadctl.
     DOC
-    defaultto do
-      ns = @resource[:netns]
-      ns ? "/etc/offloadctl/netns/#{ns.gsub(%r{[^A-Za-z0-9._-]}, '_').sub(%r{\A_+}, '')}" : '/etc/offloadctl'
-    end
+    defaultto '/etc/offloadctl'
+
     validate do |value|
       raise ArgumentError, "nic_offload: config_dir '#{value}' is not an absolute path" unless value.is_a?(String) && value.start_with?('/')
     end
@@ -161,9 +163,24 @@ Puppet::Type.newtype(:nic_offload) do
   # The file this resource writes.
   def dropin_path
     name = self[:name].gsub(%r{[^A-Za-z0-9._-]}, '_')
-    File.join(self[:config_dir], 'conf.d', "50-puppet-nic_offload-#{name}.yaml")
+    File.join(scope_dir, "50-puppet-nic_offload-#{name}.yaml")
+  end
+
+  # The scope the drop-in belongs to (CONTRACT.md "Scopes and owners").
+  def scope_dir
+    ns = self[:netns]
+    return File.join(self[:config_dir], 'conf.d') if ns.nil?
+    if ns.include?('/')
+      raise Puppet::Error, "nic_offload[#{self[:name]}]: a namespace given by path ('#{ns}') has " \
+                           'no scope to persist to; name it as in /run/netns, or set persist => false'
+    end
+    File.join(self[:config_dir], 'netns', ns)
   end
 
   autorequire(:package) { ['offloadctl'] }
-  autorequire(:file) { [self[:config_dir], File.join(self[:config_dir], 'conf.d')] }
+  autorequire(:file) do
+    dirs = [self[:config_dir], File.join(self[:config_dir], 'conf.d')]
+    dirs += [File.join(self[:config_dir], 'netns'), File.join(self[:config_dir], 'netns', self[:netns])] if self[:netns] && !self[:netns].include?('/')
+    dirs
+  end
 end
