@@ -159,7 +159,8 @@ def test_check_diff_apply_and_idempotence(ansible, netns):
     assert before["va"]["tx-checksumming"] and not before["va"]["generic-receive-offload"]
     hv = ansible.host(netns, "h")
     inv = ansible.inventory({"h": hv}, rules=RULES)
-    dropin = os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN)
+    # the role acts in a named namespace: its drop-in is in that scope
+    dropin = os.path.join(hv["offloadctl_config_dir"], "netns", netns.name, DROPIN)
     fact = os.path.join(hv["offloadctl_facts_dir"], "offloadctl.fact")
 
     # --check --diff: the changes are shown, nothing is touched.
@@ -183,6 +184,12 @@ def test_check_diff_apply_and_idempotence(ansible, netns):
         assert now["rx-checksumming"] == before[i]["rx-checksumming"]
     assert os.access(fact, os.X_OK)
     assert run([agent_path(), "validate", dropin], check=False).returncode == 0
+    # Nothing of the namespace's in the host's own set (issue 12), and the
+    # scope is what the namespace's boot and watch read: in sync.
+    assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN))
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", hv["offloadctl_config_dir"], "check"],
+            check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
     local = json.loads(open(hv["offloadctl_test_fact_dump"]).read())
     assert local["virtualization"]["vm"], local
     assert local["interfaces"]["va"]["offloads"]["tx-checksumming"]["active"] is False, local
@@ -216,7 +223,8 @@ def test_unsatisfiable_rule_fails_and_changes_nothing(ansible, netns, features, 
     netns.veth("va", "vb")
     before = {i: offloads(netns, i) for i in ("va", "vb")}
     hv = ansible.host(netns, "h")
-    dropin = os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN)
+    # the role acts in a named namespace: its drop-in is in that scope
+    dropin = os.path.join(hv["offloadctl_config_dir"], "netns", netns.name, DROPIN)
     ok = ansible.inventory({"h": hv}, rules=[{"match": {"name": "vb"}, "features": {"gro": True}}],
                            name="ok.yml")
     p = ansible.play(ok)
