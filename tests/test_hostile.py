@@ -339,3 +339,30 @@ def test_rollback_of_a_vanished_interface_is_a_warning(netns, tmp_path):
     assert "interface 'a0' disappeared during the run; nothing to roll back there" in rep["warnings"]
     assert not any("cannot roll back" in e for e in rep["errors"]), rep
     assert netns.ethtool_json("b0")["tx-checksumming"]["active"] is True
+
+
+def test_watch_with_names_that_are_not_utf8_or_hold_control_characters(weird, tmp_path):
+    """watch configures them and its log lines escape them."""
+    conf = tmp_path / "etc"
+    (conf / "conf.d").mkdir(parents=True)
+    (conf / "offloadctl.yaml").write_text(
+        "version: 1\ninterfaces:\n  - match: {name: ['e*', 'c*']}\n    features: {tx: off}\n")
+    env = dict(os.environ, OFFLOADCTL_LOCK_FILE=str(tmp_path / "lock"))
+    log = open(tmp_path / "watch.log", "w+b")
+    w = subprocess.Popen(["ip", "netns", "exec", weird.name, agent_path(), "--config-dir", str(conf),
+                          "watch"], stderr=log, stdout=subprocess.DEVNULL, env=env)
+    try:
+        end = time.monotonic() + 5
+        while time.monotonic() < end and b"c\\x1b[31mx" not in open(log.name, "rb").read():
+            time.sleep(0.1)
+        text = open(log.name, "rb").read()
+        assert b"set 'e\\xff': tx-checksum-ip-generic on -> off" in text, text
+        assert b"set 'c\\x1b[31mx': tx-checksum-ip-generic on -> off" in text, text
+        assert b"\x1b" not in text and b"\xff" not in text
+        text.decode("utf-8")
+        w.terminate()
+        assert w.wait(timeout=5) == 0
+    finally:
+        if w.poll() is None:
+            w.kill()
+        log.close()
