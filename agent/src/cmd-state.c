@@ -229,7 +229,7 @@ static int run_all_scopes(const struct global_opts *g, int argc, char **argv, en
 		if (!ns && scopes.n && access(main_file, F_OK) < 0 && !has_dropins(confd))
 			continue;
 
-		if (!json && log_level >= 0) {
+		if (!json && log_level >= 0 && scopes.n) {
 			printf("%s== scope %s%s\n", i ? "\n" : "", ns ? ns : "host",
 			       ns ? " (network namespace)" : "");
 			fflush(stdout);
