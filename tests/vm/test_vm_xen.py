@@ -37,8 +37,7 @@ GUESTS = {
 SIDES = {
     "pv-domu": "pv/domu",
     "pvh-domu": "pvh/domu",
-    "dom0-vifs-of-pv": "pv/dom0-side",
-    "dom0-vifs-of-pvh": "pvh/dom0-side",
+    "dom0-vifs": "pv/dom0-side",  # netback, with the PV domU's vifs connected
 }
 
 

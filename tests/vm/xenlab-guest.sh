@@ -224,7 +224,7 @@ domu_main() {
 # A domU: its config, its disk prepared from dom0, xl create, the dom0
 # side (its vifs) while it runs, then its results off its disk.
 run_domu() {
-	local name=$1 type=$2 dev=$3 example=$4
+	local name=$1 type=$2 dev=$3 example=$4 backends=$5
 	local d=$OUT/$name mnt=/mnt/$name
 	mkdir -p "$d" "$mnt"
 	phase "$name-prepare"
@@ -279,7 +279,9 @@ run_domu() {
 	# its backends vifD.0 and vifD.1 in dom0, one thing at a time (the two
 	# TCG CPUs are all there is).
 	phase "$name-wait"
-	if WAIT_STEP=5 wait_for "$DOMU_TIMEOUT" xs_is "/local/domain/$id/data/xenlab" done; then
+	if ! WAIT_STEP=5 wait_for "$DOMU_TIMEOUT" xs_is "/local/domain/$id/data/xenlab" done; then
+		say "$name: not done after $DOMU_TIMEOUT s"
+	elif [ "$backends" = 1 ]; then
 		phase "$name-dom0-side"
 		xenstore-ls -f "/local/domain/0/backend/vif/$id" >"$d/xenstore-vif.txt" 2>&1
 		ip link set "vif$id.0" up
@@ -290,8 +292,6 @@ run_domu() {
 		facts "vif$id.0" "vif$id.1" xenbr0
 		twins "vif$id.0" "vif$id.1"
 		OUT=$saved
-	else
-		say "$name: not done after $DOMU_TIMEOUT s"
 	fi
 	xl destroy "$name"
 	phase "$name-harvest"
@@ -325,8 +325,10 @@ dom0_main() {
 	ip link add xenbr0 type bridge 2>/dev/null
 	ip link set xenbr0 up
 	MACID=10
-	run_domu pv pv /dev/vdb 1
-	run_domu pvh pvh /dev/vdc 0
+	# The backends' checks once, with the PV domU's vifs: they take four
+	# minutes in dom0 and netback is the same for either kind of domU.
+	run_domu pvh pvh /dev/vdc 0 0
+	run_domu pv pv /dev/vdb 1 1
 	phase done
 }
 

@@ -43,8 +43,8 @@ XEN_CMDLINE = ("console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_v
                "bootscrub=false loglvl=all guest_loglvl=all")
 DOM0_CMDLINE = ("root=/dev/vda rw console=hvc0 earlyprintk=xen mitigations=off "
                 "systemd.show_status=false loglevel=5 systemd.default_timeout_start_sec=900")
-LAB_TIMEOUT = 2400  # the dom0 script, everything included
-DOMU_TIMEOUT = 1200  # one domU from xl create to its power-off
+LAB_TIMEOUT = 3600  # the dom0 script, everything included
+DOMU_TIMEOUT = 1800  # one domU from xl create to its signal
 
 
 def hypervisor(image):
