@@ -195,3 +195,25 @@ def test_outputs_match_the_facts_schema():
     outputs.append(live()[1])
     for o in outputs:
         jsonschema.validate(o, sub)
+
+
+# ---- a real guest: tests/fixtures/virt/qemu-tcg-guest (tests/vm/capture-fixtures)
+
+def test_qemu_tcg_guest_tree_agrees_with_systemd_detect_virt_in_the_guest():
+    """The tree was copied from the Linux VM lab's Debian 12 guest under QEMU
+    TCG (tests/vm/capture-fixtures); what systemd-detect-virt said in that
+    guest is kept beside it.  The facts document saved from the same guest
+    says the same and carries the lab's emulated NIC drivers."""
+    d = os.path.join(FIXTURES, "qemu-tcg-guest")
+    with open(os.path.join(d, "systemd-detect-virt")) as f:
+        vm, container = f.read().split()
+    p = virt(root=os.path.join(d, "root"))
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    got = json.loads(p.stdout)
+    assert (got["vm"], got["container"], got["role"]) == (vm, container, "guest")
+    assert virt("--brief", root=os.path.join(d, "root")).stdout.strip() == (container if container != "none" else vm)
+    with open(os.path.join(HERE, "fixtures", "facts", "qemu-tcg-guest.json")) as f:
+        facts = json.load(f)
+    assert facts["virtualization"]["vm"] == vm and facts["virtualization"]["container"] == container
+    drivers = {i["driver"] for i in facts["interfaces"].values()}
+    assert {"virtio_net", "e1000", "e1000e", "vmxnet3", "ne2k-pci", "pcnet32", "e100", "tulip"} <= drivers, drivers
