@@ -721,15 +721,28 @@ def accel_note(image):
 # ---------------------------------------------------------------- the agent's package
 
 def build_deb(timeout=900):
-    """`make deb` in the checkout; returns the path of build/deb/offloadctl_*.deb."""
-    p = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "deb"], capture_output=True,
-                       text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise LabError(f"make deb failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
-    debs = glob.glob(os.path.join(ROOT, "build", "deb", "offloadctl_*.deb"))
-    if len(debs) != 1:
-        raise LabError(f"expected one package in build/deb: {debs}")
-    return debs[0]
+    """`make deb` of the checkout, in a build folder of this process's own
+    (build/vmlab/pkg-PID: the other suites' `make deb` rebuild build/deb and
+    would pull it from under a lab); returns the path of the offloadctl_*.deb.
+    Folders of processes that are gone are removed first."""
+    base = os.path.join(ROOT, "build", "vmlab")
+    os.makedirs(base, exist_ok=True)
+    for d in glob.glob(os.path.join(base, "pkg-*")):
+        pid = d.rsplit("-", 1)[-1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(d, ignore_errors=True)
+    build = os.path.join("build", "vmlab", f"pkg-{os.getpid()}")
+    last = ""
+    for attempt in range(3):
+        p = subprocess.run(["make", "-s", "--no-print-directory", "-C", ROOT, "deb", f"DEB_DIR={build}"],
+                           capture_output=True, text=True, timeout=timeout)
+        debs = glob.glob(os.path.join(ROOT, build, "offloadctl_*.deb"))
+        if p.returncode == 0 and len(debs) == 1:
+            return debs[0]
+        last = f"{p.stdout[-3000:]}\n{p.stderr[-3000:]}\n{debs}"
+        log(f"make deb failed (attempt {attempt + 1}), retrying")
+        time.sleep(5)
+    raise LabError(f"make deb failed:\n{last}")
 
 
 def install_deb(guest, deb, timeout=300):
