@@ -1,6 +1,13 @@
 """Hardening: no shell and no other program is ever run by the agent, and a
 hostile desired state is refused with a message in bounded time and memory.
 
+Two places make processes, by design and with a fixed argument list, never
+from input: `apply/check --all-scopes` runs each network namespace's scope in
+a child (fork, no exec), and the host's `watch` starts a watch of its own for
+each namespace scope (fork and exec of /proc/self/exe with --netns NAME, a
+name that is both a directory of /etc/offloadctl/netns and /run/netns).
+Nothing else may.
+
 The parser's limits themselves (DS_MAX_FILE_SIZE, DS_MAX_RULES, DS_MAX_DEPTH
 in agent/src/desired-state.h) and their messages are tested in
 test_validate.py; here every hostile input also runs under a hard address
@@ -52,16 +59,24 @@ def test_strip_c_keeps_calls_and_drops_comments():
     assert "system(" in out and "popen" not in out and "execv" not in out and "fork" not in out
 
 
+# The only process-making calls, where they may be (see the module's text).
+ALLOWED = {("cmd-state.c", "fork"), ("watch.c", "fork"), ("watch.c", "execv")}
+
+
 def test_no_source_calls_a_shell_or_a_program():
     pattern = re.compile(r"\b(" + "|".join(SPAWNERS) + r")\s*\(")
-    found = []
+    found, allowed = [], set()
     for path in SOURCES:
         with open(path, encoding="utf-8") as f:
             code = strip_c(f.read())
         for m in pattern.finditer(code):
             line = code.count("\n", 0, m.start()) + 1
+            if (os.path.basename(path), m.group(1)) in ALLOWED:
+                allowed.add((os.path.basename(path), m.group(1)))
+                continue
             found.append(f"{os.path.relpath(path, ROOT)}:{line}: {m.group(1)}()")
     assert found == []
+    assert allowed == ALLOWED  # the list is not stale
 
 
 def test_binary_imports_no_spawner():
@@ -69,7 +84,7 @@ def test_binary_imports_no_spawner():
     out = run(["nm", "-D", "--undefined-only", binary]).stdout
     imported = {ln.split()[-1].split("@")[0] for ln in out.splitlines() if ln.strip()}
     assert "malloc" in imported  # the listing works
-    assert imported & set(SPAWNERS) == set()
+    assert imported & set(SPAWNERS) == {"fork", "execv"}
 
 
 def test_apply_starts_no_process(netns, tmp_path):

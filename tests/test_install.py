@@ -163,13 +163,23 @@ def test_unit_exposure_level(unit):
 @pytest.mark.parametrize("unit", UNITS)
 def test_unit_grants_only_net_admin(unit):
     s = unit_settings(os.path.join(ROOT, "systemd", unit))
-    assert s["CapabilityBoundingSet"] == ["CAP_NET_ADMIN"]
+    # The units that keep namespace scopes (boot: apply --all-scopes; watch)
+    # enter those namespaces with setns(): CAP_SYS_ADMIN and net/mnt
+    # namespaces, nothing more.  The udev unit acts on the host's interface.
+    scopes = unit in ("offloadctl-watch.service", "offloadctl-boot.service")
+    caps = "CAP_NET_ADMIN CAP_SYS_ADMIN" if scopes else "CAP_NET_ADMIN"
+    assert s["CapabilityBoundingSet"] == [caps]
+    assert s["RestrictNamespaces"] == ["net mnt" if scopes else "yes"]
     assert "AmbientCapabilities" not in s
     assert s["NoNewPrivileges"] == ["yes"]
     assert s["ProtectSystem"] == ["strict"]
-    # Writable: the shared lock alone.
+    # Writable: the shared lock, and the state directory (the last good
+    # configuration) that systemd makes.
     assert s["ReadWritePaths"] == ["-/run/offloadctl.lock"]
-    assert set(s["RestrictAddressFamilies"][0].split()) == {"AF_NETLINK", "AF_INET"}
+    assert s["StateDirectory"] == ["offloadctl"] and s["StateDirectoryMode"] == ["0700"]
+    # watch: AF_UNIX for its one-per-namespace claim (an abstract socket)
+    families = {"AF_NETLINK", "AF_INET"} | ({"AF_UNIX"} if unit == "offloadctl-watch.service" else set())
+    assert set(s["RestrictAddressFamilies"][0].split()) == families
     # Every unit that runs offloadctl runs it from /usr/sbin.
     assert any("/usr/sbin/offloadctl" in v for v in s["ExecStart"])
     assert "Documentation" in s
@@ -372,7 +382,8 @@ def test_completion_commands_and_global_options():
 
 
 def test_completion_per_command_options():
-    assert set(complete("apply", "--")) == {"--dry-run", "--json", "--lock-timeout", "--interface", "--help"}
+    assert set(complete("apply", "--")) == {"--dry-run", "--json", "--lock-timeout", "--interface", "--ifname",
+                                            "--all-scopes", "--per-interface", "--fall-back", "--help"}
     assert set(complete("facts", "--f")) == {"--format", "--full"}
     assert complete("facts", "--format", "f") == ["facter"]
     assert complete("virt", "--b") == ["--brief"]

@@ -894,7 +894,7 @@ static int load_one(struct desired_state *ds, const char *path, bool enoent_ok,
 		return r;
 	if (r == -ENOMEM)
 		return r;
-	if (r == -EINVAL)
+	if (r == -EINVAL || r == -EISDIR)
 		return strlist_addf(errors, "refusing '%s': it is %s, not a regular file", path,
 				    input_type_name(st.st_mode)) < 0
 			       ? -ENOMEM

@@ -37,7 +37,7 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 		struct stat st;
 		int fd = input_open(path, &st);
 
-		if (fd == -EINVAL) {
+		if (fd == -EINVAL || fd == -EISDIR) {
 			strlist_addf(errors, "refusing '%s': it is %s, not a regular file", path,
 				     input_type_name(st.st_mode));
 			return -EINVAL;

@@ -26,7 +26,7 @@ static int keep_regular(int fd, struct stat *ret_st)
 		*ret_st = st;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return -EINVAL;
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)

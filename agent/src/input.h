@@ -10,8 +10,9 @@
  * (and so every command, or watch's reload).  The open never blocks
  * (O_NONBLOCK, cleared once the type is known) and the type is checked on
  * the opened descriptor.  *ret_st (when given) is the descriptor's stat,
- * also when the type is refused.  Returns the descriptor, -EINVAL for a
- * file that is not regular, or a negative errno.
+ * also when the type is refused.  Returns the descriptor, -EISDIR for a
+ * directory, -EINVAL for another file that is not regular (a FIFO, a
+ * socket, a device), or a negative errno.
  */
 int input_open(const char *path, struct stat *ret_st);
 

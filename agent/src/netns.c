@@ -21,7 +21,7 @@ static void private_sysfs(void)
 {
 	if (unshare(CLONE_NEWNS) < 0)
 		return;
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	if (mount("none", "/", "none", MS_SLAVE | MS_REC, NULL) < 0)
 		return;
 	/* On top of the old one: if this fails, the old one still answers. */
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

@@ -61,7 +61,7 @@ static int no_evidence(int r, const char *rel)
 {
 	if (r == -ENOMEM)
 		return r;
-	if (r == -EINVAL)
+	if (r == -EINVAL) /* a FIFO, socket or device: never waited on */
 		log_warn("ignoring '%s': not a regular file", rel);
 	else if (r != -ENOENT)
 		log_debug("cannot read '%s': %s", rel, strerror(-r));
