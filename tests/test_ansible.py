@@ -54,6 +54,8 @@ class Play:
     def __str__(self):
         return f"ansible-playbook exited {self.rc}\n{self.out}"
 
+    __repr__ = __str__  # pytest shows repr() in a failed assert
+
 
 class Ansible:
     """ansible-playbook with the role, the agent under test first on PATH, and
@@ -362,3 +364,32 @@ def test_fleet_converges_in_one_run(tmp_path, netns_factory, capsys):
     if os.path.isdir(out):
         with open(os.path.join(out, "ansible-fleet-timings.txt"), "w") as f:
             f.write(note + "\n")
+
+
+def test_a_later_file_in_the_scope_is_reported_not_fought(ansible, netns):
+    """One truth (issue 12): an admin's later drop-in in the same scope sets
+    tx on where the role sets it off.  The boot unit and watch apply the
+    whole scope, so the admin wins; the role says so (file:line) and never
+    flaps: no change on three runs."""
+    netns.veth("va", "vb")
+    hv = ansible.host(netns, "h")
+    scope = os.path.join(hv["offloadctl_config_dir"], "netns", netns.name)
+    os.makedirs(scope)
+    admin = os.path.join(scope, "60-admin.yaml")
+    with open(admin, "w") as f:
+        f.write("version: 1\ninterfaces:\n  - match: {name: va}\n    features: {tx: on}\n")
+    inv = ansible.inventory({"h": hv}, rules=[{"match": {"kind": "veth"}, "features": {"tx": False}}])
+    changes = []
+    for run_no in range(3):
+        p = ansible.play(inv)
+        assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+        flat = "".join(p.out.split())  # Ansible wraps its warnings, even inside a path
+        assert "".join(f"decided by {admin}:4:16, a later file of the scope".split()) in flat, p
+        changes.append(p.recap["h"]["changed"])
+        assert offloads(netns, "va")["tx-checksumming"] is True  # the admin's later file wins
+        assert offloads(netns, "vb")["tx-checksumming"] is False  # the role's own interface
+    assert changes[1:] == [0, 0], changes
+    # and the scope is in sync, as watch and the boot unit see it
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", hv["offloadctl_config_dir"], "check"],
+            check=False)
+    assert c.returncode == 0, c.stdout + c.stderr

@@ -273,6 +273,50 @@ def module_diff(report, netns):
     return diffs
 
 
+def scope_dir(params):
+    """The directory of the scope the module acts in (CONTRACT.md "Scopes and owners")."""
+    base = params["config_dir"] or "/etc/offloadctl"
+    if params["netns"] and "/" not in params["netns"]:
+        return os.path.join(base, "netns", params["netns"])
+    return os.path.join(base, "conf.d")
+
+
+def in_scope(params):
+    """True when path is a drop-in of the scope (then the scope is the truth)."""
+    path = params["path"]
+    if not path:
+        return False
+    here = os.path.dirname(os.path.realpath(path))
+    return here == os.path.realpath(scope_dir(params)) or (
+        not params["netns"] and os.path.realpath(path) == os.path.realpath(
+            os.path.join(params["config_dir"] or "/etc/offloadctl", "offloadctl.yaml")))
+
+
+def overrides(own, whole, path):
+    """(interface, feature, by) for each setting of path's that a later file
+    of the scope decides instead."""
+    out = []
+    for ifname, entry in sorted((own.get("interfaces") or {}).items()):
+        theirs = ((whole.get("interfaces") or {}).get(ifname) or {}).get("decided") or {}
+        for feature in sorted((entry or {}).get("decided") or {}):
+            by = (theirs.get(feature) or {}).get("by", "")
+            if by and not by.startswith(path + ":"):
+                out.append((ifname, feature, by))
+    return out
+
+
+def ours_out_of_sync(whole, path):
+    """The interfaces where a feature this drop-in decides differs from the kernel."""
+    names = []
+    for ifname, entry in sorted((whole.get("interfaces") or {}).items()):
+        decided = (entry or {}).get("decided") or {}
+        for change in (entry or {}).get("changes") or []:
+            if (decided.get(change["feature"]) or {}).get("by", "").startswith(path + ":"):
+                names.append(ifname)
+                break
+    return names
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -305,18 +349,51 @@ def main():
         module.fail_json(msg=msg, **result)
 
     text = build_document(p)
-    cmd = [agent]
+    base = [agent]
     if p["netns"]:
-        cmd += ["--netns", p["netns"]]
+        base += ["--netns", p["netns"]]
     if p["config_dir"]:
-        cmd += ["--config-dir", p["config_dir"]]
-    cmd += ["check" if module.check_mode else "apply", "--json"]
+        base += ["--config-dir", p["config_dir"]]
+    cmd = base + ["check" if module.check_mode else "apply", "--json"]
     if not module.check_mode and p["lock_timeout"] is not None:
         cmd += ["--lock-timeout", str(p["lock_timeout"])]
     if text is not None:
         cmd.append("-")
     elif p["path"]:
         cmd.append(p["path"])
+
+    if not module.check_mode and in_scope(p):
+        # One truth: the drop-in is a file of its scope, and the boot unit
+        # and watch apply the whole scope.  Judge and apply by the whole
+        # scope's state, for the interfaces and features this drop-in
+        # decides; a later file that overrides one of them is said, and
+        # left as it says, instead of a change that watch would undo.
+        path = os.path.realpath(p["path"])
+        results = []
+        for args in ([p["path"]], []):
+            c = base + ["check", "--json"] + args
+            rc_, out_, err_ = module.run_command(c)
+            try:
+                results.append(json.loads(out_))
+            except ValueError:
+                module.fail_json(msg="offloadctl check printed no JSON report: %s" % err_.strip(),
+                                 cmd=c, stdout=out_, stderr=err_, exit_status=rc_, **result)
+        own, whole = results
+        for ifname, feature, by in overrides(own, whole, path):
+            module.warn("offloadctl: %s on %s is decided by %s, a later file of the scope, "
+                        "not by this role's %s: left as that file says" % (feature, ifname, by, p["path"]))
+        todo = ours_out_of_sync(whole, path)
+        if not todo and not own.get("errors"):
+            result.update(cmd=base + ["check", "--json"], exit_status=0, stderr="", report=whole)
+            for warning in whole.get("warnings") or []:
+                module.warn("offloadctl: %s" % warning)
+            module.exit_json(**result)
+        if todo:
+            cmd = base + ["apply", "--json"]
+            if p["lock_timeout"] is not None:
+                cmd += ["--lock-timeout", str(p["lock_timeout"])]
+            for ifname in todo:
+                cmd += ["--ifname", ifname]
 
     rc, out, err = module.run_command(cmd, data=text, binary_data=True)
     # Not `rc`: Ansible takes any rc other than 0 as a failure, and check exits 1.
