@@ -471,6 +471,10 @@ static void on_inotify(struct watch *w)
 		watch_config_dirs(w);
 		w->reload = true;
 		schedule(w);
+		/* CONFIG/netns and a first scope made at once, before their
+		 * watches existed: the scopes are listed afresh anyway */
+		if (w->supervise)
+			w->scopes_dirty = true;
 	}
 	if (w->scopes_dirty)
 		watch_config_dirs(w); /* new scope directories */
