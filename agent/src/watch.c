@@ -882,17 +882,18 @@ static void run_pass(struct watch *w)
 	}
 	for (size_t i = 0; i < p.n; i++) {
 		struct iface *ifc = &hs.ifaces[p.ifaces[i].iface];
-		struct iface_watch *t = iw_get(w, ifc->ifindex, true);
+		/* kept only for interfaces that failed or drifted: a first
+		 * pass over 10,000 new veths makes none */
+		struct iface_watch *t = iw_get(w, ifc->ifindex, false);
 		bool existed = host_state_find_index(&w->cur, ifc->ifindex) != NULL;
+		bool drift = existed && !w->first_pass && !w->reloaded;
 		struct plan one = p;
 		json_t *rep;
 
-		if (!t)
-			goto fail;
 		/* nothing to retry until the interface or the rules change */
 		if (bad && bad[p.ifaces[i].iface])
 			continue;
-		if (t->retry_ms > now) {
+		if (t && t->retry_ms > now) {
 			if (!next_retry || t->retry_ms < next_retry)
 				next_retry = t->retry_ms;
 			continue;
@@ -904,6 +905,10 @@ static void run_pass(struct watch *w)
 			goto fail;
 		r = apply_plan(w->b, &hs, &one, rep, false);
 		if (r < 0) {
+			json_decref(rep);
+			goto fail;
+		}
+		if ((r == 1 || drift) && !t && !(t = iw_get(w, ifc->ifindex, true))) {
 			json_decref(rep);
 			goto fail;
 		}
@@ -928,15 +933,16 @@ static void run_pass(struct watch *w)
 			free(msg);
 		} else {
 			log_pass(w, rep, w->first_pass);
-			if (t->said) {
+			if (t && t->said) {
 				log_notice("'%s' holds its desired state now", ifc->name);
 				free(t->said);
 				t->said = NULL;
 			}
-			t->fails = 0;
-			if (existed && !w->first_pass && !w->reloaded)
+			if (t)
+				t->fails = 0;
+			if (drift)
 				note_revert(w, t, ifc->name, rep, now);
-			if (t->retry_ms > now && (!next_retry || t->retry_ms < next_retry))
+			if (t && t->retry_ms > now && (!next_retry || t->retry_ms < next_retry))
 				next_retry = t->retry_ms;
 		}
 		json_decref(rep);
