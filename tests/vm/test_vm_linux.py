@@ -732,6 +732,72 @@ def test_watch_service_reverts_drift_reloads_and_stops_cleanly(lab):
     report(f"Linux lab journal: {RESULTS['journal_lines']} lines from the offloadctl units, no sandbox denial")
 
 
+SCOPE_BOOT_CHECK = """
+out = {}
+rc, o, e = sh("ip", "netns", "exec", "blue", "ethtool", "--json", "-k", "b0")
+out["blue_b0"] = json.loads(o)[0] if rc == 0 else {"error": e}
+out["nics"] = {}
+for m, n in names_by_mac().items():
+    if n.startswith("en"):
+        st = ethtool_k(n)
+        out["nics"][n] = {"driver": driver_of(n), "state": {k: st[k]["active"] for k in st}}
+out["boot"] = unit_props("offloadctl-boot.service", "Result", "ActiveState", "ExecMainStatus")
+out["journal"] = must("journalctl", "-b", "-o", "cat", "--no-pager", "-u", "offloadctl-boot.service")
+out["last_good"] = sorted(os.listdir("/var/lib/offloadctl/last-good"))
+emit(out)
+"""
+
+SCOPE_BOOT_SETUP = r"""set -e
+# the watch test left watch on and the boot unit off: the boot unit as shipped
+systemctl disable --now offloadctl-watch.service
+systemctl enable offloadctl-boot.service
+mkdir -p /etc/offloadctl/netns/blue
+printf 'version: 1\ninterfaces:\n  - match: {name: "b*"}\n    features: {tx: off}\n' \
+    > /etc/offloadctl/netns/blue/50-blue.yaml
+printf '%s\n' '[Unit]' 'Description=The lab namespace blue, made at every boot' \
+    'DefaultDependencies=no' 'Before=offloadctl-boot.service' 'After=local-fs.target' \
+    '[Service]' 'Type=oneshot' 'RemainAfterExit=yes' \
+    'ExecStart=/bin/sh -c "ip netns add blue && ip -n blue link add b0 type veth peer name b1"' \
+    '[Install]' 'WantedBy=offloadctl-boot.service' > /etc/systemd/system/lab-netns.service
+systemctl daemon-reload
+systemctl enable lab-netns.service
+/usr/sbin/offloadctl apply >/dev/null || true
+ls /var/lib/offloadctl/last-good
+printf 'version: 1\ninterfaces: [oops\n' > /etc/offloadctl/conf.d/90-broken.yaml
+"""
+
+
+def test_boot_with_a_namespace_scope_and_a_broken_drop_in(lab):
+    """Scopes (issue 12) and the last good configuration (issue 13) at a real
+    boot, under the shipped unit's sandbox: a unit of the test makes the
+    namespace 'blue' with a veth pair early at boot; its scope
+    /etc/offloadctl/netns/blue/ asks tx off there.  A drop-in that does not
+    parse arrived in conf.d since the last good run: the boot unit applies
+    the last configuration that validated, loudly, and fails."""
+    g = lab.g
+    g.run(SCOPE_BOOT_SETUP, check=True)
+    try:
+        with timed("power cycle with a scope and a broken drop-in"):
+            g.poweroff()
+            g.boot()
+        r = g.run_py(SCOPE_BOOT_CHECK).json()
+        assert r["blue_b0"].get("tx-checksumming", {}).get("active") is False, r
+        bad = [(n, k) for n, e in r["nics"].items() for k, v in desired_for(e["driver"]).items()
+               if e["state"][k] != v]
+        assert not bad, (bad, r["journal"])
+        assert r["boot"]["Result"] == "exit-code" and r["boot"]["ExecMainStatus"] == "2", r["boot"]
+        assert "90-broken.yaml:3:1" in r["journal"], r["journal"]
+        assert "applying the last configuration that validated instead" in r["journal"], r["journal"]
+        assert r["last_good"][0] == "0000-offloadctl.yaml", r["last_good"]
+        assert not [f for f in r["last_good"] if "broken" in f], r["last_good"]
+        report("Linux lab: at boot the scope of namespace 'blue' was applied inside blue, and with a "
+               "broken drop-in the boot unit applied the last good set to every NIC, then failed loudly")
+    finally:
+        g.run("rm -f /etc/offloadctl/conf.d/90-broken.yaml; systemctl disable lab-netns.service; "
+              "rm -rf /etc/offloadctl/netns /etc/systemd/system/lab-netns.service; "
+              "systemctl daemon-reload; ip netns del blue 2>/dev/null; true")
+
+
 def test_zz_results_table(lab):
     """The per-model table, for the output and tests/vm/README.md."""
     assert "models" in RESULTS and len(RESULTS["models"]) == len(MODELS), RESULTS.get("models")
