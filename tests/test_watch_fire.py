@@ -93,6 +93,9 @@ def test_a_fight_is_named_and_backed_off(netns, conf, watchers):
     # Backed off: the other writer's value stands for now, watch is alive.
     time.sleep(1)
     assert tx(netns, "h0") is True and w.p.poll() is None
+    # ... and h0's 30 s back-off never holds back another interface's drift
+    netns.ethtool_K("h1", "tx", "on", check=True)
+    assert wait_for(lambda: tx(netns, "h1") is False, 2), w.text()
 
 
 def test_reload_waits_for_the_lock_then_takes_the_new_file_first(netns, conf, watchers):

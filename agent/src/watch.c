@@ -54,6 +54,8 @@
 #include "virt.h"
 
 #define COALESCE_MS	  150  /* a burst of events becomes one pass */
+#define FIRST_MS	  5    /* the first event after a quiet spell */
+#define QUIET_MS	  1000 /* no event for this long: a quiet spell */
 #define BACKOFF_MIN_MS	  1000 /* first retry after a refused setting */
 #define BACKOFF_MAX_MS	  60000
 #define PASS_LOCK_TIMEOUT 5.0 /* seconds; then the pass is retried */
@@ -119,6 +121,7 @@ struct watch {
 	int instance;	/* the scope's claim (an abstract socket) */
 	bool supervise; /* the host's watch: a child per namespace scope */
 	bool scopes_dirty;
+	int64_t last_event_ms; /* when schedule() last ran */
 	struct scope_child *kids;
 	size_t n_kids;
 };
@@ -142,14 +145,6 @@ static void arm_timer(struct watch *w, int64_t delay_ms)
 	timerfd_settime(w->timer, 0, &its, NULL);
 }
 
-static bool timer_armed(struct watch *w)
-{
-	struct itimerspec its;
-
-	return timerfd_gettime(w->timer, &its) == 0 &&
-	       (its.it_value.tv_sec || its.it_value.tv_nsec);
-}
-
 /* Wake up within delay_ms, keeping an earlier wake-up already set. */
 static void arm_timer_sooner(struct watch *w, int64_t delay_ms)
 {
@@ -164,15 +159,19 @@ static void arm_timer_sooner(struct watch *w, int64_t delay_ms)
 /* Something happened: run a pass soon, but not before the back-off. */
 static void schedule(struct watch *w)
 {
-	int64_t delay = COALESCE_MS;
+	int64_t now = now_ms();
+	/* A lone event after a quiet spell gets its pass at once; events that
+	 * keep coming are coalesced (200 new veths: a handful of passes). */
+	int64_t delay = now - w->last_event_ms > QUIET_MS ? FIRST_MS : COALESCE_MS;
 	int64_t nb = (int64_t)w->not_before.tv_sec * 1000 + w->not_before.tv_nsec / 1000000;
 
 	w->dirty = true;
-	if (timer_armed(w))
-		return;
-	if (nb - now_ms() > delay)
-		delay = nb - now_ms();
-	arm_timer(w, delay);
+	w->last_event_ms = now;
+	if (nb - now > delay)
+		delay = nb - now;
+	/* Never later than that: an interface's retry armed for in 30 s
+	 * must not hold back another interface's event. */
+	arm_timer_sooner(w, delay);
 }
 
 /* --- configuration --- */
