@@ -44,9 +44,15 @@ phase() { # phase NAME: wall time of each phase into OUT/phases.txt
 # The package from `make deb`, unpacked (dpkg-deb -x): its maintainer
 # scripts run perl half a dozen times, 90 s in a PV domain under TCG; the
 # Linux lab (test_vm_linux.py) installs it with dpkg -i.
+# unpack ROOT: the package's files under ROOT.  Not dpkg-deb -x: its tar
+# replaces the usrmerge symlinks (/lib -> usr/lib) with directories.
+unpack() {
+	dpkg-deb --fsys-tarfile "$LAB"/offloadctl_*.deb | tar -x --keep-directory-symlink -C "$1"
+}
+
 install_agent() {
 	phase install
-	run dpkg-deb-x dpkg-deb -x "$LAB"/offloadctl_*.deb /
+	run dpkg-deb-x unpack /
 	run version offloadctl --version
 }
 
@@ -190,6 +196,8 @@ example() {
 }
 
 xs_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
+# domu_done ID: it said so in xenstore, or it is gone
+domu_done() { xs_is "/local/domain/$1/data/xenlab" done || ! xenstore-exists "/local/domain/$1"; }
 
 wait_for() { # wait_for SECONDS CMD...: until CMD succeeds; 1 on timeout
 	local end=$((EPOCHSECONDS + $1))
@@ -218,7 +226,7 @@ domu_main() {
 	phase done
 	sync
 	# Tell dom0 (which then checks our vifs and destroys us).
-	xenstore-write data/xenlab done 2>"$OUT/xenstore-write.err"
+	xenstore-write data/xenlab done 2>"$OUT/xenstore-write.err" || systemctl poweroff
 }
 
 # A domU: its config, its disk prepared from dom0, xl create, the dom0
@@ -230,7 +238,7 @@ run_domu() {
 	phase "$name-prepare"
 	mount "$dev" "$mnt" || { say "cannot mount $dev"; return 1; }
 	mkdir -p "$mnt/xenlab"
-	dpkg-deb -x "$LAB"/offloadctl_*.deb "$mnt"
+	unpack "$mnt"
 	cp "$LAB/xen-cpuid" "$LAB/xenlab-guest.sh" "$LAB/example.yaml" "$mnt/xenlab/"
 	sed "s/^RUN_EXAMPLE=.*/RUN_EXAMPLE=$example/" "$LAB/lab.env" >"$mnt/xenlab/lab.env"
 	echo "/dev/xvda / ext4 rw,errors=remount-ro 0 0" >"$mnt/etc/fstab"
@@ -279,7 +287,7 @@ run_domu() {
 	# its backends vifD.0 and vifD.1 in dom0, one thing at a time (the two
 	# TCG CPUs are all there is).
 	phase "$name-wait"
-	if ! WAIT_STEP=5 wait_for "$DOMU_TIMEOUT" xs_is "/local/domain/$id/data/xenlab" done; then
+	if ! WAIT_STEP=5 wait_for "$DOMU_TIMEOUT" domu_done "$id"; then
 		say "$name: not done after $DOMU_TIMEOUT s"
 	elif [ "$backends" = 1 ]; then
 		phase "$name-dom0-side"

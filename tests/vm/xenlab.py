@@ -20,11 +20,13 @@ Every wait has a timeout, on both sides; QEMU holds vmlab's QEMU lock for
 its whole life and is killed when the run ends, whatever happened.
 """
 import contextlib
+import fcntl
 import glob
 import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -84,6 +86,37 @@ def build_cpuid(dst):
     return dst
 
 
+def take_qemu_lock(timeout=3600):
+    """vmlab's QEMU lock, waited for in a blocking flock (woken as soon as it
+    is free) rather than polled: polling once a second loses every race to a
+    lab that boots guest after guest.  SIGALRM bounds the wait."""
+    path = os.path.join(vmlab.CACHE, "qemu.lock")
+    os.makedirs(vmlab.CACHE, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # inherited by QEMU
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    vmlab.log(f"xen: waiting for {path} (another lab's QEMU runs)")
+    t0 = time.monotonic()
+
+    def expired(*_):
+        raise vmlab.LabError(f"{path} still held after {timeout} s")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(timeout)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    vmlab.log(f"xen: got the QEMU lock after {time.monotonic() - t0:.0f} s")
+    return fd
+
+
 class XenHost(vmlab.Guest):
     """Xen plus dom0 in QEMU, with the domUs' disks as extra virtio drives."""
 
@@ -91,6 +124,11 @@ class XenHost(vmlab.Guest):
         self.xen = xen
         self.domu_disks = list(domu_disks)
         super().__init__(image, accel="tcg", **kw)
+
+    def boot(self):
+        if self._lockfd is None:
+            self._lockfd = take_qemu_lock(self.lock_timeout)
+        return super().boot()
 
     def qemu_argv(self):
         a = ["qemu-system-x86_64", "-name", f"offloadctl-xenlab-{self.name}", "-machine", "pc",
