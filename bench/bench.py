@@ -182,6 +182,8 @@ def bench_size(n, a, workdir, env):
     fl = a.floor
     runs = a.runs if n < 4000 else max(1, min(a.runs, a.runs_big))
     loop_runs = a.runs if n < 1000 else max(1, min(a.runs, a.loop_runs_big))
+    if n >= 10000:  # 10,000 ethtool processes: half a minute a run or more
+        loop_runs = max(1, min(loop_runs, a.loop_runs_huge))
     res = {"interfaces": None, "commands": {}, "sizes": {}, "ratios": {}}
     ns = Namespace(n, workdir)
     setup_s = ns.setup_s
@@ -893,7 +895,7 @@ def table(doc):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--offloadctl", default=os.path.join(ROOT, "build", "offloadctl"))
-    ap.add_argument("--sizes", default="10,100,1000,4000")
+    ap.add_argument("--sizes", default="10,100,1000,4000,10000")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--runs-big", type=int, default=5, help="runs at N >= 4000")
     ap.add_argument("--loop-runs-big", type=int, default=3,
@@ -908,6 +910,8 @@ def main():
     ap.add_argument("--idle", type=float, default=60.0, help="seconds of idle watch measured")
     ap.add_argument("--wrapper-runs", type=int, default=3, help="no-change runs of each wrapper")
     ap.add_argument("--no-wrappers", action="store_true", help="leave out Ansible and Puppet")
+    ap.add_argument("--loop-runs-huge", type=int, default=1,
+                    help="runs of the ethtool -K loop at N >= 10000")
     ap.add_argument("--quick", action="store_true",
                     help="2 runs of everything, 5 watch events, 1 s idle, 1 wrapper run "
                          "(smoke test)")
@@ -915,7 +919,7 @@ def main():
     ap.add_argument("--markdown", help="write the tables (markdown) here")
     a = ap.parse_args()
     if a.quick:
-        a.runs = a.runs_big = a.loop_runs_big = 2
+        a.runs = a.runs_big = a.loop_runs_big = a.loop_runs_huge = 2
         a.watch_events, a.idle, a.wrapper_runs = 5, 1.0, 1
     a.offloadctl = os.path.abspath(a.offloadctl)
     a.floor = os.path.abspath(a.floor)
@@ -937,7 +941,8 @@ def main():
            "agent_version": subprocess.run([a.offloadctl, "--version"], capture_output=True,
                                            text=True).stdout.strip(),
            "machine": machine(), "quick": a.quick, "feature": FEATURE,
-           "runs": {"default": a.runs, "n>=4000": a.runs_big, "ethtool_K_loop n>=1000": a.loop_runs_big},
+           "runs": {"default": a.runs, "n>=4000": a.runs_big, "ethtool_K_loop n>=1000": a.loop_runs_big,
+                    "ethtool_K_loop n>=10000": a.loop_runs_huge},
            "sizes": sizes, "watch_sizes": watch_sizes, "results": {}, "watch": {},
            "wrappers": {}}
     with tempfile.TemporaryDirectory(prefix="ocbench-") as workdir:
