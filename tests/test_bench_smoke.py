@@ -157,6 +157,7 @@ def test_bench_quick_json_shape(tmp_path, floor):
     assert set(doc["watch"]) == {"10"}
     w = doc["watch"]["10"]
     assert w["spoilt"] == 0 and w["lost_events"] == 0 and w["events"] == 5
+    assert w["fights_logged"] == 0
     for kind in ("drift_ms", "appear_ms"):
         st = w[kind]
         assert st["events"] == 5 and 0 < st["best"] <= st["median"] <= st["worst"], st
