@@ -520,6 +520,9 @@ def bench_watch(n, a, workdir, env):
                 w.wait()
             log.close()
             mon.close()
+            if a.logdir:  # watch's own account of the run, for slow events
+                os.makedirs(a.logdir, exist_ok=True)
+                shutil.copy(log.name, os.path.join(a.logdir, f"watch-{n}.log"))
     res.update({
         "drift_ms": stat_ms(drift), "appear_ms": stat_ms(appear), "spoilt": spoilt,
         "lost_events": mon.lost,
@@ -941,6 +944,7 @@ def main():
         a.watch_events, a.idle, a.wrapper_runs = 5, 1.0, 1
     a.offloadctl = os.path.abspath(a.offloadctl)
     a.floor = os.path.abspath(a.floor)
+    a.logdir = os.path.dirname(os.path.abspath(a.json)) if a.json else None
     if not os.access(a.floor, os.X_OK):
         sys.exit(f"bench: no floor program at {a.floor} (make build/bench/floor)")
     sizes = [int(x) for x in a.sizes.split(",") if x]
