@@ -4,7 +4,8 @@
 #   make check          install what is missing, build, run every test suite (VM labs too)
 #   make check-quick    the same without the VM labs (tests/vm)
 #   make vmlab          the VM labs alone (tests/vm/README.md)
-#   make bench          optimised build, benchmark against ethtool (docs/bench.md)
+#   make bench          optimised build, benchmark against ethtool and the floor,
+#                       watch and the wrappers (docs/bench.md; 20-30 minutes)
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
