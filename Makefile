@@ -4,7 +4,8 @@
 #   make check          install what is missing, build, run every test suite (VM labs too)
 #   make check-quick    the same without the VM labs (tests/vm)
 #   make vmlab          the VM labs alone (tests/vm/README.md)
-#   make bench          optimised build, benchmark against ethtool (docs/bench.md)
+#   make bench          optimised build, benchmark against ethtool and the floor,
+#                       watch and the wrappers (docs/bench.md; 20-30 minutes)
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
@@ -121,11 +122,22 @@ test: check
 # Benchmark against ethtool (bench/bench.py, docs/bench.md): an optimised
 # build of its own, N veths in a network namespace.  BENCH_ARGS passes
 # options, e.g. BENCH_ARGS='--sizes 10,100,1000 --runs 5'.
+# bench/floor.c is the floor: the same netlink requests as each command,
+# the replies read and not parsed (docs/bench.md).
 .PHONY: bench
+FLOOR := build/bench/floor
 bench:
 	@$(MAKE) --no-print-directory BUILD=build/bench SANITIZE= CFLAGS='-O2 -g' all
-	@$(PYTHON) bench/bench.py --offloadctl build/bench/offloadctl \
+	@$(MAKE) --no-print-directory $(FLOOR)
+	@$(PYTHON) bench/bench.py --offloadctl build/bench/offloadctl --floor $(FLOOR) \
 		--json build/bench/results.json --markdown build/bench/results.md $(BENCH_ARGS)
+
+$(FLOOR): bench/floor.c
+	@mkdir -p $(@D)
+	$(vecho) "  CC      $@"
+	$(Q)$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARNINGS) \
+		$(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-genl-3.0 2>/dev/null) -o $@ $< \
+		$(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-genl-3.0 2>/dev/null)
 
 install: all
 	install -D -m 0755 $(BUILD)/offloadctl $(DESTDIR)$(SBINDIR)/offloadctl

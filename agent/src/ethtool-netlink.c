@@ -386,8 +386,24 @@ int ethnl_bitset_parse(const void *nest_attr, unsigned int count, const struct f
 struct features_ctx {
 	struct host_state *hs;
 	bool add; /* add the interfaces the link dump did not (or was not asked to) */
+	/* Every interface in hs came from this dump, in rising ifindex order
+	 * (newer kernels dump so): an ifindex above the last one is
+	 * not there, and is not searched for.  Without it, building hs from
+	 * the dump alone (check, apply, watch) searched the whole array for
+	 * each new interface: 56 % of `check` at 10,000 interfaces. */
+	bool ordered;
 	int error;
 };
+
+/* hs's entry for ifindex, or NULL; what host_state_find_index() answers. */
+static struct iface *features_find(struct features_ctx *ctx, int ifindex)
+{
+	struct host_state *hs = ctx->hs;
+
+	if (ctx->ordered && (hs->n == 0 || hs->ifaces[hs->n - 1].ifindex < ifindex))
+		return NULL;
+	return host_state_find_index(hs, ifindex);
+}
 
 static int features_parse(struct nl_msg *msg, void *arg)
 {
@@ -404,14 +420,18 @@ static int features_parse(struct nl_msg *msg, void *arg)
 			     header_policy) < 0 ||
 	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX])
 		return NL_OK;
-	ifc = host_state_find_index(ctx->hs, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
+	ifc = features_find(ctx, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
 	if (!ifc && ctx->add && hdr[ETHTOOL_A_HEADER_DEV_NAME]) {
+		int ifindex = (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]);
+
+		if (ctx->hs->n && ctx->hs->ifaces[ctx->hs->n - 1].ifindex >= ifindex)
+			ctx->ordered = false; /* out of order: search everything from now on */
 		ifc = host_state_add(ctx->hs);
 		if (!ifc) {
 			ctx->error = -ENOMEM;
 			return NL_STOP;
 		}
-		ifc->ifindex = (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]);
+		ifc->ifindex = ifindex;
 		snprintf(ifc->name, sizeof(ifc->name), "%s",
 			 nla_get_string(hdr[ETHTOOL_A_HEADER_DEV_NAME]));
 		ifc->operstate = "unknown";
@@ -439,7 +459,7 @@ static int features_parse(struct nl_msg *msg, void *arg)
 /* One FEATURES_GET request (a dump when ifindex is 0). */
 static int features_get(struct ethnl *e, struct host_state *hs, int ifindex, bool add)
 {
-	struct features_ctx ctx = { .hs = hs, .add = add };
+	struct features_ctx ctx = { .hs = hs, .add = add, .ordered = add && hs->n == 0 };
 	struct nl_msg *msg = ethnl_msg(e, ETHTOOL_MSG_FEATURES_GET, ifindex ? 0 : NLM_F_DUMP);
 	int r;
 
@@ -598,4 +618,20 @@ int ethnl_set_reply_parse_msg(const void *buf, size_t len, const struct host_sta
 	set_reply_parse(msg, &ctx);
 	nlmsg_free(msg);
 	return ctx.got ? 0 : -EPROTO;
+}
+
+int ethnl_features_dump_parse_msgs(const void *const *bufs, const size_t *lens, size_t n,
+				   struct host_state *hs)
+{
+	struct features_ctx ctx = { .hs = hs, .add = true, .ordered = hs->n == 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct nl_msg *msg = msg_from_bytes(bufs[i], lens[i]);
+
+		if (!msg)
+			return -EINVAL;
+		features_parse(msg, &ctx);
+		nlmsg_free(msg);
+	}
+	return ctx.error;
 }
