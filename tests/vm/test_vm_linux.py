@@ -484,7 +484,13 @@ def test_fixture_tree_is_what_the_guest_shows(lab, tmp_path):
 # ---------------------------------------------------------------- persistence: boot, hot-plug, watch
 
 PERSIST_CHECK = """
+# The agent starts in sysinit, long before udev has probed 18 NICs under TCG:
+# wait for the boot to be over first.
 out = {"nics": {}}
+out["system"] = sh("systemctl", "is-system-running", "--wait", timeout=900)[1].strip()
+sh("udevadm", "settle", "--timeout=300", timeout=400)
+out["settled_at"] = uptime()
+wait_until(lambda: len([n for n in names_by_mac().values() if n.startswith("en")]) >= %(nics)d, 120, 0.5)
 for m, n in names_by_mac().items():
     if not n.startswith("en"):
         continue
@@ -524,7 +530,7 @@ def test_desired_state_holds_after_a_power_cycle(lab):
         g.poweroff()
     with timed("cold boot to the agent"):
         g.boot()
-    r = g.run_py(PERSIST_CHECK).json()
+    r = g.run_py(PERSIST_CHECK % {"nics": len(NICS)}, timeout=1200).json()
     assert r["enabled"] == ["enabled", "disabled"], r["enabled"]
     bad = []
     for n, e in r["nics"].items():
@@ -541,11 +547,13 @@ def test_desired_state_holds_after_a_power_cycle(lab):
     userspace = us(r["manager"].get("UserspaceTimestampMonotonic"))
     last_apply = max(a["at_s"] for a in r["applies"])
     RESULTS["boot"] = {"boot_unit_done_s": boot_done, "userspace_s": userspace, "last_apply_at_s": last_apply,
-                       "apply_units": len(r["applies"]), "cold_boot_to_agent_s": g.boots[-1]}
+                       "apply_units": len(r["applies"]), "cold_boot_to_agent_s": g.boots[-1],
+                       "system_running_s": r["settled_at"], "system": r["system"]}
     report(f"Linux lab persistence: {len(r['nics'])} NICs in the desired state after a cold boot; "
            f"offloadctl-boot.service finished {boot_done:.1f} s after kernel start (userspace started at "
            f"{userspace:.1f} s), {len(r['applies'])} offloadctl-apply@ runs by the udev rule, last done at "
-           f"{last_apply:.1f} s; QEMU start to agent {g.boots[-1]} s")
+           f"{last_apply:.1f} s; QEMU start to agent {g.boots[-1]} s; boot over (is-system-running: "
+           f"{r['system']}, udev settled) at {r['settled_at']:.1f} s")
     assert boot_done and boot_done < 120
 
 
@@ -556,6 +564,8 @@ HOTPLUG_SCRIPT = """
 macs = %(macs)r
 want = %(want)r
 res = {}
+sh("systemctl", "is-system-running", "--wait", timeout=900)
+sh("udevadm", "settle", "--timeout=300", timeout=400)
 open("/lab/hotplug.started", "w").close()
 t_end = time.monotonic() + 120
 known = set(os.listdir("/sys/class/net"))
@@ -606,7 +616,7 @@ def test_hotplugged_nics_are_configured_within_2s(lab):
         ident = g.submit(vmlab.PY_PRELUDE + HOTPLUG_SCRIPT % {"macs": [m for _, m in HOTPLUG], "want": want}, ".py")
         t0 = time.monotonic()
         while not os.path.exists(started):
-            assert time.monotonic() - t0 < 60, "hot-plug watcher did not start"
+            assert time.monotonic() - t0 < 900, "hot-plug watcher did not start"
             time.sleep(0.05)
         for k, (model, m) in enumerate(HOTPLUG):
             if model == "virtio-net-pci":
@@ -632,7 +642,7 @@ def test_hotplugged_nics_are_configured_within_2s(lab):
         report(f"Linux lab hot-plug {model}: offloadctl-apply@...{name}: {', '.join(steps)}")
     report("Linux lab hot-plug (QMP device_add, udev rule -> offloadctl-apply@): " + "; ".join(lines))
     for model, m in HOTPLUG:
-        assert res[m]["held_after_s"] < 2.0, (model, res[m], res["journal"])
+        assert res[m]["held_after_s"] < 2.0, (model, res[m], res["apply_jobs"])
 
 
 def with_suppress_unlink(p):
