@@ -744,6 +744,9 @@ def test_watch_service_reverts_drift_reloads_and_stops_cleanly(lab):
 
 SCOPE_BOOT_CHECK = """
 out = {}
+# as PERSIST_CHECK: the agent answers before udev has probed the NICs
+sh("systemctl", "is-system-running", "--wait", timeout=900)
+sh("udevadm", "settle", "--timeout=300", timeout=400)
 rc, o, e = sh("ip", "netns", "exec", "blue", "ethtool", "--json", "-k", "b0")
 out["blue_b0"] = json.loads(o)[0] if rc == 0 else {"error": e}
 out["nics"] = {}
@@ -790,7 +793,7 @@ def test_boot_with_a_namespace_scope_and_a_broken_drop_in(lab):
         with timed("power cycle with a scope and a broken drop-in"):
             g.poweroff()
             g.boot()
-        r = g.run_py(SCOPE_BOOT_CHECK).json()
+        r = g.run_py(SCOPE_BOOT_CHECK, timeout=1200).json()
         assert r["blue_b0"].get("tx-checksumming", {}).get("active") is False, r
         bad = [(n, k) for n, e in r["nics"].items() for k, v in desired_for(e["driver"]).items()
                if e["state"][k] != v]
