@@ -430,7 +430,11 @@ class Guest:
 
     # -- life cycle
     def __enter__(self):
-        self.boot()
+        try:
+            self.boot()
+        except BaseException as e:  # __exit__ is not called when __enter__ raises
+            self.__exit__(type(e), e, None)
+            raise
         return self
 
     def __exit__(self, *exc):
