@@ -185,7 +185,8 @@ def run_lab(results=RESULTS):
         shutil.copy(EXAMPLE, os.path.join(share, "example.yaml"))
         with open(os.path.join(share, "lab.env"), "w") as f:
             f.write(f"EXAMPLE_ETHTOOL_ARGS='{' '.join(example_ethtool_args())}'\n"
-                    f"RUN_EXAMPLE=0\nDOMU_TIMEOUT={DOMU_TIMEOUT}\n")
+                    f"RUN_EXAMPLE=0\nDOMU_TIMEOUT={DOMU_TIMEOUT}\n"
+                    f"DOMUS='{os.environ.get('OFFLOADCTL_XENLAB_DOMUS', 'pvh pv')}'\n")
         try:
             t2 = time.monotonic()
             host.boot()
