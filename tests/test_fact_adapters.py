@@ -34,7 +34,26 @@ def test_adapter_without_agent_prints_empty_object(name, tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))
     p = run(["/bin/sh", os.path.join(ROOT, "facts", name)], env=env)
     assert json.loads(p.stdout) == {}
+    # quiet on a node without the agent: facter shows stderr as a warning
+    assert p.stderr == ""
+    env["OFFLOADCTL_FACT_DEBUG"] = "1"
+    p = run(["/bin/sh", os.path.join(ROOT, "facts", name)], env=env)
+    assert json.loads(p.stdout) == {}
     assert "not installed" in p.stderr
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_adapter_prints_no_null(name, tmp_path):
+    """A JSON null becomes '' in Puppet, which is truthy: none is printed."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    os.symlink(agent_path(), bindir / "offloadctl")
+    env = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin")
+    p = run([os.path.join(ROOT, "facts", name)], env=env)
+    assert "null" not in p.stdout
+    lo = json.loads(p.stdout)
+    lo = (lo["offloadctl"] if ADAPTERS[name] == "facter" else lo)["interfaces"]["lo"]
+    assert "driver" not in lo and "kind" not in lo  # null in --format json
 
 
 @pytest.mark.parametrize("name", ADAPTERS)

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic-file.h"
 #include "backend.h"
 #include "cli.h"
 #include "facts.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "virt.h"
 
@@ -15,16 +17,20 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 {
 	enum {
 		OPT_FORMAT = 256,
-		OPT_FULL
+		OPT_FULL,
+		OPT_OUTPUT
 	};
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "full", no_argument, NULL, OPT_FULL },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct facts_options fo = { .with_features = true };
-	const char *format = "json";
+	const char *format = "json", *output = NULL;
+	struct atomic_file af = { 0 };
+	bool prometheus = false;
 	struct host_state hs;
 	struct virt_info vi;
 	struct backend *b;
@@ -39,6 +45,9 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 		case OPT_FULL:
 			full = true;
 			break;
+		case OPT_OUTPUT:
+			output = optarg;
+			break;
 		case 'h':
 			fputs(command_find("facts")->usage, stdout);
 			return EXIT_OK;
@@ -50,13 +59,20 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 	if (strcmp(format, "json") == 0) {
 		fo.with_features = true;
 	} else if (strcmp(format, "facter") == 0) {
+		/* Puppet turns a null into '', which is truthy: keys left out */
 		fo.facter = true;
+		fo.no_null = true;
 		fo.with_features = full;
 	} else if (strcmp(format, "ansible") == 0) {
+		fo.no_null = true;
 		fo.with_features = full;
+	} else if (strcmp(format, "prometheus") == 0) {
+		prometheus = true;
 	} else {
 		return usage_error(
-			"facts", "unknown format '%s' (expected json, facter or ansible)", format);
+			"facts",
+			"unknown format '%s' (expected json, facter, ansible or prometheus)",
+			format);
 	}
 	fo.filters = argv + optind;
 	fo.n_filters = argc - optind;
@@ -83,9 +99,25 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 		if (!hit)
 			log_warn("no interface matches '%s'", fo.filters[i]);
 	}
-	r = facts_write(stdout, &vi, &hs, &fo);
+	if (output) {
+		r = atomic_file_open(output, &af);
+		if (r < 0) {
+			log_error("cannot write '%s': %s", output, strerror(-r));
+			goto out;
+		}
+	}
+	if (prometheus)
+		r = facts_write_prometheus(output ? af.f : stdout, &vi, &hs, &fo);
+	else
+		r = facts_write(output ? af.f : stdout, &vi, &hs, &fo);
+	if (output && r == 0)
+		r = atomic_file_commit(&af);
+	else if (output)
+		atomic_file_discard(&af);
 	if (r < 0)
-		log_error("cannot write facts: %s", strerror(-r));
+		log_error("cannot write facts%s%s%s: %s", output ? " to '" : "",
+			  output ? output : "", output ? "'" : "", strerror(-r));
+out:
 	host_state_free(&hs);
 	backend_close(b);
 	virt_info_free(&vi);

@@ -172,16 +172,20 @@ static int put_string(struct obuf *b, const char *s)
 	return r;
 }
 
-/* "key":"value", or "key":null for "" and for what is not UTF-8. */
-static int put_member(struct obuf *b, const char *key, const char *value)
+/* ,"key":"value", or ,"key":null for "" and for what is not UTF-8; with
+ * no_null, nothing at all instead of null (facts/README.md "Formats"). */
+static int put_member(struct obuf *b, const char *key, const char *value, bool no_null)
 {
 	int r;
 
-	ob_lit(b, "\"");
+	if (!value[0] && no_null)
+		return 0;
+	ob_lit(b, ",\"");
 	ob_str(b, key);
 	ob_lit(b, "\":");
 	r = value[0] ? put_string(b, value) : -EINVAL;
 	if (r == -EINVAL) {
+		/* not UTF-8: null, never a broken document */
 		ob_lit(b, "null");
 		r = 0;
 	}
@@ -210,24 +214,22 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 
 	ob_lit(b, "{\"ifindex\":");
 	ob_int(b, ifc->ifindex);
-	ob_lit(b, ",");
-	r = put_member(b, "kind", ifc->kind);
-	ob_lit(b, ",");
+	r = put_member(b, "kind", ifc->kind, o->no_null);
 	if (r == 0)
-		r = put_member(b, "driver", ifc->driver);
-	ob_lit(b, ",");
+		r = put_member(b, "driver", ifc->driver, o->no_null);
 	if (r == 0)
-		r = put_member(b, "module", ifc->module);
-	ob_lit(b, ",");
+		r = put_member(b, "module", ifc->module, o->no_null);
 	if (r == 0)
-		r = put_member(b, "mac", ifc->mac);
+		r = put_member(b, "mac", ifc->mac, o->no_null);
 	ob_lit(b, ",\"operstate\":");
 	if (r == 0)
 		r = put_string(b, ifc->operstate);
 	if (r < 0)
 		return r;
 	if (!ifc->have_features) {
-		if (o->with_features)
+		if (o->no_null)
+			ob_lit(b, "}");
+		else if (o->with_features)
 			ob_lit(b, ",\"offloads\":null,\"features\":null}");
 		else
 			ob_lit(b, ",\"offloads\":null}");
@@ -239,11 +241,16 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		if (i)
 			ob_lit(b, ",");
 		r = put_string(b, sum[i].long_name);
-		ob_str(b, sum[i].active ? ":{\"active\":true,\"fixed\":"
-					: ":{\"active\":false,\"fixed\":");
-		ob_str(b, tristates[sum[i].fixed + 1]);
-		ob_lit(b, ",\"requested\":");
-		ob_str(b, tristates[sum[i].requested + 1]);
+		ob_str(b, sum[i].active ? ":{\"active\":true" : ":{\"active\":false");
+		/* fixed and requested are null for a line of several features */
+		if (sum[i].fixed >= 0 || !o->no_null) {
+			ob_lit(b, ",\"fixed\":");
+			ob_str(b, tristates[sum[i].fixed + 1]);
+		}
+		if (sum[i].requested >= 0 || !o->no_null) {
+			ob_lit(b, ",\"requested\":");
+			ob_str(b, tristates[sum[i].requested + 1]);
+		}
 		ob_lit(b, "}");
 	}
 	ob_lit(b, "}");
@@ -271,6 +278,28 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 	return r;
 }
 
+/* Remove every member whose value is null, at any depth. */
+static void json_strip_nulls(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach_safe(j, tmp, key, v)
+		{
+			if (json_is_null(v))
+				json_object_del(j, key);
+			else
+				json_strip_nulls(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			json_strip_nulls(v);
+	}
+}
+
 static int dump_inline(FILE *f, json_t *j)
 {
 	return json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) < 0 ? -EIO
@@ -296,6 +325,8 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 	v = virt_to_json(vi);
 	if (!v)
 		return -ENOMEM;
+	if (o->no_null)
+		json_strip_nulls(v);
 	r = dump_inline(f, v);
 	json_decref(v);
 	fprintf(f, ",\n%s\"interfaces\": {", ind);

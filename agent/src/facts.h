@@ -44,6 +44,7 @@ size_t offload_summaries_mapped(const struct offload_map *m, const struct iface 
 struct facts_options {
 	bool with_features; /* the per-kernel-feature maps */
 	bool facter;	    /* wrap as {"offloadctl": DOCUMENT} */
+	bool no_null;	    /* leave out what would be null (facter and ansible formats) */
 	char **filters;	    /* interface names or globs; none = all */
 	int n_filters;
 };

@@ -19,10 +19,14 @@ const struct command commands[] = {
 	  "kernel feature (features).  Needs no privilege.\n"
 	  "\n"
 	  "Options:\n"
-	  "  --format FORMAT   json (default), facter or ansible; facter and ansible\n"
-	  "                    leave out the per-feature maps unless --full is given,\n"
-	  "                    facter wraps the document as {\"offloadctl\": ...}\n"
+	  "  --format FORMAT   json (default), facter, ansible or prometheus; facter\n"
+	  "                    and ansible leave out the per-feature maps unless --full\n"
+	  "                    is given and never print null (such keys are left out),\n"
+	  "                    facter wraps the document as {\"offloadctl\": ...};\n"
+	  "                    prometheus prints node_exporter textfile metrics\n"
 	  "  --full            keep the per-kernel-feature maps in facter/ansible format\n"
+	  "  --output FILE     write to FILE atomically (a temporary file renamed over\n"
+	  "                    it), e.g. into node_exporter's textfile directory\n"
 	  "  -h, --help        show this help\n" },
 	{ "virt", cmd_virt, "print the virtualisation facts",
 	  "Usage: offloadctl [GLOBAL OPTIONS] virt [--brief]\n"
@@ -96,7 +100,7 @@ const struct command commands[] = {
 	  "                    converge (the boot unit uses it); exit 1 if any failed\n"
 	  "  -h, --help        show this help\n" },
 	{ "watch", cmd_watch, "apply, then keep the desired state: hot-plug, drift, reload",
-	  "Usage: offloadctl [GLOBAL OPTIONS] watch [FILE ...]\n"
+	  "Usage: offloadctl [GLOBAL OPTIONS] watch [--metrics-file FILE] [FILE ...]\n"
 	  "\n"
 	  "Apply the desired state, then stay running: an interface that appears or\n"
 	  "is renamed gets the rules that match it, a feature that drifts from the\n"
@@ -115,6 +119,9 @@ const struct command commands[] = {
 	  "per namespace: a second one names the first and exits 3.\n"
 	  "\n"
 	  "Options:\n"
+	  "  --metrics-file FILE  after every pass, write watch's counters (passes,\n"
+	  "                    reverts, changes, failed passes, reloads) to FILE in\n"
+	  "                    node_exporter's textfile format, atomically\n"
 	  "  -h, --help        show this help\n" },
 	{ NULL, NULL, NULL, NULL },
 };

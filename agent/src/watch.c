@@ -49,6 +49,7 @@
 #include "ethtool-netlink.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 #include "report.h"
 #include "virt.h"
@@ -124,7 +125,33 @@ struct watch {
 	int64_t last_event_ms; /* when schedule() last ran */
 	struct scope_child *kids;
 	size_t n_kids;
+	const char *metrics_file; /* --metrics-file: counters for node_exporter */
+	struct watch_counters counters;
 };
+
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The counters, when asked for; a textfile that cannot be written is
+ * said once per failure streak and never stops the daemon. */
+static void write_metrics(struct watch *w)
+{
+	static int last_error;
+	int r;
+
+	if (!w->metrics_file)
+		return;
+	w->counters.interfaces = w->cur.n;
+	r = watch_counters_write(w->metrics_file, &w->counters);
+	if (r < 0 && r != last_error)
+		log_warn("cannot write metrics to '%s': %s", w->metrics_file, strerror(-r));
+	last_error = r;
+}
 
 static int64_t now_ms(void)
 {
@@ -232,17 +259,21 @@ static int load_config(struct watch *w, bool initial)
 			desired_state_free(&ds);
 	}
 	if (rc) {
-		if (!initial)
+		if (!initial) {
+			w->counters.reload_errors++;
 			log_error("configuration not reloaded: it has errors (above); the previous "
 				  "one stays in force");
+		}
 		return rc;
 	}
 	/* Names this kernel does not know make it unusable here, too. */
 	if (w->cur.names.count && plan_compute(&w->cur, &ds, NULL, &p) == 0 && p.invalid.n) {
 		for (size_t i = 0; i < p.invalid.n; i++)
 			log_error("%s", p.invalid.items[i]);
-		if (!initial)
+		if (!initial) {
+			w->counters.reload_errors++;
 			log_error("configuration not reloaded; the previous one stays in force");
+		}
 		plan_free(&p);
 		desired_state_free(&ds);
 		return EXIT_USAGE;
@@ -251,6 +282,7 @@ static int load_config(struct watch *w, bool initial)
 	if (!fell_back)
 		config_save_last_good(w->g, w->nfiles, &ds);
 	if (!initial) {
+		w->counters.reloads++;
 		desired_state_free(&w->ds);
 		log_notice("configuration reloaded: %zu rule%s from %zu file%s", ds.n_rules,
 			   ds.n_rules == 1 ? "" : "s", ds.files.n, ds.files.n == 1 ? "" : "s");
@@ -602,6 +634,15 @@ static void log_pass(struct watch *w, json_t *rep, bool first)
 		json_array_foreach(json_object_get(e, "changes"), idx, c) {
 			json_t *rule = json_object_get(c, "rule");
 
+			if (first)
+				w->counters.changes_initial++;
+			else if (!host_state_find(&w->cur, name))
+				w->counters.changes_new++;
+			else if (w->reloaded)
+				w->counters.changes_reload++;
+			else
+				w->counters.reverts++;
+
 			log_notice("%s '%s': %s%s %s -> %s%s%s%s", what, name,
 				   json_object_get(c, "state") ? "requested " : "",
 				   json_string_value(json_object_get(c, "feature")),
@@ -753,6 +794,7 @@ static void note_revert(struct watch *w, struct iface_watch *t, const char *ifna
 	if (delay > FIGHT_BACKOFF_MAX_MS)
 		delay = FIGHT_BACKOFF_MAX_MS;
 	t->fights++;
+	w->counters.fights++;
 	t->n_reverts = 0;
 	t->retry_ms = now + delay;
 	{
@@ -767,7 +809,6 @@ static void note_revert(struct watch *w, struct iface_watch *t, const char *ifna
 			 json_array_size(changes) > 1 ? " and others" : "", n,
 			 FIGHT_WINDOW_MS / 1000, ifname, (long long)(delay / 1000));
 	}
-	(void)w;
 }
 
 /* Problems of no one interface (unmatched-rule: error, ...): said once. */
@@ -811,10 +852,13 @@ static void run_pass(struct watch *w)
 
 	w->dirty = false;
 	log_debug("pass %lu", ++w->passes);
+	w->counters.passes++;
 	lock_fd = lock_acquire(lock_path ? lock_path : LOCK_FILE_DEFAULT, PASS_LOCK_TIMEOUT);
 	if (lock_fd < 0) {
 		log_warn("cannot take the lock (%s); trying again", strerror(-lock_fd));
 		w->failures++;
+		w->counters.failed_passes++;
+		write_metrics(w);
 		back_off(w);
 		return;
 	}
@@ -921,6 +965,7 @@ static void run_pass(struct watch *w)
 			if (delay > BACKOFF_MAX_MS)
 				delay = BACKOFF_MAX_MS;
 			t->fails++;
+			w->counters.refusals++;
 			t->retry_ms = now + delay;
 			if (!next_retry || t->retry_ms < next_retry)
 				next_retry = t->retry_ms;
@@ -957,6 +1002,8 @@ static void run_pass(struct watch *w)
 		w->dirty = true;
 		arm_timer_sooner(w, next_retry - now_ms());
 	}
+	w->counters.last_success = wall_seconds();
+	write_metrics(w);
 out:
 	free_bad(bad, n_bad);
 	host_state_free(&hs);
@@ -976,6 +1023,8 @@ fail:
 	plan_free(&p);
 	close(lock_fd);
 	w->failures++;
+	w->counters.failed_passes++;
+	write_metrics(w);
 	back_off(w);
 }
 
@@ -1267,7 +1316,11 @@ static void watch_free(struct watch *w)
 
 int cmd_watch(const struct global_opts *g, int argc, char **argv)
 {
+	enum {
+		OPT_METRICS_FILE = 256
+	};
 	static const struct option opts[] = {
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1280,6 +1333,9 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
+		case OPT_METRICS_FILE:
+			w.metrics_file = optarg;
+			break;
 		case 'h':
 			fputs(command_find("watch")->usage, stdout);
 			return EXIT_OK;
@@ -1298,6 +1354,7 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 			return usage_error("watch",
 					   "watch cannot read '-': give a FILE it can reload");
 
+	w.counters.start_time = wall_seconds();
 	rc = load_config(&w, true);
 	if (rc)
 		return rc;
@@ -1400,6 +1457,7 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 		}
 	}
 	rc = EXIT_OK;
+	write_metrics(&w);
 out:
 	watch_free(&w);
 	return rc;
