@@ -149,7 +149,8 @@ install: all
 	install -D -m 0755 facts/facter-offloadctl $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
 	@# The units name the program where SBINDIR put it.
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	for u in offloadctl-watch.service offloadctl-boot.service offloadctl-apply@.service; do \
+	for u in offloadctl-watch.service offloadctl-boot.service offloadctl-apply@.service \
+		offloadctl-metrics.service offloadctl-metrics.timer; do \
 		sed 's|/usr/sbin/offloadctl|$(SBINDIR)/offloadctl|g' systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
 	done
@@ -174,6 +175,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-watch.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-boot.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-apply@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-metrics.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-metrics.timer \
 		$(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules \
 		$(DESTDIR)$(TMPFILESDIR)/offloadctl.conf \
 		$(DESTDIR)$(BASHCOMPDIR)/offloadctl

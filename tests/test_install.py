@@ -20,7 +20,9 @@ import pytest
 
 from ocutil import ROOT, NetNS, agent_path, run
 
-UNITS = ["offloadctl-watch.service", "offloadctl-boot.service", "offloadctl-apply@.service"]
+UNITS = ["offloadctl-watch.service", "offloadctl-boot.service", "offloadctl-apply@.service",
+         "offloadctl-metrics.service"]
+TIMERS = ["offloadctl-metrics.timer"]
 # An instance as systemd makes it from the udev rule: the escaped sysfs path.
 SYSFS_PATH = "/sys/devices/virtual/net/ve-x.1"
 MAX_EXPOSURE = 3.5
@@ -52,6 +54,8 @@ INSTALLED = {
     f"{UNITDIR}/offloadctl-watch.service": 0o644,
     f"{UNITDIR}/offloadctl-boot.service": 0o644,
     f"{UNITDIR}/offloadctl-apply@.service": 0o644,
+    f"{UNITDIR}/offloadctl-metrics.service": 0o644,
+    f"{UNITDIR}/offloadctl-metrics.timer": 0o644,
     f"{UDEVRULES}/80-offloadctl.rules": 0o644,
     f"{TMPFILESDIR}/offloadctl.conf": 0o644,
     f"{COMPDIR}/offloadctl": 0o644,
@@ -100,6 +104,8 @@ def test_make_install_puts_every_file_in_place(destdir):
     for unit in UNITS:
         text = open(destdir + f"{UNITDIR}/{unit}").read()
         assert "/usr/sbin/offloadctl" in text
+    for unit in TIMERS:
+        assert os.path.isfile(destdir + f"{UNITDIR}/{unit}")
     # The installed program runs.
     p = run([destdir + "/usr/sbin/offloadctl", "--version"])
     assert open(os.path.join(ROOT, "VERSION")).read().strip() in p.stdout
@@ -133,7 +139,7 @@ def test_make_uninstall_removes_all_but_the_configuration(tmp_path):
 
 # ---------------------------------------------------------------- systemd units
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", UNITS + TIMERS)
 def test_systemd_analyze_verify_accepts_unit(destdir, unit, tmp_path):
     path = unit_for_verify(destdir, unit, str(tmp_path))
     targets = [path]
@@ -160,7 +166,7 @@ def test_unit_exposure_level(unit):
     assert level <= MAX_EXPOSURE, f"{unit}: exposure {level} > {MAX_EXPOSURE}\n{p.stdout}"
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", [u for u in UNITS if u != "offloadctl-metrics.service"])
 def test_unit_grants_only_net_admin(unit):
     s = unit_settings(os.path.join(ROOT, "systemd", unit))
     # The units that keep namespace scopes (boot: apply --all-scopes; watch)
@@ -183,6 +189,20 @@ def test_unit_grants_only_net_admin(unit):
     # Every unit that runs offloadctl runs it from /usr/sbin.
     assert any("/usr/sbin/offloadctl" in v for v in s["ExecStart"])
     assert "Documentation" in s
+
+
+def test_metrics_unit_grants_nothing_but_the_textfile_directory():
+    """Facts need no capability: the metrics unit has none, and may write
+    node_exporter's textfile directory alone, the way its timer starts it."""
+    s = unit_settings(os.path.join(ROOT, "systemd", "offloadctl-metrics.service"))
+    assert s["CapabilityBoundingSet"] == [""]
+    assert s["ProtectSystem"] == ["strict"] and s["NoNewPrivileges"] == ["yes"]
+    assert s["ReadWritePaths"] == ["/var/lib/prometheus/node-exporter"]
+    (cmd,) = s["ExecStart"]
+    assert cmd.split()[:2] == ["/usr/sbin/offloadctl", "-q"]
+    assert "--format prometheus --output /var/lib/prometheus/node-exporter/offloadctl.prom" in cmd
+    t = unit_settings(os.path.join(ROOT, "systemd", "offloadctl-metrics.timer"))
+    assert t["OnUnitActiveSec"] and t["WantedBy"] == ["timers.target"]
 
 
 def test_tmpfiles_creates_the_lock(tmp_path):
@@ -428,6 +448,8 @@ def test_deb_fields_and_conffiles(deb):
         assert path in files, f"{path} not in the package"
     postinst = run(["dpkg-deb", "-I", deb, "postinst"]).stdout
     assert "deb-systemd-helper enable 'offloadctl-boot.service'" in postinst
+    # node_exporter is not on every host: the metrics timer is an opt-in
+    assert "deb-systemd-helper enable 'offloadctl-metrics.timer'" not in postinst
     assert "systemd-tmpfiles" in postinst
 
 
