@@ -9,6 +9,8 @@
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
+#   make dist           the Ansible collection and the Puppet module tarballs in
+#                       build/dist/ (make ansible-collection, make puppet-module)
 #   SANITIZE=address,undefined   build with sanitizers (into build-san/)
 #   V=1                 show the commands
 
@@ -191,6 +193,40 @@ deb:
 		--exclude=__pycache__ --exclude=.pytest_cache . | tar -C $(DEB_DIR)/offloadctl-$(VERSION) -xf -
 	cd $(DEB_DIR)/offloadctl-$(VERSION) && dpkg-buildpackage -us -uc -b -j$(or $(JOBS),$(shell nproc))
 	@ls $(DEB_DIR)/*.deb
+
+# Where users get the wrappers (issue 17): an Ansible collection and a
+# Puppet module release, into $(DIST).
+#   make ansible-collection  $(DIST)/offloadctl-offloadctl-$(VERSION).tar.gz: the
+#                            collection offloadctl.offloadctl, assembled from
+#                            collection/ (galaxy.yml, README, meta), the role
+#                            roles/ansible and its module (one copy of each)
+#   make puppet-module       $(DIST)/offloadctl-offloadctl-$(VERSION).tar.gz is the
+#                            collection's name too, so the module goes to
+#                            $(DIST)/puppet/offloadctl-offloadctl-$(VERSION).tar.gz
+#   make dist                both
+DIST           := build/dist
+COLLECTION_DIR := build/collection/ansible_collections/offloadctl/offloadctl
+COLLECTION_TGZ := $(DIST)/offloadctl-offloadctl-$(VERSION).tar.gz
+PUPPET_TGZ     := $(DIST)/puppet/offloadctl-offloadctl-$(VERSION).tar.gz
+
+.PHONY: ansible-collection puppet-module dist
+ansible-collection:
+	@rm -rf $(COLLECTION_DIR) $(COLLECTION_TGZ) && mkdir -p $(COLLECTION_DIR)/plugins/modules \
+		$(COLLECTION_DIR)/roles/offloadctl $(DIST)
+	@cp -r collection/. $(COLLECTION_DIR)/
+	@cp roles/ansible/LICENSE $(COLLECTION_DIR)/LICENSE
+	@cp roles/ansible/library/offloadctl_state.py $(COLLECTION_DIR)/plugins/modules/
+	@# The role without its library/: in the collection the module is a plugin.
+	@tar -C roles/ansible --exclude=./library --exclude=./.ansible-lint --exclude=./.yamllint \
+		--exclude=__pycache__ --exclude=.cache -cf - . | tar -C $(COLLECTION_DIR)/roles/offloadctl -xf -
+	@grep -q '^version: $(VERSION)$$' $(COLLECTION_DIR)/galaxy.yml || \
+		{ echo "collection/galaxy.yml: version is not $(VERSION) (VERSION)" >&2; exit 1; }
+	ansible-galaxy collection build --force --output-path $(DIST) $(COLLECTION_DIR)
+
+puppet-module:
+	@$(PYTHON) scripts/build-puppet-module modules/puppet $(VERSION) $(DIST)/puppet
+
+dist: ansible-collection puppet-module
 
 format:
 	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c

@@ -1,6 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # offloadctl: reach a desired state of NIC offloads with the offloadctl agent.
+# Copyright: 2026 offloadctl maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +27,7 @@ description:
   - C(changed) is the agent's own verdict, so a second run reports no change.
 version_added: "1.0.0"
 author:
-  - offloadctl developers
+  - offloadctl maintainers (@offloadctl)
 options:
   rules:
     description:
@@ -86,14 +88,23 @@ seealso:
     link: https://manpages.debian.org/offloadctl.yaml.5
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction
+      without modifying the target (the agent's C(check --json)).
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs
+      changing in check mode), when in diff mode; each interface's features
+      before and after.
     support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
 - name: Switch TX checksumming off on Xen netfront interfaces
-  offloadctl_state:
+  offloadctl.offloadctl.offloadctl_state:
     rules:
       - match:
           module: xen_netfront
@@ -102,7 +113,7 @@ EXAMPLES = r"""
           tx: "off"
 
 - name: Same, with the whole document and a namespace
-  offloadctl_state:
+  offloadctl.offloadctl.offloadctl_state:
     netns: blue
     desired_state:
       version: 1
@@ -116,11 +127,11 @@ EXAMPLES = r"""
             gro: "on"
 
 - name: Apply a file already on the host
-  offloadctl_state:
+  offloadctl.offloadctl.offloadctl_state:
     path: /etc/offloadctl/offloadctl.yaml
 
 - name: Apply the whole configuration set (offloadctl.yaml and conf.d/)
-  offloadctl_state:
+  offloadctl.offloadctl.offloadctl_state:
     config_dir: /etc/offloadctl
 """
 
