@@ -63,6 +63,12 @@
 #   `full` (every kernel feature too) or `none` (the fact is empty).
 #   Default: `summary`. Written to `<config_dir>/fact.conf`, which the fact
 #   reads from /etc/offloadctl.
+# @param metrics
+#   Whether to keep node_exporter's textfile of the facts fresh: true enables
+#   and starts `offloadctl-metrics.timer`, which writes
+#   /var/lib/prometheus/node-exporter/offloadctl.prom every minute
+#   (`offloadctl facts --format prometheus`); false (the default) leaves the
+#   timer alone. Needs systemd running as PID 1.
 # @param config_dir
 #   The agent's configuration directory. Default: /etc/offloadctl.
 # @param netns
@@ -80,6 +86,7 @@ class offloadctl (
   Boolean $apply,
   Enum['none', 'watch', 'boot'] $service,
   Enum['summary', 'full', 'none'] $fact,
+  Boolean $metrics,
   Pattern[/\A\/./] $config_dir,
   Optional[String[1]] $netns,
 ) {

@@ -32,4 +32,12 @@ class offloadctl::service {
     }
     default: {}
   }
+
+  # node_exporter's textfile of the facts, refreshed by the timer.
+  if $offloadctl::metrics {
+    service { 'offloadctl-metrics.timer':
+      ensure => running,
+      enable => true,
+    }
+  }
 }

@@ -1,0 +1,179 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# The provider with the agent stubbed at its one door, run_agent: what it
+# asks the agent, and what it makes of each answer.
+describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
+  let(:provider_class) { described_class }
+  let(:confdir) { Dir.mktmpdir('offloadctl-provider-') }
+  after(:each) { FileUtils.rm_rf(confdir) }
+
+  def feat(active, fixed: false)
+    { 'active' => active, 'requested' => active, 'fixed' => fixed }
+  end
+
+  let(:eth0) do
+    {
+      'kind' => 'veth', 'driver' => 'veth', 'operstate' => 'up',
+      'offloads' => { 'tx-checksumming' => { 'active' => true }, 'generic-receive-offload' => { 'active' => false, 'fixed' => false, 'requested' => false } },
+      'features' => {
+        'tx-checksum-ip-generic' => feat(true), 'tx-checksum-sctp' => feat(true),
+        'rx-gro' => feat(false), 'rx-lro' => feat(false, fixed: true)
+      }
+    }
+  end
+  let(:facts_doc) { { 'schema' => 1, 'interfaces' => { 'eth0' => eth0, 'lo' => eth0.merge('kind' => nil) } } }
+
+  def resource(params = {})
+    Puppet::Type.type(:nic_offload).new({ name: 'eth0', provider: :offloadctl, config_dir: confdir,
+                                          features: { 'tx' => 'off' } }.merge(params))
+  end
+
+  def agent_answers(*answers)
+    calls = []
+    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+      calls << { netns: netns, args: args, stdin: stdin }
+      answers.shift || raise("unexpected agent call #{args.inspect}")
+    end
+    calls
+  end
+
+  describe '.facts_document' do
+    it 'runs `offloadctl facts --format json` once and parses it' do
+      calls = agent_answers([facts_doc.to_json, '', 0])
+      expect(provider_class.facts_document('blue')['interfaces'].keys).to eq(['eth0', 'lo'])
+      expect(calls).to eq([{ netns: 'blue', args: ['facts', '--format', 'json'], stdin: nil }])
+    end
+
+    it 'fails with the namespace and the exit status when the agent fails' do
+      agent_answers(['', "offloadctl: namespace 'blue' not found\n", 3])
+      expect { provider_class.facts_document('blue') }.to raise_error(Puppet::Error, %r{in netns 'blue' failed \(exit 3\): offloadctl: namespace})
+    end
+
+    it 'fails when the agent prints something that is not JSON' do
+      agent_answers(['{', '', 0])
+      expect { provider_class.facts_document(nil) }.to raise_error(Puppet::Error, %r{not JSON})
+    end
+  end
+
+  describe '.instances' do
+    it 'lists every interface with the state of its features, from one facts call' do
+      agent_answers([facts_doc.to_json, '', 0])
+      all = provider_class.instances
+      expect(all.map(&:name)).to eq(['eth0', 'lo'])
+      expect(all.first.exists?).to be true
+      listing = all.first.features
+      expect(listing['tx-checksumming']).to eq('on')
+      expect(listing['generic-receive-offload']).to eq('off')
+      expect(listing).not_to have_key('rx-lro') # fixed: nothing to manage
+    end
+  end
+
+  describe '.prefetch' do
+    it 'asks once per namespace and finds absent interfaces' do
+      calls = agent_answers([facts_doc.to_json, '', 0], [{ 'interfaces' => {} }.to_json, '', 0])
+      here = resource
+      there = resource(name: 'eth9', netns: 'blue')
+      lo = resource(name: 'lo')
+      provider_class.prefetch('eth0' => here, 'eth9' => there, 'lo' => lo)
+      expect(calls.map { |c| c[:netns] }).to contain_exactly(nil, 'blue')
+      expect(here.provider.exists?).to be true
+      expect(lo.provider.exists?).to be true
+      expect(there.provider.exists?).to be false
+      expect(there.provider.interface_missing?).to be true
+    end
+  end
+
+  describe 'features_insync?' do
+    let(:res) do
+      agent_answers([facts_doc.to_json, '', 0])
+      r = resource
+      provider_class.prefetch('eth0' => r)
+      r
+    end
+
+    it "is the agent's `check` verdict on the resource's desired state" do
+      res
+      calls = agent_answers(['{"changed":false,"in_sync":true,"errors":[]}', '', 0])
+      expect(res.provider.features_insync?('tx' => 'off')).to be true
+      expect(calls.first[:args]).to eq(['check', '--json', '-'])
+      expect(calls.first[:stdin]).to include('name: "eth0"').or include('name: eth0')
+      expect(calls.first[:stdin]).to match(%r{^\s+tx: off$})
+    end
+
+    it 'is out of sync when check exits 1 without errors' do
+      res
+      agent_answers(['{"changed":true,"in_sync":false,"errors":[]}', '', 1])
+      expect(res.provider.features_insync?('tx' => 'off')).to be false
+      expect(res.provider.refused?).to be false
+    end
+
+    it "fails with the agent's words when the kernel cannot hold it" do
+      res
+      agent_answers(['{"changed":false,"errors":["cannot set fixed feature \'rx-lro\' on \'eth0\'"]}', '', 1])
+      expect { res.provider.features_insync?('lro' => 'on') }.to raise_error(Puppet::Error, %r{fixed feature 'rx-lro'})
+      expect(res.provider.refused?).to be true
+    end
+
+    it 'fails with stderr on an environment error' do
+      res
+      agent_answers(['', "offloadctl: not permitted\n", 3])
+      expect { res.provider.features_insync?('tx' => 'off') }.to raise_error(Puppet::Error, %r{failed \(exit 3\): offloadctl: not permitted})
+    end
+  end
+
+  describe 'flush' do
+    let(:res) do
+      agent_answers([facts_doc.to_json, '', 0])
+      r = resource
+      provider_class.prefetch('eth0' => r)
+      r
+    end
+    let(:dropin) { File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml') }
+
+    it 'validates and writes the drop-in, then applies once' do
+      res
+      calls = agent_answers(['', '', 0], ['{"changed":true,"errors":[],"warnings":[],"interfaces":{}}', '', 0])
+      res.provider.features = { 'tx' => 'off' }
+      res.provider.persist = :true
+      res.provider.flush
+      expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '-']])
+      expect(File.read(dropin)).to include('Managed by Puppet: Nic_offload[eth0]')
+      expect(File.read(dropin)).to match(%r{^\s+tx: off$})
+      expect(Dir.children(File.dirname(dropin))).to eq([File.basename(dropin)]) # no temporary file
+    end
+
+    it 'puts the previous drop-in back when apply fails' do
+      res
+      FileUtils.mkdir_p(File.dirname(dropin))
+      File.write(dropin, "# before\nversion: 1\ninterfaces: []\n")
+      agent_answers(['', '', 0], ['{"rolled_back":true,"errors":["kernel kept it"]}', '', 1], ['', '', 0])
+      res.provider.features = { 'tx' => 'off' }
+      expect { res.provider.flush }.to raise_error(Puppet::Error, %r{apply failed on 'eth0' \(exit 1\) \(rolled back\): kernel kept it})
+      expect(File.read(dropin)).to eq("# before\nversion: 1\ninterfaces: []\n")
+    end
+
+    it 'does nothing when check refused the features' do
+      res
+      agent_answers(['{"errors":["fixed"]}', '', 1])
+      expect { res.provider.features_insync?('lro' => 'on') }.to raise_error(Puppet::Error)
+      res.provider.features = { 'lro' => 'on' }
+      expect(provider_class).not_to receive(:run_agent)
+      res.provider.flush
+      expect(File.exist?(dropin)).to be false
+    end
+  end
+
+  it 'removes only its drop-in on destroy' do
+    other = File.join(confdir, 'conf.d', '10-admin.yaml')
+    FileUtils.mkdir_p(File.dirname(other))
+    File.write(other, "version: 1\n")
+    mine = File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml')
+    File.write(mine, "version: 1\n")
+    r = resource(ensure: :absent)
+    r.provider.destroy
+    expect(File.exist?(mine)).to be false
+    expect(File.exist?(other)).to be true
+  end
+end

@@ -1,0 +1,81 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+describe Puppet::Type.type(:nic_offload) do
+  def make(params)
+    described_class.new({ name: 'eth0' }.merge(params))
+  end
+
+  it 'has name as its namevar and the documented properties and parameters' do
+    expect(described_class.key_attributes).to eq([:name])
+    expect(described_class.validproperties).to include(:ensure, :features, :persist)
+    [:netns, :config_dir].each { |p| expect(described_class.validparameter?(p)).to be true }
+  end
+
+  describe 'name' do
+    ['eth0', 'enX0', 'vif1.0', 'a' * 15].each do |n|
+      it("accepts #{n}") { expect { make(name: n) }.not_to raise_error }
+    end
+    ['a' * 16, 'eth/0', 'eth:0', 'eth 0', '.', '..', ''].each do |n|
+      it("refuses #{n.inspect}") { expect { make(name: n) }.to raise_error(Puppet::ResourceError, %r{not a valid interface name}) }
+    end
+  end
+
+  describe 'features' do
+    it 'munges every way of saying on and off to on/off, names to lowercase' do
+      r = make(features: { 'TX' => false, 'gro' => 'yes', 'tx-checksum-ipv6' => 'Off', 'sg' => true })
+      expect(r[:features]).to eq('tx' => 'off', 'gro' => 'on', 'tx-checksum-ipv6' => 'off', 'sg' => 'on')
+    end
+
+    it 'refuses a value that is not on or off' do
+      expect { make(features: { 'tx' => 'sideways' }) }.to raise_error(Puppet::ResourceError, %r{must be on or off, not 'sideways'})
+    end
+
+    it 'refuses a name that is no feature name' do
+      expect { make(features: { 'tx off' => 'off' }) }.to raise_error(Puppet::ResourceError, %r{is not a feature name})
+    end
+
+    it 'refuses an empty hash and a non-hash' do
+      expect { make(features: {}) }.to raise_error(Puppet::ResourceError, %r{non-empty hash})
+      expect { make(features: 'tx=off') }.to raise_error(Puppet::ResourceError, %r{non-empty hash})
+    end
+  end
+
+  describe 'persist' do
+    it('defaults to true') { expect(make({})[:persist]).to eq(:true) }
+    it('refuses other values') { expect { make(persist: 'maybe') }.to raise_error(Puppet::ResourceError) }
+  end
+
+  describe 'config_dir and the drop-in' do
+    it 'writes to the host scope by default' do
+      expect(make({})[:config_dir]).to eq('/etc/offloadctl')
+      expect(make({}).dropin_path).to eq('/etc/offloadctl/conf.d/50-puppet-nic_offload-eth0.yaml')
+    end
+
+    it "writes to the namespace's scope with netns" do
+      r = make(netns: 'blue')
+      expect(r[:config_dir]).to eq('/etc/offloadctl/netns/blue')
+      expect(r.dropin_path).to eq('/etc/offloadctl/netns/blue/conf.d/50-puppet-nic_offload-eth0.yaml')
+    end
+
+    it 'names a namespace path safely' do
+      expect(make(netns: '/proc/42/ns/net')[:config_dir]).to eq('/etc/offloadctl/netns/proc_42_ns_net')
+    end
+
+    it 'refuses a relative config_dir and a netns with spaces' do
+      expect { make(config_dir: 'etc') }.to raise_error(Puppet::ResourceError, %r{not an absolute path})
+      expect { make(netns: 'a b') }.to raise_error(Puppet::ResourceError, %r{not a network namespace})
+    end
+  end
+
+  it 'autorequires the package and the configuration directories' do
+    catalog = Puppet::Resource::Catalog.new
+    pkg = Puppet::Type.type(:package).new(name: 'offloadctl')
+    dir = Puppet::Type.type(:file).new(name: '/etc/offloadctl/conf.d', ensure: 'directory')
+    res = make(features: { 'tx' => 'off' })
+    [pkg, dir, res].each { |r| catalog.add_resource(r) }
+    sources = res.autorequire.map { |e| e.source.ref }
+    expect(sources).to include('Package[offloadctl]', 'File[/etc/offloadctl/conf.d]')
+  end
+end
