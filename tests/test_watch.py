@@ -237,3 +237,21 @@ def test_unmatched_rule_is_said_once_not_every_pass(setup):
     ns.ip("link", "del", "z0")
     assert wait_for(lambda: w.text().count(msg) == 2, 3), w.text()
     assert w.stop() == 0
+
+
+def test_an_interface_backing_off_does_not_hold_up_the_others(setup):
+    """h6 cannot take its rule and backs off (1 s doubling to 60 s); drift
+    on h8 meanwhile is reverted within 2 s each time, not when h6's next
+    retry is due."""
+    ns, conf, start = setup
+    ns.veth("h6", "h7")
+    ns.veth("h8", "h9")
+    w = start("version: 1\ninterfaces:\n  - match: {name: h6}\n    features: {tx: off, tso: on}\n"
+              "  - match: {name: h8}\n    features: {tx: off}\n")
+    assert wait_for(lambda: tx(ns, "h8") is False), w.text()
+    time.sleep(4)  # h6's back-off has grown past 2 s
+    for _ in range(3):
+        ns.ethtool_K("h8", "tx", "on", check=True)
+        assert wait_for(lambda: tx(ns, "h8") is False, 2.0), w.text()
+        time.sleep(0.3)
+    assert w.p.poll() is None
