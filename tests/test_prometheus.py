@@ -228,3 +228,37 @@ def test_metrics_unit_command_feeds_node_exporter(netns, tmp_path, exporter):
     scraped = exporter.scrape()
     assert value(scraped, "offloadctl_feature_active", interface="pg", feature="tx-checksum-ip-generic") == 0
     assert os.listdir(exporter.dir) == ["offloadctl.prom"]
+
+
+def test_watch_counts_fights_and_refusals(netns, tmp_path, exporter):
+    """Another writer that keeps setting tx on is a fight (watch backs off);
+    a rule the kernel refuses is a refusal; both counted, and served."""
+    netns.veth("pk0", "pk1")
+    netns.veth("pr0", "pr1")
+    conf = tmp_path / "etc"
+    (conf / "conf.d").mkdir(parents=True)
+    (conf / "offloadctl.yaml").write_text(
+        "version: 1\ninterfaces:\n  - match: {name: pk0}\n    features: {tx: off}\n"
+        "  - match: {name: pr0}\n    features: {tx: off, tso: on}\n")
+    prom = exporter.dir / "offloadctl-watch.prom"
+    w = Watcher(netns, str(conf), "--metrics-file", str(prom))
+    try:
+        assert wait_for(lambda: prom.exists() and netns.ethtool_json("pk0")["tx-checksumming"]["active"] is False, 5), w.text()
+        refusals = lambda: value(prom.read_text(), "offloadctl_watch_refusals_total")  # noqa: E731
+        assert wait_for(lambda: refusals() >= 1, 5), prom.read_text() + w.text()
+        end = time.monotonic() + 4
+        while time.monotonic() < end and "fight over 'pk0'" not in w.text():
+            netns.ethtool_K("pk0", "tx", "on")
+            time.sleep(0.2)
+        assert "fight over 'pk0'" in w.text(), w.text()
+        assert wait_for(lambda: "offloadctl_watch_fights_total 1\n" in prom.read_text(), 5), prom.read_text()
+        scraped = exporter.scrape()
+        promtool_check(scraped)
+        assert value(scraped, "offloadctl_watch_fights_total") == 1
+        assert value(scraped, "offloadctl_watch_refusals_total") >= 1
+        assert value(scraped, "offloadctl_watch_reverts_total") >= 5
+        # a refusal is the interface's, not a failed pass
+        assert value(scraped, "offloadctl_watch_failed_passes_total") == 0
+        assert w.stop() == 0
+    finally:
+        w.stop(signal.SIGKILL)
