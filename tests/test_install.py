@@ -448,8 +448,9 @@ def test_deb_fields_and_conffiles(deb):
         assert path in files, f"{path} not in the package"
     postinst = run(["dpkg-deb", "-I", deb, "postinst"]).stdout
     assert "deb-systemd-helper enable 'offloadctl-boot.service'" in postinst
-    # node_exporter is not on every host: the metrics timer is an opt-in
-    assert "deb-systemd-helper enable 'offloadctl-metrics.timer'" not in postinst
+    # node_exporter is not on every host: the metrics timer is an opt-in,
+    # enabled again on upgrade only where the administrator enabled it
+    assert "deb-systemd-helper debian-installed 'offloadctl-metrics.timer'" in postinst
     assert "systemd-tmpfiles" in postinst
 
 
@@ -500,6 +501,7 @@ def test_deb_installs_runs_removes_and_purges(deb):
         # Units enabled the Debian way: the boot oneshot on, the watch daemon off.
         assert os.path.islink(enable_link)
         assert not _exists(watch_link)
+        assert not _exists("/etc/systemd/system/timers.target.wants/offloadctl-metrics.timer")
         # The lock the sandboxed units write (tmpfiles.d).
         assert os.path.isfile("/run/offloadctl.lock")
 
