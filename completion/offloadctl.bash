@@ -80,7 +80,19 @@ _offloadctl()
     facts)
         case $prev in
         --format)
-            COMPREPLY=($(compgen -W "json facter ansible" -- "$cur"))
+            COMPREPLY=($(compgen -W "json facter ansible prometheus" -- "$cur"))
+            return 0
+            ;;
+        --output)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        esac
+        ;;
+    watch)
+        case $prev in
+        --metrics-file)
+            COMPREPLY=($(compgen -f -- "$cur"))
             return 0
             ;;
         esac
@@ -109,13 +121,13 @@ _offloadctl()
 
     local opts=""
     case $cmd in
-    facts) opts="--format --full -h --help" ;;
+    facts) opts="--format --full --output -h --help" ;;
     virt) opts="--brief -h --help" ;;
     show) opts="--all -h --help" ;;
     validate) opts="-q --quiet -h --help" ;;
     check) opts="--json --facts -i --interface -I --ifname --all-scopes -h --help" ;;
     apply) opts="-n --dry-run --json --lock-timeout -i --interface -I --ifname --all-scopes --per-interface --fall-back -h --help" ;;
-    watch) opts="-h --help" ;;
+    watch) opts="--metrics-file -h --help" ;;
     esac
 
     if [[ $cur == -* ]]; then

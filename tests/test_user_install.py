@@ -102,7 +102,9 @@ def test_collection_from_its_tarball_runs_a_playbook(tarballs, netns, tmp_path):
     assert "offloadctl.offloadctl.offloadctl : Apply the rules" in p.stdout, p.stdout
     assert not tx_active(netns, "ua0") and not tx_active(netns, "ua1") and not tx_active(netns, "ub0")
     assert tx_active(netns, "ub1")
-    assert (etc / "conf.d" / "50-ansible-offloadctl.yaml").is_file()
+    # the role's drop-in, in the namespace's scope (never the host's conf.d)
+    assert (etc / "netns" / netns.name / "50-ansible-offloadctl.yaml").is_file()
+    assert not (etc / "conf.d" / "50-ansible-offloadctl.yaml").exists()
     fact = json.loads((tmp_path / "fact.json").read_text())
     assert fact["interfaces"]["ua0"]["offloads"]["tx-checksumming"] == {"active": False}
     assert "kind" not in fact["interfaces"]["lo"] and "null" not in (tmp_path / "fact.json").read_text()
@@ -132,7 +134,7 @@ class {{ 'offloadctl':
 }}
 nic_offload {{ 'pb0':
   netns      => '{netns.name}',
-  config_dir => '{etc}/netns',
+  config_dir => '{etc}',
   features   => {{ 'tx' => 'off' }},
 }}
 # The fact from the installed module: no '' where the agent says null
@@ -147,8 +149,10 @@ notice("vm: ${{facts.dig('offloadctl', 'virtualization', 'vm')}}")
     assert p.returncode == 2, p.stdout + NOISE.sub("", p.stderr)
     assert not tx_active(netns, "pa0") and not tx_active(netns, "pa1") and not tx_active(netns, "pb0")
     assert tx_active(netns, "pb1")
-    assert (etc / "offloadctl.yaml").is_file()
-    assert (etc / "netns" / "conf.d" / "50-puppet-nic_offload-pb0.yaml").is_file()
+    # both in the namespace's scope, never the host's set
+    assert (etc / "netns" / netns.name / "50-puppet-offloadctl.yaml").is_file()
+    assert (etc / "netns" / netns.name / "50-puppet-nic_offload-pb0.yaml").is_file()
+    assert not (etc / "offloadctl.yaml").exists()
     # no warning of ours (the namespace has no address: facter's serverip warns)
     assert not [l for l in p.stderr.splitlines() if "Warning" in l and "offloadctl" in l], p.stderr
     p = run(cmd, check=False, env=env, timeout=300)

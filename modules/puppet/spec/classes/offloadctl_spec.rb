@@ -40,14 +40,27 @@ describe 'offloadctl' do
     context 'in a network namespace, apply off' do
       let(:params) { super().merge(netns: 'blue', apply: false) }
 
-      it { is_expected.to contain_file('/etc/offloadctl/offloadctl.yaml') }
+      # the namespace's scope, never the host's offloadctl.yaml
+      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml').with_validate_cmd('offloadctl validate %') }
+      it { is_expected.to contain_file('/etc/offloadctl/netns/blue').with_ensure('directory') }
+      it { is_expected.not_to contain_file('/etc/offloadctl/offloadctl.yaml') }
       it { is_expected.not_to contain_exec('offloadctl apply') }
     end
 
     context 'in a network namespace' do
       let(:params) { super().merge(netns: 'blue') }
 
-      it { is_expected.to contain_exec('offloadctl apply').with_command('offloadctl --netns blue --config-dir /etc/offloadctl apply') }
+      it do
+        is_expected.to contain_exec('offloadctl apply')
+          .with_command('offloadctl --netns blue --config-dir /etc/offloadctl apply')
+          .that_requires('File[/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml]')
+      end
+    end
+
+    context 'in a network namespace given by path' do
+      let(:params) { super().merge(netns: '/proc/1/ns/net') }
+
+      it { is_expected.to compile.and_raise_error(%r{is a path}) }
     end
   end
 

@@ -55,12 +55,12 @@ describe Puppet::Type.type(:nic_offload) do
 
     it "writes to the namespace's scope with netns" do
       r = make(netns: 'blue')
-      expect(r[:config_dir]).to eq('/etc/offloadctl/netns/blue')
-      expect(r.dropin_path).to eq('/etc/offloadctl/netns/blue/conf.d/50-puppet-nic_offload-eth0.yaml')
+      expect(r[:config_dir]).to eq('/etc/offloadctl')
+      expect(r.dropin_path).to eq('/etc/offloadctl/netns/blue/50-puppet-nic_offload-eth0.yaml')
     end
 
-    it 'names a namespace path safely' do
-      expect(make(netns: '/proc/42/ns/net')[:config_dir]).to eq('/etc/offloadctl/netns/proc_42_ns_net')
+    it 'has no scope to persist to for a namespace given by path' do
+      expect { make(netns: '/proc/42/ns/net').dropin_path }.to raise_error(Puppet::Error, %r{no scope to persist to})
     end
 
     it 'refuses a relative config_dir and a netns with spaces' do
