@@ -531,6 +531,10 @@ def test_desired_state_holds_after_a_power_cycle(lab):
     with timed("cold boot to the agent"):
         g.boot()
     r = g.run_py(PERSIST_CHECK % {"nics": len(NICS)}, timeout=1200).json()
+    # The whole record (journal of every offloadctl unit, the apply@ jobs), for a failure's diagnosis.
+    os.makedirs(os.path.join(ROOT, "build", "vmlab"), exist_ok=True)
+    with open(os.path.join(ROOT, "build", "vmlab", "linux-persist.json"), "w") as f:
+        json.dump(r, f, indent=1)
     assert r["enabled"] == ["enabled", "disabled"], r["enabled"]
     bad = []
     for n, e in r["nics"].items():
