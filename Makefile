@@ -6,6 +6,7 @@
 #   make vmlab          the VM labs alone (tests/vm/README.md)
 #   make bench          optimised build, benchmark against ethtool and the floor,
 #                       watch and the wrappers (docs/bench.md; 20-30 minutes)
+#   make docs           docs/advice.md from the advice knowledge base (advice/*.yaml)
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
@@ -58,14 +59,17 @@ vecho := @echo
 endif
 
 SRCS := $(sort $(wildcard agent/src/*.c))
-OBJS := $(SRCS:agent/src/%.c=$(BUILD)/obj/%.o)
+# The advice knowledge base (docs/advice.md): advice/*.yaml, turned into a C
+# table at build time so the agent carries the advice of its own version.
+ADVICE_SRCS := $(sort $(wildcard advice/*.yaml))
+OBJS := $(SRCS:agent/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/advice-table.o
 # The model and backends, without the command layer: what unit tests link.
 LIB_OBJS := $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/cmd-%.o $(BUILD)/obj/cli-%.o \
 	$(BUILD)/obj/watch.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo check test unit install uninstall deb clean format
+.PHONY: all deps demo check test unit install uninstall deb clean format docs
 
 all: $(BUILD)/offloadctl
 
@@ -73,6 +77,23 @@ $(BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/advice-table.c: $(ADVICE_SRCS) scripts/advice-gen.py
+	@mkdir -p $(@D)
+	$(vecho) "  GEN     $@"
+	$(Q)$(PYTHON) scripts/advice-gen.py --c $@ $(ADVICE_SRCS)
+
+$(BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c agent/src/advice.h agent/src/iface.h
+	@mkdir -p $(@D)
+	$(vecho) "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -iquote agent/src -c -o $@ $<
+
+# docs/advice.md is generated from the knowledge base; tests/test_advice.py
+# fails when it is out of date.
+docs: docs/advice.md
+docs/advice.md: $(ADVICE_SRCS) scripts/advice-gen.py
+	$(vecho) "  GEN     $@"
+	$(Q)$(PYTHON) scripts/advice-gen.py --markdown $@ $(ADVICE_SRCS)
 
 $(BUILD)/offloadctl: $(OBJS)
 	$(vecho) "  LD      $@"
@@ -240,13 +261,18 @@ FUZZ_BUILD  := build-fuzz
 FUZZ_SAN    := address,undefined
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c11 \
 	-D_GNU_SOURCE -DOFFLOADCTL_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-FUZZ_OBJS   := $(filter-out $(FUZZ_BUILD)/obj/main.o,$(SRCS:agent/src/%.c=$(FUZZ_BUILD)/obj/%.o))
+FUZZ_OBJS   := $(filter-out $(FUZZ_BUILD)/obj/main.o,$(SRCS:agent/src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
+	$(FUZZ_BUILD)/obj/advice-table.o
 FUZZ_BINS   := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz-*.c))
 
 $(FUZZ_BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
 	@mkdir -p $(@D)
 	$(vecho) "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c agent/src/advice.h
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote agent/src -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(FUZZ_BUILD)/liboffloadctl.a: $(FUZZ_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $(FUZZ_OBJS)

@@ -93,6 +93,8 @@ int backend_read_host(struct backend *b, struct host_state *hs)
 	r = link_dump(hs);
 	if (r < 0)
 		return r;
+	link_resolve_masters(hs);
+	host_state_read_kernel(hs);
 	if (b->kind == BACKEND_NETLINK) {
 		r = ethnl_feature_names(b->nl, &hs->names);
 		if (r < 0)

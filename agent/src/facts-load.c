@@ -21,6 +21,30 @@ static void copy_str(char *dst, size_t len, json_t *v)
 	snprintf(dst, len, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
+/* What the device does (facts of agents since the advice; older documents
+ * leave them unknown: nothing forwards, nothing is a port, no XDP). */
+static void load_link_role(struct iface *ifc, json_t *ifj)
+{
+	static const char *const xdp_modes[] = { "native", "generic", "offload", "multi" };
+	json_t *fwd = json_object_get(ifj, "forwarding"), *xdp = json_object_get(ifj, "xdp");
+	const char *const fam[2] = { "ipv4", "ipv6" };
+
+	copy_str(ifc->master, sizeof(ifc->master), json_object_get(ifj, "master"));
+	copy_str(ifc->master_kind, sizeof(ifc->master_kind), json_object_get(ifj, "master_kind"));
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(fwd, fam[i]);
+
+		ifc->forwarding[i] = json_is_boolean(v) ? json_is_true(v) : -1;
+	}
+	ifc->xdp = NULL;
+	for (size_t i = 0; json_is_string(xdp) && i < sizeof(xdp_modes) / sizeof(xdp_modes[0]); i++)
+		if (strcmp(json_string_value(xdp), xdp_modes[i]) == 0)
+			ifc->xdp = xdp_modes[i];
+	if (json_is_string(xdp) && !ifc->xdp)
+		ifc->xdp = "multi"; /* attached, in a mode this agent does not name */
+	ifc->have_link_role = json_object_get(ifj, "forwarding") != NULL;
+}
+
 int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *ret_vi,
 	       struct strlist *errors)
 {
@@ -66,6 +90,8 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 		return fail(errors, path,
 			    "not a facts document (no 'virtualization' or 'interfaces')");
 	}
+	copy_str(hs.kernel_release, sizeof(hs.kernel_release),
+		 json_object_get(json_object_get(doc, "kernel"), "release"));
 	memset(&vi, 0, sizeof(vi));
 	copy_str(vi.vm, sizeof(vi.vm), json_object_get(virt, "vm"));
 	copy_str(vi.container, sizeof(vi.container), json_object_get(virt, "container"));
@@ -99,6 +125,7 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 		copy_str(ifc->driver, sizeof(ifc->driver), json_object_get(ifj, "driver"));
 		copy_str(ifc->module, sizeof(ifc->module), json_object_get(ifj, "module"));
 		copy_str(ifc->mac, sizeof(ifc->mac), json_object_get(ifj, "mac"));
+		load_link_role(ifc, ifj);
 		ifc->operstate = "unknown";
 		ifc->have_features = true;
 		json_object_foreach(features, fname, st) {

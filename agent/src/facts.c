@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "facts.h"
 #include "names.h"
 
@@ -224,6 +225,19 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 	ob_lit(b, ",\"operstate\":");
 	if (r == 0)
 		r = put_string(b, ifc->operstate);
+	ob_lit(b, ",");
+	if (r == 0)
+		r = put_member(b, "master", ifc->master);
+	ob_lit(b, ",");
+	if (r == 0)
+		r = put_member(b, "master_kind", ifc->master_kind);
+	ob_lit(b, ",\"forwarding\":{\"ipv4\":");
+	ob_str(b, tristates[ifc->have_link_role ? ifc->forwarding[0] + 1 : 0]);
+	ob_lit(b, ",\"ipv6\":");
+	ob_str(b, tristates[ifc->have_link_role ? ifc->forwarding[1] + 1 : 0]);
+	ob_lit(b, "},");
+	if (r == 0)
+		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "");
 	if (r < 0)
 		return r;
 	if (!ifc->have_features) {
@@ -306,6 +320,39 @@ static int dump_inline(FILE *f, json_t *j)
 											  : 0;
 }
 
+/* "advice": [...], one hit a line: short in the facter and ansible formats
+ * (id, interface, summary, settings), everything with the feature maps. */
+static int advice_write(FILE *f, const char *ind, const struct virt_info *vi,
+			const struct host_state *hs, const struct facts_options *o)
+{
+	struct advice_list l;
+	bool first = true;
+	int r;
+
+	r = advice_evaluate(hs, vi, &l);
+	if (r < 0)
+		return r;
+	fprintf(f, "%s\"advice\": [", ind);
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		json_t *j;
+
+		if (l.hits[i].iface >= 0 && !facts_iface_selected(o, &hs->ifaces[l.hits[i].iface]))
+			continue;
+		j = advice_hit_to_json(hs, &l.hits[i], o->with_features);
+		if (!j) {
+			r = -ENOMEM;
+			break;
+		}
+		fprintf(f, "%s\n  %s", first ? "" : ",", ind);
+		first = false;
+		r = dump_inline(f, j);
+		json_decref(j);
+	}
+	fprintf(f, "%s%s]\n", first ? "" : "\n", first ? "" : ind);
+	advice_list_free(&l);
+	return r;
+}
+
 int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs,
 		const struct facts_options *o)
 {
@@ -320,8 +367,14 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 		fputs("{\n  \"offloadctl\": {\n", f);
 	else
 		fputs("{\n", f);
-	fprintf(f, "%s\"schema\": 1,\n%s\"agent_version\": \"%s\",\n%s\"virtualization\": ", ind,
-		ind, OFFLOADCTL_VERSION, ind);
+	fprintf(f, "%s\"schema\": 1,\n%s\"agent_version\": \"%s\",\n%s\"kernel\": ", ind, ind,
+		OFFLOADCTL_VERSION, ind);
+	v = json_pack("{s:s?}", "release", hs->kernel_release[0] ? hs->kernel_release : NULL);
+	if (!v)
+		return -ENOMEM;
+	r = dump_inline(f, v);
+	json_decref(v);
+	fprintf(f, ",\n%s\"virtualization\": ", ind);
 	v = virt_to_json(vi);
 	if (!v)
 		return -ENOMEM;
@@ -356,7 +409,9 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 	}
 	ob_flush(&b);
 	free(b.p);
-	fprintf(f, "%s%s}\n", first ? "" : "\n", first ? "" : ind);
+	fprintf(f, "%s%s},\n", first ? "" : "\n", first ? "" : ind);
+	if (r == 0)
+		r = advice_write(f, ind, vi, hs, o);
 	fputs(o->facter ? "  }\n}\n" : "}\n", f);
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;

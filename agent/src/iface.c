@@ -1,4 +1,6 @@
 /* iface.c - the host's interfaces */
+#include <stdio.h>
+#include <sys/utsname.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +55,12 @@ void host_state_free(struct host_state *hs)
 	feature_names_free(&hs->names);
 	free(hs->ifaces);
 	memset(hs, 0, sizeof(*hs));
+}
+
+void host_state_read_kernel(struct host_state *hs)
+{
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		snprintf(hs->kernel_release, sizeof(hs->kernel_release), "%s", u.release);
 }

@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <sys/socket.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -22,13 +25,61 @@ static const char *const operstates[] = {
 /* What the parser relies on: strings terminated, numbers of their size (the
  * kernel always sends them so; a malformed message is skipped, not overread). */
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
-	[IFLA_IFNAME] = { .type = NLA_STRING },
-	[IFLA_OPERSTATE] = { .type = NLA_U8 },
-	[IFLA_LINKINFO] = { .type = NLA_NESTED },
+	[IFLA_IFNAME] = { .type = NLA_STRING },	  [IFLA_OPERSTATE] = { .type = NLA_U8 },
+	[IFLA_LINKINFO] = { .type = NLA_NESTED }, [IFLA_MASTER] = { .type = NLA_U32 },
+	[IFLA_XDP] = { .type = NLA_NESTED },	  [IFLA_AF_SPEC] = { .type = NLA_NESTED },
 };
 static struct nla_policy linkinfo_policy[IFLA_INFO_MAX + 1] = {
 	[IFLA_INFO_KIND] = { .type = NLA_STRING },
+	[IFLA_INFO_SLAVE_KIND] = { .type = NLA_STRING },
 };
+static struct nla_policy xdp_policy[IFLA_XDP_MAX + 1] = {
+	[IFLA_XDP_ATTACHED] = { .type = NLA_U8 },
+};
+
+/* XDP_ATTACHED_* as the facts spell them. */
+static const char *const xdp_modes[] = { NULL, "native", "generic", "offload", "multi" };
+
+/* The forwarding sysctl of the device from IFLA_AF_SPEC: AF_INET carries
+ * IFLA_INET_CONF (u32 per IPV4_DEVCONF_*, from 1), AF_INET6 carries
+ * IFLA_INET6_CONF (s32 per DEVCONF_*, from 0).  What the kernel sends here
+ * is net.ipv4.conf.IF.forwarding and net.ipv6.conf.IF.forwarding of the
+ * namespace the dump was made in, without reading /proc/sys. */
+static void parse_af_spec(struct nlattr *spec, struct iface *ifc)
+{
+	struct nlattr *af;
+	int rem;
+
+	nla_for_each_nested(af, spec, rem) {
+		int family = nla_type(af), crem;
+		struct nlattr *c;
+
+		if (family != AF_INET && family != AF_INET6)
+			continue;
+		nla_for_each_nested(c, af, crem) {
+			if (family == AF_INET && nla_type(c) == IFLA_INET_CONF &&
+			    nla_len(c) >= (int)(IPV4_DEVCONF_FORWARDING * sizeof(uint32_t))) {
+				uint32_t v;
+
+				memcpy(&v,
+				       (const char *)nla_data(c) +
+					       (IPV4_DEVCONF_FORWARDING - 1) * sizeof(uint32_t),
+				       sizeof(v));
+				ifc->forwarding[0] = v != 0;
+			} else if (family == AF_INET6 && nla_type(c) == IFLA_INET6_CONF &&
+				   nla_len(c) >=
+					   (int)((DEVCONF_FORWARDING + 1) * sizeof(int32_t))) {
+				int32_t v;
+
+				memcpy(&v,
+				       (const char *)nla_data(c) +
+					       DEVCONF_FORWARDING * sizeof(int32_t),
+				       sizeof(v));
+				ifc->forwarding[1] = v != 0;
+			}
+		}
+	}
+}
 
 static int link_parse(struct nl_msg *msg, void *arg)
 {
@@ -48,6 +99,23 @@ static int link_parse(struct nl_msg *msg, void *arg)
 	ifc->ifindex = ifi->ifi_index;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
 	ifc->operstate = "unknown";
+	ifc->forwarding[0] = ifc->forwarding[1] = -1;
+	ifc->have_link_role = true;
+	if (tb[IFLA_MASTER])
+		ifc->master_ifindex = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_XDP]) {
+		struct nlattr *x[IFLA_XDP_MAX + 1];
+
+		if (nla_parse_nested(x, IFLA_XDP_MAX, tb[IFLA_XDP], xdp_policy) == 0 &&
+		    x[IFLA_XDP_ATTACHED]) {
+			uint8_t mode = nla_get_u8(x[IFLA_XDP_ATTACHED]);
+
+			if (mode < sizeof(xdp_modes) / sizeof(xdp_modes[0]))
+				ifc->xdp = xdp_modes[mode];
+		}
+	}
+	if (tb[IFLA_AF_SPEC])
+		parse_af_spec(tb[IFLA_AF_SPEC], ifc);
 	if (tb[IFLA_OPERSTATE]) {
 		uint8_t st = nla_get_u8(tb[IFLA_OPERSTATE]);
 
@@ -73,10 +141,14 @@ static int link_parse(struct nl_msg *msg, void *arg)
 	if (tb[IFLA_LINKINFO]) {
 		struct nlattr *li[IFLA_INFO_MAX + 1];
 
-		if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], linkinfo_policy) == 0 &&
-		    li[IFLA_INFO_KIND])
-			snprintf(ifc->kind, sizeof(ifc->kind), "%s",
-				 nla_get_string(li[IFLA_INFO_KIND]));
+		if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], linkinfo_policy) == 0) {
+			if (li[IFLA_INFO_KIND])
+				snprintf(ifc->kind, sizeof(ifc->kind), "%s",
+					 nla_get_string(li[IFLA_INFO_KIND]));
+			if (li[IFLA_INFO_SLAVE_KIND])
+				snprintf(ifc->master_kind, sizeof(ifc->master_kind), "%s",
+					 nla_get_string(li[IFLA_INFO_SLAVE_KIND]));
+		}
 	}
 	return NL_OK;
 }
@@ -168,4 +240,21 @@ int link_module(const char *ifname, int ifindex, char *buf, size_t len)
 	base = strrchr(target, '/');
 	snprintf(buf, len, "%s", base ? base + 1 : target);
 	return 0;
+}
+
+void link_resolve_masters(struct host_state *hs)
+{
+	for (size_t i = 0; i < hs->n; i++) {
+		struct iface *ifc = &hs->ifaces[i];
+		const struct iface *m;
+
+		if (!ifc->master_ifindex)
+			continue;
+		m = host_state_find_index(hs, ifc->master_ifindex);
+		if (!m)
+			continue;
+		snprintf(ifc->master, sizeof(ifc->master), "%s", m->name);
+		if (!ifc->master_kind[0])
+			snprintf(ifc->master_kind, sizeof(ifc->master_kind), "%s", m->kind);
+	}
 }

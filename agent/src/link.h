@@ -18,3 +18,8 @@ int link_parse_msg(const void *buf, size_t len, struct host_state *hs);
  * sysfs mounted for another network namespace never answers).  Returns 0,
  * -ENOENT (no device or no module) or a negative errno. */
 int link_module(const char *ifname, int ifindex, char *buf, size_t len);
+
+/* Fill each interface's master name from its master_ifindex, and its
+ * master_kind from the master's kind where IFLA_INFO_SLAVE_KIND was not
+ * sent (an Open vSwitch port says "openvswitch"; a netvsc VF says nothing). */
+void link_resolve_masters(struct host_state *hs);
