@@ -106,6 +106,25 @@ static bool settings_hold(const struct host_state *hs, const struct iface *ifc,
 	return true;
 }
 
+/* Some recommended setting names a feature this device can change. */
+static bool settings_reachable(const struct host_state *hs, const struct iface *ifc,
+			       const struct advice_entry *e)
+{
+	if (!ifc->have_features)
+		return false;
+	for (size_t s = 0; s < e->n_settings; s++) {
+		struct featbits bits;
+
+		if (feature_name_expand(&hs->names, e->settings[s].name, &bits) ==
+		    FEATURE_NAME_UNKNOWN)
+			continue;
+		for (unsigned int i = 0; i < hs->names.count; i++)
+			if (featbits_test(&bits, i) && !iface_feature_fixed(ifc, i))
+				return true;
+	}
+	return false;
+}
+
 static bool host_holds(const struct host_state *hs, const struct virt_info *vi,
 		       const struct advice_entry *e)
 {
@@ -126,8 +145,9 @@ static bool host_holds(const struct host_state *hs, const struct virt_info *vi,
 	return true;
 }
 
-static bool iface_holds(const struct host_state *hs, const struct iface *ifc,
-			const struct advice_entry *e)
+/* Who the device is and what it does: everything but the feature states. */
+static bool iface_applies(const struct host_state *hs, const struct iface *ifc,
+			  const struct advice_entry *e)
 {
 	const char *master_driver = NULL;
 
@@ -138,20 +158,30 @@ static bool iface_holds(const struct host_state *hs, const struct iface *ifc,
 
 		master_driver = m ? m->driver : NULL;
 	}
-	return globs_match(e->name, ifc->name) && globs_match(e->driver, ifc->driver) &&
-	       globs_match(e->module, ifc->module) && globs_match(e->kind, ifc->kind) &&
-	       globs_match(e->master_kind, ifc->master_kind) &&
-	       globs_match(e->master_driver, master_driver) &&
-	       cond_holds(e->forwarding, iface_forwarding(ifc)) &&
-	       cond_holds(e->forwards, advice_iface_forwards(ifc)) &&
-	       cond_holds(e->xdp, ifc->xdp != NULL) &&
-	       features_hold(hs, ifc, e->active, FEATURE_ACTIVE) &&
-	       features_hold(hs, ifc, e->fixed_active, FEATURE_FIXED_ACTIVE) &&
+	if (!(globs_match(e->name, ifc->name) && globs_match(e->driver, ifc->driver) &&
+	      globs_match(e->module, ifc->module) && globs_match(e->kind, ifc->kind) &&
+	      globs_match(e->master_kind, ifc->master_kind) &&
+	      globs_match(e->master_driver, master_driver) &&
+	      cond_holds(e->forwarding, iface_forwarding(ifc)) &&
+	      cond_holds(e->forwards, advice_iface_forwards(ifc)) &&
+	      cond_holds(e->xdp, ifc->xdp != NULL) &&
+	      features_hold(hs, ifc, e->fixed_active, FEATURE_FIXED_ACTIVE)))
+		return false;
+	/* Advice to set what this device cannot change is no advice. */
+	return !e->n_settings || settings_reachable(hs, ifc, e);
+}
+
+/* Something is left to do: the feature states it is about hold and its
+ * settings do not. */
+static bool iface_pending(const struct host_state *hs, const struct iface *ifc,
+			  const struct advice_entry *e)
+{
+	return features_hold(hs, ifc, e->active, FEATURE_ACTIVE) &&
 	       features_hold(hs, ifc, e->changeable_off, FEATURE_CHANGEABLE_OFF) &&
 	       !(e->n_settings && settings_hold(hs, ifc, e));
 }
 
-static int add_hit(struct advice_list *l, const struct advice_entry *e, int iface)
+static int add_hit(struct advice_list *l, const struct advice_entry *e, int iface, bool pending)
 {
 	if (l->n % 16 == 0) {
 		struct advice_hit *v = realloc(l->hits, (l->n + 16) * sizeof(*v));
@@ -160,7 +190,8 @@ static int add_hit(struct advice_list *l, const struct advice_entry *e, int ifac
 			return -ENOMEM;
 		l->hits = v;
 	}
-	l->hits[l->n++] = (struct advice_hit){ e, iface };
+	l->hits[l->n++] = (struct advice_hit){ e, iface, pending };
+	l->n_pending += pending;
 	return 0;
 }
 
@@ -176,12 +207,12 @@ int advice_evaluate(const struct host_state *hs, const struct virt_info *vi,
 		if (!host_holds(hs, vi, e))
 			continue;
 		if (e->host) {
-			r = add_hit(&l, e, -1);
+			r = add_hit(&l, e, -1, true);
 			continue;
 		}
 		for (size_t i = 0; i < hs->n && r == 0; i++)
-			if (iface_holds(hs, &hs->ifaces[i], e))
-				r = add_hit(&l, e, (int)i);
+			if (iface_applies(hs, &hs->ifaces[i], e))
+				r = add_hit(&l, e, (int)i, iface_pending(hs, &hs->ifaces[i], e));
 	}
 	if (r < 0) {
 		advice_list_free(&l);
@@ -213,6 +244,7 @@ json_t *advice_hit_to_json(const struct host_state *hs, const struct advice_hit 
 	json_object_set_new(o, "id", json_string(e->id));
 	json_object_set_new(o, "interface",
 			    h->iface >= 0 ? json_string(hs->ifaces[h->iface].name) : json_null());
+	json_object_set_new(o, "pending", json_boolean(h->pending));
 	json_object_set_new(o, "confidence", json_string(e->confidence));
 	json_object_set_new(o, "summary", json_string(e->summary));
 	json_object_set_new(o, "settings", settings);

@@ -58,21 +58,28 @@ extern const size_t advice_table_len;
 /* One piece of advice that fires. */
 struct advice_hit {
 	const struct advice_entry *entry;
-	int iface; /* index into host_state.ifaces, -1 for host-level advice */
+	int iface;    /* index into host_state.ifaces, -1 for host-level advice */
+	bool pending; /* something is left to do; false: followed (its settings
+		       * hold) or the kernel already keeps it so */
 };
 
 struct advice_list {
 	struct advice_hit *hits; /* in table order, then interface order */
 	size_t n;
+	size_t n_pending;
 };
 
 /* The entry with this id, or NULL. */
 const struct advice_entry *advice_find(const char *id);
 
 /*
- * Every entry that fires on this host: its conditions hold and, when it
- * recommends settings for the interface, they do not all hold yet.  Pure.
- * Returns 0 or -ENOMEM.
+ * Every entry that applies to this host: who the devices are and what they
+ * do (driver, module, kind, name, master, forwarding, XDP, fixed features,
+ * kernel, virtualisation) match, and its settings name something the device
+ * can change.  A hit is pending while the feature states it is about hold
+ * (active, changeable-off) and its settings do not: applied advice stays
+ * listed, not pending, so a wrapper that follows it keeps a stable rule.
+ * Pure.  Returns 0 or -ENOMEM.
  */
 int advice_evaluate(const struct host_state *hs, const struct virt_info *vi,
 		    struct advice_list *ret);

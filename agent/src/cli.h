@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit codes of CONTRACT.md. */
 enum {
@@ -38,6 +39,12 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv);
 int cmd_check(const struct global_opts *g, int argc, char **argv);
 int cmd_apply(const struct global_opts *g, int argc, char **argv);
 int cmd_watch(const struct global_opts *g, int argc, char **argv);
+int cmd_advise(const struct global_opts *g, int argc, char **argv);
+
+struct advice_list;
+struct host_state;
+/* "  IFACE: ID (CONFIDENCE): SUMMARY", one line per pending hit (show). */
+void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);

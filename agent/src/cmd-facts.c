@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "atomic-file.h"
 #include "backend.h"
 #include "cli.h"
@@ -172,7 +173,10 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	char(*labels)[NAME_ESC_MAX] = NULL;
 	struct offload_map map;
 	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
+	struct advice_list advice = { 0 };
+	bool *marked = NULL, have_vi = false;
 	struct host_state hs;
+	struct virt_info vi;
 	struct backend *b;
 	bool all = false;
 	int opt, r;
@@ -191,13 +195,20 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	}
 	fo.filters = argv + optind;
 	fo.n_filters = argc - optind;
+	/* The advice may depend on the virtualisation; without it (an
+	 * unreadable host file) the table is still shown. */
+	have_vi = virt_detect(g->root, &vi) == 0;
 	r = host_open(g, &b, &hs);
-	if (r)
+	if (r) {
+		if (have_vi)
+			virt_info_free(&vi);
 		return r;
+	}
 
 	sel = calloc(hs.n ? hs.n : 1, sizeof(*sel));
 	sums = calloc(hs.n ? hs.n : 1, sizeof(*sums));
-	if (!sel || !sums) {
+	marked = calloc(hs.n ? hs.n : 1, sizeof(*marked));
+	if (!sel || !sums || !marked || advice_evaluate(&hs, have_vi ? &vi : NULL, &advice) < 0) {
 		log_error("out of memory");
 		r = EXIT_ENV;
 		goto out;
@@ -211,6 +222,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
+	for (size_t i = 0; i < advice.n; i++)
+		if (advice.hits[i].pending && advice.hits[i].iface >= 0)
+			marked[advice.hits[i].iface] = true;
 	offload_map_init(&hs, &map);
 	for (size_t k = 0; k < nsel; k++)
 		nsum = offload_summaries_mapped(&map, &hs.ifaces[sel[k]], sums[k]);
@@ -234,8 +248,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	for (size_t k = 0; k < nsel; k++) {
 		char tmp[NAME_ESC_MAX];
 
-		snprintf(labels[k], sizeof(labels[k]), "%s",
-			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)));
+		snprintf(labels[k], sizeof(labels[k]), "%s%s",
+			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)),
+			 marked[sel[k]] ? "+" : "");
 	}
 	printf("%-*s", (int)width, "feature");
 	for (size_t k = 0; k < nsel; k++)
@@ -274,9 +289,17 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	}
 	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
 	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
+	if (advice.n_pending) {
+		printf("+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
+		advice_print_brief(stdout, &hs, &advice);
+	}
 	r = EXIT_OK;
 out:
 	free(labels);
+	advice_list_free(&advice);
+	if (have_vi)
+		virt_info_free(&vi);
+	free(marked);
 	free(sel);
 	free(sums);
 	host_state_free(&hs);
