@@ -1072,6 +1072,15 @@ bool desired_state_uses_link_facts(const struct desired_state *ds)
 
 		if (m->kind.n || m->mac.n || m->driver.n || m->module.n)
 			return true;
+		/* LRO asked on: the plan needs forwarding and bridge ports. */
+		for (size_t k = 0; k < ds->rules[i].n_features; k++) {
+			const struct ds_feature *f = &ds->rules[i].features[k];
+
+			if (f->value &&
+			    (strcmp(f->name, "lro") == 0 || strcmp(f->name, "rx-lro") == 0 ||
+			     strcmp(f->name, "large-receive-offload") == 0))
+				return true;
+		}
 	}
 	return false;
 }

@@ -98,6 +98,7 @@ void desired_state_free(struct desired_state *ds);
  * then is the virtualisation worth detecting. */
 bool desired_state_uses_virtualization(const struct desired_state *ds);
 
-/* True when some rule matches on kind, mac, driver or module: only then does a run
- * need the link dump, not just the feature dump. */
+/* True when some rule matches on kind, mac, driver or module, or asks for LRO
+ * on (the plan checks forwarding and bridge ports): only then does a run need
+ * the link dump, not just the feature dump. */
 bool desired_state_uses_link_facts(const struct desired_state *ds);

@@ -8,7 +8,10 @@
  * (fixed-feature).  A group switched off with some members fixed on is set
  * where it can be, and the members that stay on are listed (fixed-member):
  * never a silent partial change.  Rules for this host that
- * match no interface are listed too (unmatched-rule).
+ * match no interface are listed too (unmatched-rule).  LRO asked on for a
+ * device that forwards or is a bridge port is what the kernel switches off
+ * itself: an error naming that reason (fixed-feature), never a change that
+ * watch would repeat.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "plan.h"
 
 static bool any_glob(const struct strlist *globs, const char *s, int flags)
@@ -152,6 +156,27 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 	return r;
 }
 
+/* 'lro: on' for a device that forwards: the kernel's reason, said once. */
+static int note_lro_forwarding(const struct desired_state *ds, const struct iface *ifc,
+			       const struct ds_feature *f, struct plan *p)
+{
+	char where[512], why[128];
+
+	loc_prefix(where, sizeof(where), &f->loc);
+	if (strcmp(ifc->master_kind, "bridge") == 0 || strcmp(ifc->master_kind, "openvswitch") == 0)
+		snprintf(why, sizeof(why), "it is a port of %s '%s'",
+			 strcmp(ifc->master_kind, "bridge") == 0 ? "bridge" : "Open vSwitch",
+			 ifc->master);
+	else
+		snprintf(why, sizeof(why), "it forwards (net.%s.conf.%s.forwarding=1)",
+			 ifc->forwarding[0] == 1 ? "ipv4" : "ipv6", ifc->name);
+	return strlist_addf(
+		policy_list(p, ds->fixed_feature),
+		"%s: cannot set '%s' on '%s' to on: the kernel keeps LRO off because %s "
+		"(merged frames break forwarding; advice lro-forwarding)",
+		where, f->name, ifc->name, why);
+}
+
 static int plan_iface(const struct host_state *hs, const struct desired_state *ds,
 		      const struct virt_info *vi, size_t idx, const struct featbits *expansions,
 		      const enum feature_name_kind *kinds, struct plan *p, bool *rule_hit,
@@ -160,6 +185,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 	const struct iface *ifc = &hs->ifaces[idx];
 	struct wish w;
 	struct plan_iface pi = { .iface = idx };
+	int lro_bit = feature_names_index(&hs->names, "rx-lro");
 	size_t k = 0;
 	int r;
 
@@ -216,6 +242,18 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 				r = note_fixed_members(hs, ds, idx, f, &wrong, p);
 				if (r < 0)
 					return r;
+			}
+			if (f->value && lro_bit >= 0 &&
+			    featbits_test(&use, (unsigned int)lro_bit) &&
+			    !featbits_test(&ifc->active, (unsigned int)lro_bit) &&
+			    advice_iface_forwards(ifc)) {
+				/* The kernel keeps LRO off here (dev_disable_lro()
+				 * on forwarding and on joining a bridge): asking
+				 * for it would fight the kernel on every run. */
+				r = note_lro_forwarding(ds, ifc, f, p);
+				if (r < 0)
+					return r;
+				featbits_set(&use, (unsigned int)lro_bit, false);
 			}
 			for (unsigned int b = 0; b < hs->names.count; b++) {
 				if (!featbits_test(&use, b))

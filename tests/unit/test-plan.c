@@ -248,11 +248,61 @@ static void test_requested_only(void)
 	host_state_free(&hs);
 }
 
+/* LRO asked on where the kernel keeps it off: an error with the kernel's
+ * reason, nothing sent; the same rule on a device that does not forward
+ * is an ordinary change. */
+static void test_lro_forwarding(void)
+{
+	struct host_state hs;
+	struct desired_state ds;
+	struct plan p;
+	struct iface *port, *plain;
+	unsigned int lro;
+
+	host_init(&hs);
+	lro = (unsigned)idx(&hs, "rx-lro");
+	port = add_iface(&hs, "eth0", "", "ixgbe", "52:54:00:00:00:04");
+	plain = add_iface(&hs, "eth1", "", "ixgbe", "52:54:00:00:00:05");
+	for (int k = 0; k < 2; k++) {
+		struct iface *ifc = k ? plain : port;
+
+		featbits_set(&ifc->hw, lro, true); /* changeable, off */
+		ifc->forwarding[0] = ifc->forwarding[1] = 0;
+		ifc->have_link_role = true;
+	}
+	snprintf(port->master, sizeof(port->master), "br0");
+	snprintf(port->master_kind, sizeof(port->master_kind), "bridge");
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n  - match: {name: 'eth*'}\n"
+			 "    features: {lro: on}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 1 &&
+	      strstr(p.errors.items[0], "t.yaml:4:16: cannot set 'lro' on 'eth0'") &&
+	      strstr(p.errors.items[0], "port of bridge 'br0'"));
+	CHECK(plan_for(&p, &hs, "eth0") == NULL);
+	CHECK(plan_for(&p, &hs, "eth1") && plan_for(&p, &hs, "eth1")->n_changes == 1);
+	plan_free(&p);
+	/* forwarding instead of a bridge: the sysctl is named */
+	port->master[0] = port->master_kind[0] = '\0';
+	port->forwarding[1] = 1;
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 1 && strstr(p.errors.items[0], "net.ipv6.conf.eth0.forwarding=1"));
+	plan_free(&p);
+	/* already on (someone forced it back): no change, so nothing to refuse */
+	featbits_set(&port->active, lro, true);
+	featbits_set(&port->wanted, lro, true);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 0 && plan_for(&p, &hs, "eth0") == NULL);
+	plan_free(&p);
+	desired_state_free(&ds);
+	host_state_free(&hs);
+}
+
 int main(void)
 {
 	test_patterns();
 	test_plan_merge_globs_conditions();
 	test_plan_defaults();
 	test_requested_only();
+	test_lro_forwarding();
 	return unit_done();
 }
