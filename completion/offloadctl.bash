@@ -26,7 +26,7 @@ _offloadctl()
     prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local commands="facts virt show validate check apply watch help"
+    local commands="facts virt show advise validate check apply watch help"
     local global_opts="--netns --root --backend --config-dir -v --verbose -q --quiet --version -h --help"
     local global_args="--netns|--root|--backend|--config-dir"
 
@@ -97,6 +97,19 @@ _offloadctl()
             ;;
         esac
         ;;
+    advise)
+        case $prev in
+        --facts)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return 0
+            ;;
+        --id)
+            # The ids of the knowledge base this offloadctl carries.
+            COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" advise --list-ids 2>/dev/null)" -- "$cur"))
+            return 0
+            ;;
+        esac
+        ;;
     check | apply)
         case $prev in
         -i | --interface | -I | --ifname)
@@ -124,6 +137,7 @@ _offloadctl()
     facts) opts="--format --full --output -h --help" ;;
     virt) opts="--brief -h --help" ;;
     show) opts="--all -h --help" ;;
+    advise) opts="--json --desired-state --id --all --facts --list-ids -h --help" ;;
     validate) opts="-q --quiet -h --help" ;;
     check) opts="--json --facts -i --interface -I --ifname --all-scopes -h --help" ;;
     apply) opts="-n --dry-run --json --lock-timeout -i --interface -I --ifname --all-scopes --per-interface --fall-back -h --help" ;;
@@ -136,7 +150,7 @@ _offloadctl()
     fi
 
     case $cmd in
-    facts | show)
+    facts | show | advise)
         COMPREPLY=($(compgen -W "$(_offloadctl_interfaces "$netns")" -- "$cur"))
         ;;
     validate | check | apply | watch)

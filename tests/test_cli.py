@@ -5,7 +5,7 @@ import pytest
 
 from ocutil import agent
 
-COMMANDS = ["facts", "virt", "show", "validate", "check", "apply", "watch"]
+COMMANDS = ["facts", "virt", "show", "advise", "validate", "check", "apply", "watch"]
 
 
 def test_version():

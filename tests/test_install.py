@@ -51,6 +51,7 @@ INSTALLED = {
     "/usr/share/offloadctl/desired-state.schema.json": 0o644,
     "/usr/share/offloadctl/offloadctl.fact": 0o755,
     "/usr/share/offloadctl/facter-offloadctl": 0o755,
+    "/usr/share/doc/offloadctl/advice.md": 0o644,
     f"{UNITDIR}/offloadctl-watch.service": 0o644,
     f"{UNITDIR}/offloadctl-boot.service": 0o644,
     f"{UNITDIR}/offloadctl-apply@.service": 0o644,
@@ -393,7 +394,8 @@ def complete(*words, cword=None):
 
 def test_completion_commands_and_global_options():
     assert complete("ch") == ["check"]
-    assert set(complete("")) == {"facts", "virt", "show", "validate", "check", "apply", "watch", "help"}
+    assert set(complete("")) == {"facts", "virt", "show", "advise", "validate", "check", "apply",
+                                 "watch", "help"}
     assert "--netns" in complete("--n")
     assert complete("--backend", "") == ["netlink", "ioctl", "auto"]
     # A global option's argument is not the command.
@@ -408,6 +410,7 @@ def test_completion_per_command_options():
     assert complete("facts", "--format", "f") == ["facter"]
     assert complete("virt", "--b") == ["--brief"]
     assert "--facts" in complete("check", "--")
+    assert "--desired-state" in complete("advise", "--d")
 
 
 def test_completion_interfaces_and_files(netns):

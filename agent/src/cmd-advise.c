@@ -173,6 +173,7 @@ int cmd_advise(const struct global_opts *g, int argc, char **argv)
 		OPT_FACTS,
 		OPT_ID,
 		OPT_ALL,
+		OPT_LIST_IDS,
 	};
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -180,6 +181,7 @@ int cmd_advise(const struct global_opts *g, int argc, char **argv)
 		{ "facts", required_argument, NULL, OPT_FACTS },
 		{ "id", required_argument, NULL, OPT_ID },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "list-ids", no_argument, NULL, OPT_LIST_IDS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,6 +209,10 @@ int cmd_advise(const struct global_opts *g, int argc, char **argv)
 		case OPT_ALL:
 			f.all = true;
 			break;
+		case OPT_LIST_IDS:
+			for (size_t i = 0; i < advice_table_len; i++)
+				puts(advice_table[i].id);
+			return EXIT_OK;
 		case OPT_ID:
 			if (!advice_find(optarg))
 				return usage_error("advise",

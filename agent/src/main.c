@@ -66,6 +66,7 @@ const struct command commands[] = {
 	  "                    advice, one rule per interface; 'validate' accepts it\n"
 	  "  --id ID           only this advice (repeatable)\n"
 	  "  --all             followed advice too\n"
+	  "  --list-ids        print the ids of the knowledge base, one a line\n"
 	  "  --facts FILE      a saved facts document (offloadctl facts output, '-' for\n"
 	  "                    stdin) instead of this host\n"
 	  "  -h, --help        show this help\n" },
