@@ -393,3 +393,69 @@ def test_a_later_file_in_the_scope_is_reported_not_fought(ansible, netns):
     c = run([agent_path(), "--netns", netns.name, "--config-dir", hv["offloadctl_config_dir"], "check"],
             check=False)
     assert c.returncode == 0, c.stdout + c.stderr
+
+
+def _k8s_vxlan_advice_id():
+    import platform
+    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
+    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
+
+
+def _vxlans(ns):
+    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
+        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
+              "local", "127.0.0.1")
+
+
+def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
+    """offloadctl_follow_advice: the chosen advice becomes a rule for the
+    interface it names (flannel.1), nothing else changes (vxlan7, a VXLAN
+    device the advice is not about), and a second run changes nothing."""
+    advice_id = _k8s_vxlan_advice_id()
+    follow, report = netns_factory(), netns_factory()
+    for ns in (follow, report):
+        _vxlans(ns)
+    hf = ansible.host(follow, "f")
+    hf["offloadctl_follow_advice"] = [advice_id]
+    hr = ansible.host(report, "r")
+    inv = ansible.inventory({"f": hf, "r": hr}, rules=[])
+
+    p = ansible.play(inv, check=True, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert "+tx-checksum-ip-generic: off" in p.out, p
+    assert offloads(follow, "flannel.1")["tx-checksum-ip-generic"] is True
+
+    # (both hosts change on the first run: the local fact is installed)
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert offloads(follow, "flannel.1")["tx-checksum-ip-generic"] is False
+    assert offloads(follow, "vxlan7")["tx-checksum-ip-generic"] is True
+    dropin = os.path.join(hf["offloadctl_config_dir"], "conf.d", DROPIN)
+    text = open(dropin).read()
+    import yaml
+    assert yaml.safe_load(text)["interfaces"] == [
+        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}], text
+    # The host told to follow nothing: the advice is reported, not acted on.
+    assert offloads(report, "flannel.1")["tx-checksum-ip-generic"] is True
+    assert not os.path.exists(os.path.join(hr["offloadctl_config_dir"], "conf.d", DROPIN))
+    assert re.search(rf"advice {advice_id} \(confidence B\) on flannel\.1, not followed", p.out), p
+    assert not re.search(rf"\[f\][^\n]*\n[^\n]*advice {advice_id}[^\n]*not followed", p.out), p
+
+    # Converged: the followed advice is no longer pending, its rule stays.
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.total("changed") == 0 and p.total("failed") == 0, p
+    assert open(dropin).read() == text
+    assert offloads(follow, "flannel.1")["tx-checksum-ip-generic"] is False
+
+
+def test_follow_advice_that_does_not_apply_is_said(ansible, netns):
+    netns.veth("va", "vb")
+    hv = ansible.host(netns, "h")
+    hv["offloadctl_follow_advice"] = ["xen-netfront-tx-csum"]
+    inv = ansible.inventory({"h": hv}, rules=[])
+    before = offloads(netns, "va")
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert "names xen-netfront-tx-csum, which does not apply to this host" in p.out, p
+    assert offloads(netns, "va") == before
+    assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN))
