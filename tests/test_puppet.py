@@ -467,3 +467,79 @@ def test_reference_md_matches_the_code(tmp_path):
     assert "### <a name=\"nic_offload\"></a>`nic_offload`" in new
     assert new == open(os.path.join(MODULE, "REFERENCE.md")).read(), \
         "REFERENCE.md is stale: run `puppet strings generate --format markdown` in modules/puppet"
+
+
+# --- advice (issue 16) --------------------------------------------------------------------------
+
+
+def _k8s_vxlan_advice_id():
+    import platform
+    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
+    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
+
+
+def _vxlans(ns):
+    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
+        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
+              "local", "127.0.0.1")
+
+
+def _apply_in(puppet, ns, text, name):
+    path = puppet.tmp / name
+    path.write_text(text)
+    return puppet.cmd("apply", "--detailed-exitcodes", str(path), netns=ns.name)
+
+
+def test_follow_advice_turns_chosen_ids_into_rules(netns_factory, puppet):
+    """follow_advice: the advice the fact carries for flannel.1 becomes a rule
+    for flannel.1 alone (2), then nothing changes (0); the fact gathered in
+    the namespace Puppet runs in says which advice applies."""
+    advice_id = _k8s_vxlan_advice_id()
+    ns = netns_factory()
+    _vxlans(ns)
+    m = f"""
+class {{ 'offloadctl':
+  config_dir    => {pp_str(str(puppet.config_dir))},
+  follow_advice => ['{advice_id}'],
+}}
+"""
+    p = _apply_in(puppet, ns, m, "follow.pp")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert active(ns, "flannel.1", "tx-checksum-ip-generic") is False
+    assert active(ns, "vxlan7", "tx-checksum-ip-generic") is True
+    assert "not followed" not in p.stdout
+    drop = puppet.config_dir / "conf.d" / "40-puppet-advice.yaml"
+    import yaml
+    assert yaml.safe_load(drop.read_text())["interfaces"] == [
+        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}]
+    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+    # Converged: the advice is followed (no longer pending), its rule stays.
+    p = _apply_in(puppet, ns, m, "follow.pp")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert changed_lines(p.stdout) == [], p.stdout
+    assert drop.exists()
+    c = run([agent_path(), "--netns", ns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
+def test_advice_not_chosen_is_a_notice_not_a_change(netns_factory, puppet):
+    advice_id = _k8s_vxlan_advice_id()
+    ns = netns_factory()
+    _vxlans(ns)
+    m = f"""
+class {{ 'offloadctl':
+  config_dir    => {pp_str(str(puppet.config_dir))},
+  follow_advice => ['xen-netfront-tx-csum'],
+}}
+"""
+    p = _apply_in(puppet, ns, m, "notice.pp")
+    # 0 or 2 only for the configuration directory the class creates on a first run.
+    assert p.returncode in (0, 2), p.stdout + p.stderr
+    assert re.search(rf"Notice: Scope\(Class\[Offloadctl::Advice\]\): advice {advice_id} \(confidence B\) "
+                     rf"on flannel\.1, not followed", p.stdout), p.stdout
+    assert "follow_advice names xen-netfront-tx-csum, which does not apply to this host" in p.stdout
+    assert active(ns, "flannel.1", "tx-checksum-ip-generic") is True
+    assert not (puppet.config_dir / "conf.d" / "40-puppet-advice.yaml").exists()
+    p = _apply_in(puppet, ns, m, "notice.pp")
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+    assert active(ns, "flannel.1", "tx-checksum-ip-generic") is True

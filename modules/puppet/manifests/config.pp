@@ -63,15 +63,26 @@ class offloadctl::config {
       content      => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
       validate_cmd => 'offloadctl validate %',
     }
+  }
 
-    if $offloadctl::apply {
-      exec { 'offloadctl apply':
-        command   => shellquote($global + ['apply']),
-        unless    => shellquote($global + ['-q', 'check']),
-        path      => $path,
-        logoutput => true,
-        require   => File[$rules_file],
-      }
+  # The advice to follow: a drop-in in the same scope (notices for the rest).
+  $advice_file = $offloadctl::netns ? {
+    undef   => "${config_dir}/conf.d/40-puppet-advice.yaml",
+    default => "${scope_dir}/40-puppet-advice.yaml",
+  }
+  include offloadctl::advice
+
+  $apply_after = $offloadctl::rules ? {
+    undef   => [File["${config_dir}/conf.d"], Class['offloadctl::advice']],
+    default => [File[$rules_file], Class['offloadctl::advice']],
+  }
+  if $offloadctl::apply and ($offloadctl::rules or !$offloadctl::advice::rules.empty) {
+    exec { 'offloadctl apply':
+      command   => shellquote($global + ['apply']),
+      unless    => shellquote($global + ['-q', 'check']),
+      path      => $path,
+      logoutput => true,
+      require   => $apply_after,
     }
   }
 }

@@ -25,6 +25,11 @@
 #     },
 #   }
 #
+# @example Follow the founding case's advice (and only it) wherever it fires
+#   class { 'offloadctl':
+#     follow_advice => ['xen-netfront-tx-csum'],
+#   }
+#
 # @example Only on Xen domUs, from the module's fact
 #   if $facts.dig('offloadctl', 'virtualization', 'xen', 'domain') == 'domU' {
 #     class { 'offloadctl':
@@ -46,9 +51,17 @@
 #   The desired state of offloadctl.yaml(5) as a hash (`version: 1` is added
 #   when missing). Undef (the default) leaves offloadctl.yaml alone and
 #   applies nothing.
+# @param follow_advice
+#   Ids of the advice knowledge base (docs/advice.md, `offloadctl advise
+#   --list-ids`) to follow: for every interface the `offloadctl` fact gives
+#   such advice for, its recommended settings become a rule for that
+#   interface, in `<config_dir>/conf.d/40-puppet-advice.yaml`. Advice not
+#   listed is reported as a notice and changes nothing. Default: [] (advice
+#   changes nothing). The fact describes the namespace Puppet runs in; with
+#   `netns` set, follow advice from a fact gathered there.
 # @param apply
 #   Whether to apply the configuration set when `offloadctl check` finds it
-#   out of sync (needs `rules`). Default: true.
+#   out of sync (needs `rules` or `follow_advice`). Default: true.
 # @param service
 #   `watch`: run `offloadctl-watch.service` (applies at boot, configures
 #   hot-plugged interfaces, reverts drift) and disable the boot unit;
@@ -83,6 +96,7 @@ class offloadctl (
   String[1] $package_ensure,
   Optional[Pattern[/\A\/.+\.deb\z/]] $package_source,
   Optional[Offloadctl::Rules] $rules,
+  Array[Pattern[/\A[a-z0-9]+(-[a-z0-9]+)*\z/]] $follow_advice,
   Boolean $apply,
   Enum['none', 'watch', 'boot'] $service,
   Enum['summary', 'full', 'none'] $fact,
