@@ -88,6 +88,21 @@ def test_facts(vg):
     vg("facts", "no-such-if0", expect=0)
 
 
+def test_advise(vg, tmp_path):
+    """advise in every output form, and show with advice under the table."""
+    vg.ns.ip("link", "add", "name", "flannel.1", "type", "vxlan", "id", "1", "dstport", "8472",
+             "local", "127.0.0.1")
+    assert "flannel.1" in vg("advise").stdout
+    assert json.loads(vg("advise", "--json", "--all").stdout)["advice"]
+    ds = vg("advise", "--desired-state").stdout
+    assert "flannel.1" in ds
+    assert "flannel.1+" in vg("show").stdout
+    saved = tmp_path / "facts.json"
+    saved.write_text(vg("facts").stdout)
+    assert json.loads(vg("advise", "--json", "--facts", str(saved)).stdout)["advice"]
+    vg("advise", "--id", "no-such-advice", expect=2)
+
+
 def test_validate(vg, tmp_path):
     vg("validate", state(tmp_path, TX_OFF))
     bad = state(tmp_path, "version: 1\ninterfaces:\n  - match: {name: x}\n    features: {txx: of}\n"
