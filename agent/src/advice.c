@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "names.h"
 
 const struct advice_entry *advice_find(const char *id)
 {
@@ -242,8 +243,15 @@ json_t *advice_hit_to_json(const struct host_state *hs, const struct advice_hit 
 		json_object_set_new(settings, e->settings[s].name,
 				    json_string(e->settings[s].on ? "on" : "off"));
 	json_object_set_new(o, "id", json_string(e->id));
-	json_object_set_new(o, "interface",
-			    h->iface >= 0 ? json_string(hs->ifaces[h->iface].name) : json_null());
+	if (h->iface >= 0) {
+		char esc[NAME_ESC_MAX];
+
+		json_object_set_new(
+			o, "interface",
+			json_string(name_json(hs->ifaces[h->iface].name, esc, sizeof(esc))));
+	} else {
+		json_object_set_new(o, "interface", json_null());
+	}
 	json_object_set_new(o, "pending", json_boolean(h->pending));
 	json_object_set_new(o, "confidence", json_string(e->confidence));
 	json_object_set_new(o, "summary", json_string(e->summary));

@@ -10,6 +10,24 @@
 #include "cli.h"
 #include "facts-load.h"
 #include "log.h"
+#include "names.h"
+
+/* The interface a hit is about, safe for a terminal ("host" for none). */
+static const char *hit_where(const struct host_state *hs, const struct advice_hit *h, char *buf,
+			     size_t len)
+{
+	return h->iface >= 0 ? name_text(hs->ifaces[h->iface].name, buf, len) : "host";
+}
+
+/* A name a desired state can carry as it is, in double quotes. */
+static bool plain_name(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._-@:+", *s)))
+			return false;
+	return true;
+}
 
 /* The hits to show: pending ones (all with --all), on the named
  * interfaces, of the chosen ids. */
@@ -51,12 +69,12 @@ void advice_print_brief(FILE *out, const struct host_state *hs, const struct adv
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct advice_hit *h = &l->hits[i];
+		char esc[NAME_ESC_MAX];
 
 		if (!h->pending)
 			continue;
-		fprintf(out, "  %s: %s (%s): %s\n",
-			h->iface >= 0 ? hs->ifaces[h->iface].name : "host", h->entry->id,
-			h->entry->confidence, h->entry->summary);
+		fprintf(out, "  %s: %s (%s): %s\n", hit_where(hs, h, esc, sizeof(esc)),
+			h->entry->id, h->entry->confidence, h->entry->summary);
 	}
 }
 
@@ -68,16 +86,17 @@ static void print_text(const struct host_state *hs, const struct advice_list *l,
 	for (size_t i = 0; i < l->n; i++) {
 		const struct advice_hit *h = &l->hits[i];
 		const struct advice_entry *e = h->entry;
+		char esc[NAME_ESC_MAX];
+		const char *where = hit_where(hs, h, esc, sizeof(esc));
 
 		if (!hit_selected(f, hs, h))
 			continue;
 		n++;
-		printf("%s  %s  (confidence %s)%s\n  %s\n",
-		       h->iface >= 0 ? hs->ifaces[h->iface].name : "host", e->id, e->confidence,
+		printf("%s  %s  (confidence %s)%s\n  %s\n", where, e->id, e->confidence,
 		       h->pending ? "" : "  followed", e->title);
 		printf("    %s\n", e->summary);
 		if (e->n_settings) {
-			printf("    set on %s: ", h->iface >= 0 ? hs->ifaces[h->iface].name : "it");
+			printf("    set on %s: ", h->iface >= 0 ? where : "it");
 			print_settings(stdout, e);
 			putchar('\n');
 		}
@@ -141,14 +160,19 @@ static void print_desired_state(const struct host_state *hs, const struct advice
 	for (size_t i = 0; i < l->n; i++) {
 		const struct advice_hit *h = &l->hits[i];
 		const struct advice_entry *e = h->entry;
+		char esc[NAME_ESC_MAX];
 
 		if (!hit_selected(f, hs, h))
 			continue;
 		if (!e->n_settings || h->iface < 0) {
-			printf("# %s%s%s: nothing to set here%s%s\n", e->id,
-			       h->iface >= 0 ? " on " : "",
-			       h->iface >= 0 ? hs->ifaces[h->iface].name : "",
-			       e->elsewhere ? "; " : "", e->elsewhere ? e->elsewhere : "");
+			printf("# %s on %s: nothing to set here%s%s\n", e->id,
+			       hit_where(hs, h, esc, sizeof(esc)), e->elsewhere ? "; " : "",
+			       e->elsewhere ? e->elsewhere : "");
+			continue;
+		}
+		if (!plain_name(hs->ifaces[h->iface].name)) {
+			printf("# %s on %s: the name needs escaping; write this rule by hand\n",
+			       e->id, hit_where(hs, h, esc, sizeof(esc)));
 			continue;
 		}
 		if (rules++ == 0)

@@ -157,7 +157,7 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 }
 
 /* 'lro: on' for a device that forwards: the kernel's reason, said once. */
-static int note_lro_forwarding(const struct desired_state *ds, const struct iface *ifc,
+static int note_lro_forwarding(const struct desired_state *ds, size_t idx, const struct iface *ifc,
 			       const struct ds_feature *f, struct plan *p)
 {
 	char where[512], why[128];
@@ -170,11 +170,10 @@ static int note_lro_forwarding(const struct desired_state *ds, const struct ifac
 	else
 		snprintf(why, sizeof(why), "it forwards (net.%s.conf.%s.forwarding=1)",
 			 ifc->forwarding[0] == 1 ? "ipv4" : "ipv6", ifc->name);
-	return strlist_addf(
-		policy_list(p, ds->fixed_feature),
-		"%s: cannot set '%s' on '%s' to on: the kernel keeps LRO off because %s "
-		"(merged frames break forwarding; advice lro-forwarding)",
-		where, f->name, ifc->name, why);
+	return add_problem(p, ds->fixed_feature, idx,
+			   "%s: cannot set '%s' on '%s' to on: the kernel keeps LRO off because %s "
+			   "(merged frames break forwarding; advice lro-forwarding)",
+			   where, f->name, ifc->name, why);
 }
 
 static int plan_iface(const struct host_state *hs, const struct desired_state *ds,
@@ -250,7 +249,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 				/* The kernel keeps LRO off here (dev_disable_lro()
 				 * on forwarding and on joining a bridge): asking
 				 * for it would fight the kernel on every run. */
-				r = note_lro_forwarding(ds, ifc, f, p);
+				r = note_lro_forwarding(ds, idx, ifc, f, p);
 				if (r < 0)
 					return r;
 				featbits_set(&use, (unsigned int)lro_bit, false);
