@@ -210,6 +210,7 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		":{\"active\":true,\"requested\":true,\"fixed\":true}",
 	};
 	struct offload_summary sum[OFFLOAD_MAP_MAX];
+	char master_esc[NAME_ESC_MAX]; /* the master's name as its own key is written */
 	size_t n;
 	int r;
 
@@ -227,7 +228,7 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		r = put_string(b, ifc->operstate);
 	ob_lit(b, ",");
 	if (r == 0)
-		r = put_member(b, "master", ifc->master);
+		r = put_member(b, "master", name_json(ifc->master, master_esc, sizeof(master_esc)));
 	ob_lit(b, ",");
 	if (r == 0)
 		r = put_member(b, "master_kind", ifc->master_kind);
