@@ -256,14 +256,23 @@ def write_c(entries, out):
     out.write("\n".join(lines))
 
 
-def describe_match(e):
-    m, parts = e["match"], []
+STATE_KEYS = ("active", "changeable-off")  # pending conditions, not who the device is
+
+
+def describe_match(e, state=None):
+    """The match as text: everything (state None), the applies part (False)
+    or the pending part (True)."""
+    m = {k: v for k, v in e["match"].items()
+         if state is None or (k in STATE_KEYS) == state}
+    parts = []
     names = {"virtualization": "virtualisation", "name": "name", "driver": "driver",
              "module": "module", "kind": "kind", "master-kind": "master kind",
              "master-driver": "master's driver", "active": "on", "fixed-active": "fixed on",
              "changeable-off": "off and changeable"}
     for k in LIST_KEYS:
-        if k in m:
+        if k == "module" and m.get(k) == ["?*"]:
+            parts.append("any module (a device, not a virtual interface)")
+        elif k in m:
             parts.append(f"{names[k]} " + " or ".join(f"`{w}`" for w in m[k]))
     if "kernel" in m:
         r = m["kernel"]
@@ -287,8 +296,8 @@ def write_markdown(entries, out):
       "`offloadctl advise`.  Advice is never applied by itself: `advise --desired-state` prints\n"
       "a desired state that follows it, and the Puppet class and the Ansible role follow only\n"
       "the ids they are given (`follow_advice`, `offloadctl_follow_advice`).  An entry stops\n"
-      "firing once its settings hold.  Recommended settings touch only the interface the\n"
-      "advice names.\n\n")
+      "being pending once its settings hold (it stays listed, so a wrapper that follows it\n"
+      "keeps its rule).  Recommended settings touch only the interface the advice names.\n\n")
     w("Confidence: " + "; ".join(f"**{k}** {v}" for k, v in CONFIDENCE.items()) + ".\n\n")
     w("To add an entry: a new `advice/NNN-ID.yaml` (see an existing one), a fixture where it\n"
       "fires and one where it must not (tests/fixtures/advice/), then `make docs`.\n\n")
@@ -298,8 +307,14 @@ def write_markdown(entries, out):
     for e in entries:
         w(f"\n## {e['id']}\n\n**{e['title']}** (confidence {e['confidence']}, "
           f"{'host' if e['host'] else 'per interface'})\n\n")
-        w(f"- **Fires when:** {describe_match(e)}"
-          f"{' (and the recommended settings do not hold yet)' if e['settings'] else ''}.\n")
+        applies = describe_match(e, False) or "any host"
+        pending = describe_match(e, True)
+        w(f"- **Applies to:** {applies}"
+          f"{'; and some recommended feature can change there' if e['settings'] else ''}.\n")
+        if pending or e["settings"]:
+            w("- **Pending while:** " + "; ".join(
+                ([pending] if pending else []) +
+                (["the recommended settings do not hold"] if e["settings"] else [])) + ".\n")
         w(f"- **Summary:** {e['summary']}\n")
         if e.get("symptom"):
             w(f"- **Symptom:** {e['symptom']}\n")
