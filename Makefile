@@ -301,7 +301,7 @@ fuzz: fuzz-build
 SAN_TESTS ?= tests/test_unit.py tests/test_cli.py tests/test_facts.py tests/test_apply.py \
 	tests/test_validate.py tests/test_virt.py tests/test_watch.py tests/test_faults.py \
 	tests/test_hostile.py tests/test_founding_case.py tests/test_watch_fire.py tests/test_last_good.py \
-	tests/test_prometheus.py
+	tests/test_prometheus.py tests/test_advice.py
 ifeq ($(SANITIZE)$(TESTS),)
 CHECK_AGENT := $(CURDIR)/$(BUILD)/offloadctl
 CHECK_SAN = SAN_OFFLOADCTL=$(CURDIR)/tests/sanitized-agent SAN_UNIT_DIR=$(CURDIR)/build-san/unit \
