@@ -166,7 +166,7 @@ install: all
 	install -D -m 0755 $(BUILD)/offloadctl $(DESTDIR)$(SBINDIR)/offloadctl
 	install -D -m 0644 agent/man/offloadctl.8 $(DESTDIR)$(MANDIR)/man8/offloadctl.8
 	install -D -m 0644 agent/man/offloadctl.yaml.5 $(DESTDIR)$(MANDIR)/man5/offloadctl.yaml.5
-	install -D -m 0644 docs/advice.md $(DESTDIR)$(DATADIR)/doc/offloadctl/advice.md
+	install -D -m 0644 docs/advice.md $(DESTDIR)$(DATADIR)/offloadctl/advice.md
 	install -D -m 0644 facts/facts.schema.json $(DESTDIR)$(DATADIR)/offloadctl/facts.schema.json
 	install -D -m 0644 facts/desired-state.schema.json $(DESTDIR)$(DATADIR)/offloadctl/desired-state.schema.json
 	install -D -m 0755 facts/offloadctl.fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl.fact
@@ -196,7 +196,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/offloadctl $(DESTDIR)$(MANDIR)/man8/offloadctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/offloadctl.yaml.5
 	rm -rf $(DESTDIR)$(DATADIR)/offloadctl
-	rm -f $(DESTDIR)$(DATADIR)/doc/offloadctl/advice.md
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-watch.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-boot.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-apply@.service \

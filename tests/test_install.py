@@ -51,7 +51,7 @@ INSTALLED = {
     "/usr/share/offloadctl/desired-state.schema.json": 0o644,
     "/usr/share/offloadctl/offloadctl.fact": 0o755,
     "/usr/share/offloadctl/facter-offloadctl": 0o755,
-    "/usr/share/doc/offloadctl/advice.md": 0o644,
+    "/usr/share/offloadctl/advice.md": 0o644,
     f"{UNITDIR}/offloadctl-watch.service": 0o644,
     f"{UNITDIR}/offloadctl-boot.service": 0o644,
     f"{UNITDIR}/offloadctl-apply@.service": 0o644,
