@@ -119,22 +119,48 @@ def test_desired_state_follows_the_advice(tmp_path, advice_id):
     if not entry["settings"]:
         assert doc["interfaces"] == [] and f"# {advice_id}" in p.stdout
         return
-    assert [r["match"] for r in doc["interfaces"]] == [{"name": case["interface"]}]
+    names = [r["match"]["name"] for r in doc["interfaces"]]
+    assert case["interface"] in names and all(r["match"] == {"name": r["match"]["name"]}
+                                              for r in doc["interfaces"])
     c = agent("check", "--json", "--facts", fires, str(ds))
     report = json.loads(c.stdout)
-    assert c.returncode == 1 and set(report["interfaces"]) == {case["interface"]}, c.stdout + c.stderr
+    assert c.returncode == 1 and set(report["interfaces"]) == set(names), c.stdout + c.stderr
 
 
 def test_facts_carry_advice_short_and_full(tmp_path):
     fires = advice_cases.write(CASES["xen-netfront-tx-csum"]["fires"], tmp_path / "f.json")
     hits = json.loads(agent("advise", "--json", "--facts", fires, check=True).stdout)["advice"]
-    ids = [h["id"] for h in hits]
-    # the founding case and issue 19's advice, in the knowledge base's order
-    assert ids == ["xen-netfront-tx-csum", "xen-netfront-ipv4-csum-fixed"]
+    ids = [(h["id"], h["interface"]) for h in hits]
+    # the founding case and issue 19's advice on the real domU's two NICs,
+    # in the knowledge base's order
+    assert ids == [("xen-netfront-tx-csum", "enX0"), ("xen-netfront-tx-csum", "enX1"),
+                   ("xen-netfront-ipv4-csum-fixed", "enX0"),
+                   ("xen-netfront-ipv4-csum-fixed", "enX1")]
     first = hits[0]
     assert first["settings"] == {"tx": "off"} and first["confidence"] == "A"
     assert first["sources"][0]["url"].startswith("https://")
-    assert "dom0" in hits[1]["elsewhere"]
+    assert "dom0" in hits[2]["elsewhere"]
+
+
+def test_founding_case_on_the_real_domu_and_dom0(tmp_path):
+    """The Xen lab's real captures: the desired state advise writes for the
+    domU switches off what netfront lets go (tx-checksum-ipv6) and names
+    the member it keeps; the dom0's writes 'tx: off' for both vifs."""
+    domu = os.path.join(ROOT, "tests", "fixtures", "facts", "xen-real-pv-domu.json")
+    ds = tmp_path / "domu.yaml"
+    ds.write_text(agent("advise", "--desired-state", "--facts", domu, check=True).stdout)
+    assert "# xen-netfront-ipv4-csum-fixed on enX0: nothing to set here; In the dom0" in ds.read_text()
+    c = agent("check", "--json", "--facts", domu, str(ds))
+    report = json.loads(c.stdout)
+    assert c.returncode == 1
+    for nic in ("enX0", "enX1"):
+        changes = {(x["feature"], x["to"]) for x in report["interfaces"][nic]["changes"]}
+        assert changes == {("tx-checksum-ipv6", "off")}, report
+    assert any("'tx-checksum-ipv4' stays on" in w for w in report["warnings"]), report
+    dom0 = os.path.join(ROOT, "tests", "fixtures", "facts", "xen-real-dom0.json")
+    rules = yaml.safe_load(agent("advise", "--desired-state", "--facts", dom0, check=True).stdout)
+    assert rules["interfaces"] == [{"match": {"name": n}, "features": {"tx": False}}
+                                   for n in ("vif2.0", "vif2.1")]
 
 
 def test_check_lro_on_bridge_port_is_an_error_naming_the_kernel(tmp_path):
