@@ -430,14 +430,14 @@ def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
     assert p.rc == 0 and p.total("failed") == 0, p
     assert offloads(follow, "flannel.1")["tx-checksum-ip-generic"] is False
     assert offloads(follow, "vxlan7")["tx-checksum-ip-generic"] is True
-    dropin = os.path.join(hf["offloadctl_config_dir"], "conf.d", DROPIN)
+    dropin = os.path.join(hf["offloadctl_config_dir"], "netns", follow.name, DROPIN)
     text = open(dropin).read()
     import yaml
     assert yaml.safe_load(text)["interfaces"] == [
         {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}], text
     # The host told to follow nothing: the advice is reported, not acted on.
     assert offloads(report, "flannel.1")["tx-checksum-ip-generic"] is True
-    assert not os.path.exists(os.path.join(hr["offloadctl_config_dir"], "conf.d", DROPIN))
+    assert not os.path.exists(os.path.join(hr["offloadctl_config_dir"], "netns", report.name, DROPIN))
     assert re.search(rf"advice {advice_id} \(confidence B\) on flannel\.1, not followed", p.out), p
     assert not re.search(rf"\[f\][^\n]*\n[^\n]*advice {advice_id}[^\n]*not followed", p.out), p
 
@@ -458,4 +458,4 @@ def test_follow_advice_that_does_not_apply_is_said(ansible, netns):
     assert p.rc == 0 and p.total("failed") == 0, p
     assert "names xen-netfront-tx-csum, which does not apply to this host" in p.out, p
     assert offloads(netns, "va") == before
-    assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN))
+    assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "netns", netns.name, DROPIN))
