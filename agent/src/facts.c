@@ -226,19 +226,30 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 	ob_lit(b, ",\"operstate\":");
 	if (r == 0)
 		r = put_string(b, ifc->operstate);
-	ob_lit(b, ",");
 	if (r == 0)
-		r = put_member(b, "master", name_json(ifc->master, master_esc, sizeof(master_esc)));
-	ob_lit(b, ",");
+		r = put_member(b, "master", name_json(ifc->master, master_esc, sizeof(master_esc)),
+			       o->no_null);
 	if (r == 0)
-		r = put_member(b, "master_kind", ifc->master_kind);
-	ob_lit(b, ",\"forwarding\":{\"ipv4\":");
-	ob_str(b, tristates[ifc->have_link_role ? ifc->forwarding[0] + 1 : 0]);
-	ob_lit(b, ",\"ipv6\":");
-	ob_str(b, tristates[ifc->have_link_role ? ifc->forwarding[1] + 1 : 0]);
-	ob_lit(b, "},");
+		r = put_member(b, "master_kind", ifc->master_kind, o->no_null);
+	if (ifc->have_link_role || !o->no_null) {
+		bool first = true;
+
+		ob_lit(b, ",\"forwarding\":{");
+		for (int fam = 0; fam < 2; fam++) {
+			int v = ifc->have_link_role ? ifc->forwarding[fam] : -1;
+
+			if (v < 0 && o->no_null)
+				continue;
+			if (!first)
+				ob_lit(b, ",");
+			first = false;
+			ob_str(b, fam ? "\"ipv6\":" : "\"ipv4\":");
+			ob_str(b, tristates[v + 1]);
+		}
+		ob_lit(b, "}");
+	}
 	if (r == 0)
-		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "");
+		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "", o->no_null);
 	if (r < 0)
 		return r;
 	if (!ifc->have_features) {
@@ -344,6 +355,8 @@ static int advice_write(FILE *f, const char *ind, const struct virt_info *vi,
 			r = -ENOMEM;
 			break;
 		}
+		if (o->no_null)
+			json_strip_nulls(j); /* host-level advice: no "interface" */
 		fprintf(f, "%s\n  %s", first ? "" : ",", ind);
 		first = false;
 		r = dump_inline(f, j);
@@ -373,6 +386,8 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 	v = json_pack("{s:s?}", "release", hs->kernel_release[0] ? hs->kernel_release : NULL);
 	if (!v)
 		return -ENOMEM;
+	if (o->no_null)
+		json_strip_nulls(v);
 	r = dump_inline(f, v);
 	json_decref(v);
 	fprintf(f, ",\n%s\"virtualization\": ", ind);

@@ -99,7 +99,9 @@ int main(void)
 
 	/* Rising order, as newer kernels dump. */
 	{
-		const struct ifc_spec d[] = { { 1, "lo", 0x11 }, { 2, "a", 0x22 }, { 5, "b", 0x55 } };
+		const struct ifc_spec d[] = { { 1, "lo", 0x11 },
+					      { 2, "a", 0x22 },
+					      { 5, "b", 0x55 } };
 
 		host_init(&hs);
 		CHECK(dump(&hs, d, 3) == 0);
@@ -109,9 +111,12 @@ int main(void)
 	}
 	/* Falling order (older kernels: hash order), then a repeat. */
 	{
-		const struct ifc_spec d[] = { { 5, "b", 0x5 }, { 2, "a", 0x2 }, { 1, "lo", 0x1 },
-					      { 2, "a", 0x222 } };
-		const struct ifc_spec want[] = { { 5, "b", 0x5 }, { 1, "lo", 0x1 }, { 2, "a", 0x222 } };
+		const struct ifc_spec d[] = {
+			{ 5, "b", 0x5 }, { 2, "a", 0x2 }, { 1, "lo", 0x1 }, { 2, "a", 0x222 }
+		};
+		const struct ifc_spec want[] = { { 5, "b", 0x5 },
+						 { 1, "lo", 0x1 },
+						 { 2, "a", 0x222 } };
 
 		host_init(&hs);
 		CHECK(dump(&hs, d, 4) == 0);
@@ -124,8 +129,11 @@ int main(void)
 		const struct ifc_spec d[] = { { 1, "lo", 0x1 }, { 2, "a", 0x2 }, { 5, "b", 0x5 },
 					      { 2, "a", 0x20 }, { 9, "c", 0x9 }, { 7, "d", 0x7 },
 					      { 9, "c", 0x90 } };
-		const struct ifc_spec want[] = { { 1, "lo", 0x1 }, { 2, "a", 0x20 }, { 5, "b", 0x5 },
-						 { 9, "c", 0x90 }, { 7, "d", 0x7 } };
+		const struct ifc_spec want[] = { { 1, "lo", 0x1 },
+						 { 2, "a", 0x20 },
+						 { 5, "b", 0x5 },
+						 { 9, "c", 0x90 },
+						 { 7, "d", 0x7 } };
 
 		host_init(&hs);
 		CHECK(dump(&hs, d, 7) == 0);
