@@ -740,6 +740,8 @@ static void iw_prune(struct watch *w, struct host_state *hs)
 /* Say a problem of one interface once: again only when it changes. */
 static void iw_say(struct iface_watch *t, const char *msg, bool error)
 {
+	if (!msg)
+		msg = "cannot set its features";
 	if (t->said && strcmp(t->said, msg) == 0)
 		return;
 	if (error)
