@@ -31,7 +31,8 @@ def netfront(doc):
 
 # ---------------------------------------------------------------- real guests
 
-@pytest.mark.parametrize("name", ["xen-real-pv-domu.json", "xen-real-pvh-domu.json"])
+# The PVH domU's facts were not captured yet (tests/vm/README-xen.md).
+@pytest.mark.parametrize("name", ["xen-real-pv-domu.json"])
 def test_shipped_example_reaches_netfront_on_a_real_domu(name):
     """examples/xen-domu.yaml matched nothing on a real domU and said "in
     sync"; now it matches netfront by module and names enX0."""
@@ -165,7 +166,6 @@ def test_dom0_vif_is_netback_and_tx_off_works_there():
 
 @pytest.mark.parametrize("name,domain,guest_type", [
     ("xen-real-pv-domu.json", "domU", "PV"),
-    ("xen-real-pvh-domu.json", "domU", "PVH"),
     ("xen-real-dom0.json", "dom0", "PV"),
 ])
 def test_real_guest_roles(name, domain, guest_type):
