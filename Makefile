@@ -256,7 +256,7 @@ puppet-module:
 dist: ansible-collection puppet-module
 
 format:
-	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c
+	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c
 
 # Fuzzing (issue 7): libFuzzer targets in fuzz/ on the agent's objects (all
 # but main.o, as an archive) built by clang with ASan and UBSan into

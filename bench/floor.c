@@ -194,8 +194,8 @@ static void strset_find(struct nlmsghdr *nlh, void *arg)
 
 static void strset(struct nl_sock *sk, int family, struct strset_find *find)
 {
-	struct nl_msg *msg = ethnl_msg(family, ETHTOOL_MSG_STRSET_GET, 0, ETHTOOL_A_STRSET_HEADER,
-				       0, 0);
+	struct nl_msg *msg =
+		ethnl_msg(family, ETHTOOL_MSG_STRSET_GET, 0, ETHTOOL_A_STRSET_HEADER, 0, 0);
 	struct nlattr *sets = nla_nest_start(msg, ETHTOOL_A_STRSET_STRINGSETS);
 	struct nlattr *set = nla_nest_start(msg, ETHTOOL_A_STRINGSETS_STRINGSET);
 
@@ -284,9 +284,9 @@ static int cmd_apply(const char *feature, bool on, const char *prefix)
 	if (on)
 		value[f.bit / 32] = mask[f.bit / 32];
 	for (size_t i = 0; i < t.n; i++) {
-		struct nl_msg *msg = ethnl_msg(family, ETHTOOL_MSG_FEATURES_SET, 0,
-					       ETHTOOL_A_FEATURES_HEADER, t.ifindex[i],
-					       ETHTOOL_FLAG_COMPACT_BITSETS);
+		struct nl_msg *msg =
+			ethnl_msg(family, ETHTOOL_MSG_FEATURES_SET, 0, ETHTOOL_A_FEATURES_HEADER,
+				  t.ifindex[i], ETHTOOL_FLAG_COMPACT_BITSETS);
 		struct nlattr *nest = nla_nest_start(msg, ETHTOOL_A_FEATURES_WANTED);
 
 		nla_put_u32(msg, ETHTOOL_A_BITSET_SIZE, f.count);
@@ -323,7 +323,8 @@ static int bitset_bit(struct nlattr *nest, int bit, const char *name)
 	if (tb[ETHTOOL_A_BITSET_VALUE]) {
 		if (nla_len(tb[ETHTOOL_A_BITSET_VALUE]) < (bit / 32 + 1) * 4)
 			return -1;
-		return (((uint32_t *)nla_data(tb[ETHTOOL_A_BITSET_VALUE]))[bit / 32] >> (bit % 32)) &
+		return (((uint32_t *)nla_data(tb[ETHTOOL_A_BITSET_VALUE]))[bit / 32] >>
+			(bit % 32)) &
 		       1;
 	}
 	nomask = tb[ETHTOOL_A_BITSET_NOMASK] != NULL;

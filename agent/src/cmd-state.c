@@ -92,23 +92,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when dir holds a *.yaml drop-in (a scope with something in it). */
-static bool has_dropins(const char *dir)
-{
-	struct dirent *de;
-	bool any = false;
-	DIR *d = opendir(dir);
-
-	while (d && !any && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
-	}
-	if (d)
-		closedir(d);
-	return any;
-}
-
 /* The named namespaces that have a scope (config_dir/netns/NAME/) and
  * exist (/run/netns/NAME), in name order. */
 static int list_scopes(const struct global_opts *g, struct strlist *ret)
@@ -130,7 +113,7 @@ static int list_scopes(const struct global_opts *g, struct strlist *ret)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
-		if (!has_dropins(dir))
+		if (!desired_state_dir_has_dropins(dir))
 			continue;
 		snprintf(ns, sizeof(ns), "/run/netns/%s", de->d_name);
 		if (access(ns, F_OK) < 0) {
@@ -220,13 +203,11 @@ static int run_all_scopes(const struct global_opts *g, int argc, char **argv, en
 		log_error("cannot read the scopes in '%s/netns': %s", g->config_dir, strerror(-r));
 	for (size_t i = 0; i <= scopes.n; i++) {
 		const char *ns = i ? scopes.items[i - 1] : NULL;
-		char *out = NULL, main_file[PATH_MAX], confd[PATH_MAX];
+		char *out = NULL;
 		int rc;
 
 		/* A host with namespace scopes only has no host set: fine. */
-		snprintf(main_file, sizeof(main_file), "%s/offloadctl.yaml", g->config_dir);
-		snprintf(confd, sizeof(confd), "%s/conf.d", g->config_dir);
-		if (!ns && scopes.n && access(main_file, F_OK) < 0 && !has_dropins(confd))
+		if (!ns && scopes.n && !desired_state_host_set_exists(g->config_dir))
 			continue;
 
 		if (!json && log_level >= 0 && scopes.n) {

@@ -1047,6 +1047,30 @@ int desired_state_load_scope(struct desired_state *ds, const char *confdir, cons
 	return acc;
 }
 
+bool desired_state_dir_has_dropins(const char *dir)
+{
+	struct dirent *de;
+	bool any = false;
+	DIR *d = opendir(dir);
+
+	while (d && !any && (de = readdir(d)))
+		any = is_dropin_name(de->d_name);
+	if (d)
+		closedir(d);
+	return any;
+}
+
+bool desired_state_host_set_exists(const char *confdir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/offloadctl.yaml", confdir);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/conf.d", confdir);
+	return desired_state_dir_has_dropins(path);
+}
+
 void desired_state_free(struct desired_state *ds)
 {
 	for (size_t i = 0; i < ds->n_rules; i++)

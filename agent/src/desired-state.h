@@ -92,6 +92,11 @@ int desired_state_load_confdir(struct desired_state *ds, const char *confdir,
 int desired_state_load_scope(struct desired_state *ds, const char *confdir, const char *name,
 			     struct strlist *errors);
 
+/* True when dir holds a drop-in (*.yaml, not hidden): a scope with rules. */
+bool desired_state_dir_has_dropins(const char *dir);
+/* True when confdir's host set has a file: offloadctl.yaml or a drop-in. */
+bool desired_state_host_set_exists(const char *confdir);
+
 void desired_state_free(struct desired_state *ds);
 
 /* True when some rule has a host condition (match.virtualization): only

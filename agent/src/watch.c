@@ -203,28 +203,6 @@ static void schedule(struct watch *w)
 
 /* --- configuration --- */
 
-static bool host_set_exists(const char *confdir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	bool any = false;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/offloadctl.yaml", confdir);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(path, sizeof(path), "%s/conf.d", confdir);
-	d = opendir(path);
-	while (d && !any && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
-	}
-	if (d)
-		closedir(d);
-	return any;
-}
-
 static bool scopes_exist(const char *confdir)
 {
 	char path[PATH_MAX];
@@ -241,7 +219,8 @@ static int load_config(struct watch *w, bool initial)
 	bool fell_back = false;
 	int rc;
 
-	if (w->supervise && !host_set_exists(w->g->config_dir) && scopes_exist(w->g->config_dir)) {
+	if (w->supervise && !desired_state_host_set_exists(w->g->config_dir) &&
+	    scopes_exist(w->g->config_dir)) {
 		/* namespace scopes only: the host's own watch has no rules */
 		desired_state_init(&ds);
 		rc = 0;
@@ -1076,22 +1055,6 @@ static int claim_scope(struct watch *w)
 #define SCOPE_RESTART_MIN_MS 2000
 #define SCOPE_RESTART_MAX_MS 60000
 
-static bool scope_has_dropins(const char *dir)
-{
-	struct dirent *de;
-	bool any = false;
-	DIR *d = opendir(dir);
-
-	while (d && !any && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		any = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
-	}
-	if (d)
-		closedir(d);
-	return any;
-}
-
 static struct scope_child *kid_get(struct watch *w, const char *name, bool create)
 {
 	struct scope_child *v;
@@ -1171,7 +1134,7 @@ static void reconcile_scopes(struct watch *w)
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
 		snprintf(ns, sizeof(ns), "/run/netns/%s", de->d_name);
-		if (!scope_has_dropins(sub) || access(ns, F_OK) < 0)
+		if (!desired_state_dir_has_dropins(sub) || access(ns, F_OK) < 0)
 			continue;
 		k = kid_get(w, de->d_name, true);
 		if (k)
