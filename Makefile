@@ -178,12 +178,15 @@ install: all
 	install -D -m 0755 facts/facter-offloadctl $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
 	@# The units name the program where SBINDIR put it.
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	for u in offloadctl-watch.service offloadctl-boot.service offloadctl-apply@.service \
+	for u in offloadctl-watch.service offloadctl-boot.service \
 		offloadctl-metrics.service offloadctl-metrics.timer; do \
 		sed 's|/usr/sbin/offloadctl|$(SBINDIR)/offloadctl|g' systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
 	done
-	install -D -m 0644 systemd/80-offloadctl.rules $(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules
+	install -d $(DESTDIR)$(UDEVRULESDIR)
+	sed 's|/usr/sbin/offloadctl|$(SBINDIR)/offloadctl|g' systemd/80-offloadctl.rules \
+		> $(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules
 	install -D -m 0644 systemd/offloadctl.tmpfiles $(DESTDIR)$(TMPFILESDIR)/offloadctl.conf
 	install -D -m 0644 completion/offloadctl.bash $(DESTDIR)$(BASHCOMPDIR)/offloadctl
 	@# conf.d/ is where wrappers and admins drop files: the package owns it.
@@ -203,7 +206,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/offloadctl
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-watch.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-boot.service \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-apply@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-metrics.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/offloadctl-metrics.timer \
 		$(DESTDIR)$(UDEVRULESDIR)/80-offloadctl.rules \

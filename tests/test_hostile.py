@@ -198,9 +198,9 @@ def test_ifname_is_exact_where_interface_is_a_glob(netns):
     assert netns.ethtool_json("sx")["tx-checksumming"]["active"] is True
 
 
-def test_udev_unit_passes_an_exact_name():
-    unit = open(os.path.join(ROOT, "systemd", "offloadctl-apply@.service")).read()
-    assert '--ifname "$${1##*/}"' in unit and "--interface" not in unit
+def test_udev_rule_passes_an_exact_name():
+    rule = open(os.path.join(ROOT, "systemd", "80-offloadctl.rules")).read()
+    assert "--ifname $name" in rule and "--interface" not in rule
 
 
 # ---------------------------------------------------------------- honest output

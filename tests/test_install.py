@@ -20,11 +20,8 @@ import pytest
 
 from ocutil import ROOT, NetNS, agent_path, run
 
-UNITS = ["offloadctl-watch.service", "offloadctl-boot.service", "offloadctl-apply@.service",
-         "offloadctl-metrics.service"]
+UNITS = ["offloadctl-watch.service", "offloadctl-boot.service", "offloadctl-metrics.service"]
 TIMERS = ["offloadctl-metrics.timer"]
-# An instance as systemd makes it from the udev rule: the escaped sysfs path.
-SYSFS_PATH = "/sys/devices/virtual/net/ve-x.1"
 MAX_EXPOSURE = 3.5
 
 
@@ -54,7 +51,6 @@ INSTALLED = {
     "/usr/share/offloadctl/advice.md": 0o644,
     f"{UNITDIR}/offloadctl-watch.service": 0o644,
     f"{UNITDIR}/offloadctl-boot.service": 0o644,
-    f"{UNITDIR}/offloadctl-apply@.service": 0o644,
     f"{UNITDIR}/offloadctl-metrics.service": 0o644,
     f"{UNITDIR}/offloadctl-metrics.timer": 0o644,
     f"{UDEVRULES}/80-offloadctl.rules": 0o644,
@@ -144,12 +140,6 @@ def test_make_uninstall_removes_all_but_the_configuration(tmp_path):
 def test_systemd_analyze_verify_accepts_unit(destdir, unit, tmp_path):
     path = unit_for_verify(destdir, unit, str(tmp_path))
     targets = [path]
-    if unit.endswith("@.service"):
-        # An instance as the udev rule makes it (%i, %f, BindsTo=%i.device).
-        esc = run(["systemd-escape", "--path", SYSFS_PATH]).stdout.strip()
-        inst = os.path.join(str(tmp_path), unit.replace("@.", f"@{esc}."))
-        shutil.copy(path, inst)
-        targets.append(inst)
     env = dict(os.environ, MANPATH=destdir + "/usr/share/man")  # Documentation=man:...
     p = run(["systemd-analyze", "verify", *targets], check=False, env=env)
     # verify exits 0 on unknown keys and bad values; it only warns: no output is the test.
@@ -170,13 +160,11 @@ def test_unit_exposure_level(unit):
 @pytest.mark.parametrize("unit", [u for u in UNITS if u != "offloadctl-metrics.service"])
 def test_unit_grants_only_net_admin(unit):
     s = unit_settings(os.path.join(ROOT, "systemd", unit))
-    # The units that keep namespace scopes (boot: apply --all-scopes; watch)
+    # Both keep namespace scopes (boot: apply --all-scopes; watch) and
     # enter those namespaces with setns(): CAP_SYS_ADMIN and net/mnt
-    # namespaces, nothing more.  The udev unit acts on the host's interface.
-    scopes = unit in ("offloadctl-watch.service", "offloadctl-boot.service")
-    caps = "CAP_NET_ADMIN CAP_SYS_ADMIN" if scopes else "CAP_NET_ADMIN"
-    assert s["CapabilityBoundingSet"] == [caps]
-    assert s["RestrictNamespaces"] == ["net mnt" if scopes else "yes"]
+    # namespaces, nothing more.
+    assert s["CapabilityBoundingSet"] == ["CAP_NET_ADMIN CAP_SYS_ADMIN"]
+    assert s["RestrictNamespaces"] == ["net mnt"]
     assert "AmbientCapabilities" not in s
     assert s["NoNewPrivileges"] == ["yes"]
     assert s["ProtectSystem"] == ["strict"]
@@ -315,69 +303,95 @@ def test_syscall_filter_allows_what_the_agent_uses(netns, tmp_path):
         assert not missing, f"{unit}: SystemCallFilter= would deny {missing}"
 
 
-def test_apply_unit_passes_the_interface_name(tmp_path):
-    """offloadctl-apply@.service's command line, as systemd expands it for an
-    instance made by the udev rule, runs apply on the interface's name."""
-    s = unit_settings(os.path.join(ROOT, "systemd", "offloadctl-apply@.service"))
-    (cmd,) = s["ExecStart"]
-    esc = run(["systemd-escape", "--path", SYSFS_PATH]).stdout.strip()
-    f_spec = run(["systemd-escape", "--unescape", "--path", esc]).stdout.strip()  # %f
-    assert f_spec == SYSFS_PATH
-    stub = tmp_path / "offloadctl"
-    stub.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
-    stub.chmod(0o755)
-    cmd = cmd.replace("%f", f_spec).replace("$$", "$").replace("/usr/sbin/offloadctl", str(stub))
-    p = run(shlex.split(cmd))
-    args = p.stdout.split("\n")[:-1]
-    assert args[0] == "apply"
-    assert args[args.index("--ifname") + 1] == "ve-x.1"
-
-
 # ---------------------------------------------------------------- udev rule
 
-def _udevadm_test(netns, ifname, rules):
-    """udevadm test --action=add for IFNAME in NETNS (ip netns exec mounts
+RULE = os.path.join(ROOT, "systemd", "80-offloadctl.rules")
+
+
+def _udevadm_test(netns, ifname, rules, action="add"):
+    """udevadm test --action=ACTION for IFNAME in NETNS (ip netns exec mounts
     that namespace's /sys) with RULES added, in a private /run (a tmpfs in
     a mount namespace of its own) so nothing of the host's is written and
     nothing an earlier udevd left in /run/udev is needed: on a fresh machine
-    /run/udev does not exist."""
+    /run/udev does not exist.  udevadm test runs no RUN program; it prints
+    each as `run: 'COMMAND'`, substituted."""
     script = ("set -e; mount -t tmpfs tmpfs /run; mkdir -p /run/udev/rules.d; "
               + "".join(f"cp {shlex.quote(r)} /run/udev/rules.d/; " for r in rules)
-              + f"exec udevadm test --action=add /sys/class/net/{ifname}")
+              + f"exec udevadm test --action={action} /sys/class/net/{ifname}")
     p = run(["ip", "netns", "exec", netns.name, "unshare", "-m", "sh", "-c", script], check=False)
-    assert "ACTION=add" in p.stdout, p.stdout + p.stderr
+    assert f"ACTION={action}" in p.stdout, p.stdout + p.stderr
     return p
 
 
-def _props(out):
-    return dict(line.split("=", 1) for line in out.splitlines() if re.match(r"^[A-Z_]+=", line))
+def _ours(p):
+    """The rule's RUN commands in udevadm test's output, as argument lists."""
+    return [shlex.split(m) for m in re.findall(r"^run: '(.*)'$", p.stdout, re.M) if "offloadctl" in m]
 
 
-def test_udev_rule_wants_apply_unit_for_a_new_interface(netns):
-    rule = os.path.join(ROOT, "systemd", "80-offloadctl.rules")
+def _rule_for(tmp_path, confdir):
+    """The shipped rule with its configuration directory moved to CONFDIR
+    (never the machine's own /etc/offloadctl)."""
+    text = open(RULE).read()
+    assert text.count("/etc/offloadctl/") == 2  # the two TESTs
+    r = tmp_path / "80-offloadctl.rules"
+    r.write_text(text.replace("/etc/offloadctl/", f"{confdir}/"))
+    return str(r)
+
+
+def test_udev_rule_runs_apply_for_a_new_interface(netns, tmp_path):
+    """The rule runs apply for the interface, by its exact final name, with
+    the last good set as the fall-back and its words in the journal; the
+    command it gives, run as udev runs it, sets the state."""
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    (conf / "offloadctl.yaml").write_text(
+        "version: 1\ninterfaces:\n  - match: {name: 'ud*'}\n    features: {tx: off}\n")
+    rule = _rule_for(tmp_path, conf)
     netns.veth("ud0", "ud1")
 
     p = _udevadm_test(netns, "ud0", [rule])
     out = p.stdout + p.stderr
-    assert f"Reading rules file: /run/udev/rules.d/80-offloadctl.rules" in out
+    assert "Reading rules file: /run/udev/rules.d/80-offloadctl.rules" in out
     # No complaint about the rule (udev names the file and line of a bad key).
-    bad = [l for l in out.splitlines() if "80-offloadctl.rules" in l and "Reading rules file" not in l]
+    bad = [l for l in out.splitlines() if "80-offloadctl.rules" in l
+           and "Reading rules file" not in l and " RUN '" not in l]
     assert not bad, bad
-    props = _props(p.stdout)
-    assert "offloadctl-apply@.service" in props.get("SYSTEMD_WANTS", "").split(), props
-    assert ":systemd:" in props.get("TAGS", "")
+    (cmd,) = _ours(p)
+    assert cmd[:3] == ["/usr/bin/systemd-cat", "--identifier=offloadctl", "--stderr-priority=warning"]
+    assert cmd[3:5] == ["/usr/sbin/offloadctl", "apply"]
+    assert cmd[cmd.index("--ifname") + 1] == "ud0" and "--fall-back" in cmd
+    assert "--interface" not in cmd and "-i" not in cmd  # an exact name, never a glob
+    lock = float(cmd[cmd.index("--lock-timeout") + 1])
+    assert 0 < lock < 180  # inside udev's event timeout
+    assert os.access(cmd[0], os.X_OK) or shutil.which("systemd-cat"), "systemd-cat is part of systemd"
 
-    # Without the rule, nothing wants the unit: it is our rule that does it.
-    p = _udevadm_test(netns, "ud0", [])
-    assert "offloadctl-apply@" not in _props(p.stdout).get("SYSTEMD_WANTS", "")
+    # What udev would run, with this build's agent and the test's
+    # configuration (its own state directory for the last good set).
+    argv = [agent_path(), "--config-dir", str(conf), *cmd[4:]]
+    env = dict(os.environ, OFFLOADCTL_STATE_DIR=str(tmp_path / "state"))
+    r = run(["ip", "netns", "exec", netns.name, *argv], check=False, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert netns.ethtool_json("ud0")["tx-checksumming"]["active"] is False
+    assert netns.ethtool_json("ud1")["tx-checksumming"]["active"] is True  # only the one named
 
-    # Loopback gets no device unit, hence no run.
-    p = _udevadm_test(netns, "lo", [rule])
-    assert "offloadctl-apply@" not in _props(p.stdout).get("SYSTEMD_WANTS", "")
+    # A rename is a move event: a run for the new name.
+    p = _udevadm_test(netns, "ud1", [rule], action="move")
+    (cmd,) = _ours(p)
+    assert cmd[cmd.index("--ifname") + 1] == "ud1"
+
+    # Without the rule, nothing runs offloadctl: it is our rule that does it.
+    assert _ours(_udevadm_test(netns, "ud0", [])) == []
+    # Nor for loopback, a removal, or a host with no configuration.
+    assert _ours(_udevadm_test(netns, "lo", [rule])) == []
+    assert _ours(_udevadm_test(netns, "ud0", [rule], action="remove")) == []
+    assert _ours(_udevadm_test(netns, "ud0", [_rule_for(tmp_path, tmp_path / "none")])) == []
+    # conf.d alone is a configuration.
+    (tmp_path / "d" / "conf.d").mkdir(parents=True)
+    assert len(_ours(_udevadm_test(netns, "ud0", [_rule_for(tmp_path, tmp_path / "d")]))) == 1
 
     # A newer udevadm checks rules files itself.
     if "verify" in run(["udevadm", "--help"]).stdout:
-        run(["udevadm", "verify", rule])
+        run(["udevadm", "verify", RULE])
 
 
 # ---------------------------------------------------------------- bash completion

@@ -111,3 +111,24 @@ def wait_until(pred, timeout, step=0.02):
 def unit_props(unit, *props):
     out = must("systemctl", "show", unit, "-p", ",".join(props))
     return dict(line.split("=", 1) for line in out.strip().split("\n") if "=" in line)
+
+
+def udev_runs():
+    """The udev rule's offloadctl runs (80-offloadctl.rules: offloadctl inside
+    the udev event, its words in the journal through systemd-cat under the
+    identifier offloadctl, in systemd-udevd's cgroup), one entry per journal
+    line: when (CLOCK_MONOTONIC s), the interface a '+++ NAME' line names
+    (None for other lines), the syslog priority and the message."""
+    res = []
+    for line in must("journalctl", "-b", "-o", "json", "--no-pager", "-t", "offloadctl",
+                     "_SYSTEMD_UNIT=systemd-udevd.service").split("\n"):
+        if not line.strip():
+            continue
+        e = json.loads(line)
+        msg = e.get("MESSAGE", "")
+        if not isinstance(msg, str):  # journald gives bytes as a list
+            msg = bytes(msg).decode("utf-8", "replace")
+        res.append({"at_s": int(e["__MONOTONIC_TIMESTAMP"]) / 1e6,
+                    "ifname": msg[4:].strip() if msg.startswith("+++ ") else None,
+                    "priority": int(e.get("PRIORITY", 6)), "message": msg})
+    return res

@@ -491,6 +491,10 @@ out["system"] = sh("systemctl", "is-system-running", "--wait", timeout=900)[1].s
 sh("udevadm", "settle", "--timeout=300", timeout=400)
 out["settled_at"] = uptime()
 wait_until(lambda: len([n for n in names_by_mac().values() if n.startswith("en")]) >= %(nics)d, 120, 0.5)
+# The udev rule's runs (80-offloadctl.rules: offloadctl inside the udev
+# event, through systemd-cat): udevadm settle above returned once every event
+# was done, RUN programs included.  Their journal lines, for the times.
+out["applies"] = udev_runs()
 for m, n in names_by_mac().items():
     if not n.startswith("en"):
         continue
@@ -501,20 +505,11 @@ boot = unit_props("offloadctl-boot.service", "Result", "ActiveState", "ExecMainS
                   "ExecMainStartTimestampMonotonic", "ExecMainExitTimestampMonotonic")
 mgr = dict(l.split("=", 1) for l in must("systemctl", "show", "-p",
            "UserspaceTimestampMonotonic,InitRDTimestampMonotonic,FinishTimestampMonotonic").split())
-# The offloadctl-apply@ runs (gone from systemctl once finished): systemd's
-# job results in the journal, with their monotonic times.
-applies = []
-for line in must("journalctl", "-b", "-o", "json", "--no-pager", "_PID=1", "JOB_TYPE=start").split("\\n"):
-    if not line.strip():
-        continue
-    e = json.loads(line)
-    if e.get("UNIT", "").startswith("offloadctl-apply@"):
-        applies.append({"unit": e["UNIT"], "result": e.get("JOB_RESULT"),
-                        "at_s": int(e["__MONOTONIC_TIMESTAMP"]) / 1e6})
 rc, out_, err = sh(OFFLOADCTL, "check")
-out["boot"] = boot; out["manager"] = mgr; out["applies"] = applies
+out["boot"] = boot; out["manager"] = mgr
 out["check"] = {"rc": rc, "out": out_, "err": err}
-out["journal"] = must("journalctl", "-b", "-o", "short-monotonic", "--no-pager", "-u", "offloadctl*")
+out["journal"] = must("journalctl", "-b", "-o", "short-monotonic", "--no-pager", "-u", "offloadctl*",
+                      "-t", "offloadctl")
 out["enabled"] = sh("systemctl", "is-enabled", "offloadctl-boot.service", "offloadctl-watch.service")[1].split()
 emit(out)
 """
@@ -531,7 +526,7 @@ def test_desired_state_holds_after_a_power_cycle(lab):
     with timed("cold boot to the agent"):
         g.boot()
     r = g.run_py(PERSIST_CHECK % {"nics": len(NICS)}, timeout=1200).json()
-    # The whole record (journal of every offloadctl unit, the apply@ jobs), for a failure's diagnosis.
+    # The whole record (journal of the offloadctl units and the udev rule's runs), for a failure's diagnosis.
     os.makedirs(os.path.join(ROOT, "build", "vmlab"), exist_ok=True)
     with open(os.path.join(ROOT, "build", "vmlab", "linux-persist.json"), "w") as f:
         json.dump(r, f, indent=1)
@@ -545,17 +540,21 @@ def test_desired_state_holds_after_a_power_cycle(lab):
     assert len(r["nics"]) == 2 * len(MODELS), r["nics"].keys()
     assert r["check"]["rc"] == 0, r["check"]
     assert r["boot"]["Result"] == "success" and r["boot"]["ActiveState"] == "active", r["boot"]
-    assert r["applies"] and all(a["result"] == "done" for a in r["applies"]), r["applies"]
+    # The NICs appeared after the boot unit had run (udev probes 18 NICs
+    # slowly under TCG): the udev rule's runs configured them.
+    ran_for = {a["ifname"] for a in r["applies"] if a["ifname"]}
+    assert ran_for, r["journal"]
+    assert not [a for a in r["applies"] if a["priority"] <= 3], r["applies"]  # no error from a run
     us = lambda v: int(v) / 1e6 if v and v != "0" else None  # noqa: E731
     boot_done = us(r["boot"]["ExecMainExitTimestampMonotonic"])
     userspace = us(r["manager"].get("UserspaceTimestampMonotonic"))
     last_apply = max(a["at_s"] for a in r["applies"])
     RESULTS["boot"] = {"boot_unit_done_s": boot_done, "userspace_s": userspace, "last_apply_at_s": last_apply,
-                       "apply_units": len(r["applies"]), "cold_boot_to_agent_s": g.boots[-1],
+                       "udev_runs_changed": len(ran_for), "cold_boot_to_agent_s": g.boots[-1],
                        "system_running_s": r["settled_at"], "system": r["system"]}
     report(f"Linux lab persistence: {len(r['nics'])} NICs in the desired state after a cold boot; "
            f"offloadctl-boot.service finished {boot_done:.1f} s after kernel start (userspace started at "
-           f"{userspace:.1f} s), {len(r['applies'])} offloadctl-apply@ runs by the udev rule, last done at "
+           f"{userspace:.1f} s), the udev rule's runs changed {len(ran_for)} NICs, the last at "
            f"{last_apply:.1f} s; QEMU start to agent {g.boots[-1]} s; boot over (is-system-running: "
            f"{r['system']}, udev settled) at {r['settled_at']:.1f} s")
     assert boot_done and boot_done < 120
@@ -574,6 +573,7 @@ open("/lab/hotplug.started", "w").close()
 t_end = time.monotonic() + 120
 known = set(os.listdir("/sys/class/net"))
 seen = {}   # mac -> (monotonic when it appeared, first name)
+renamed = {}  # mac -> when udev's final name (en*) was first seen
 last_check = 0
 while time.monotonic() < t_end and len(res) < len(macs):
     names = set(os.listdir("/sys/class/net"))
@@ -593,20 +593,16 @@ while time.monotonic() < t_end and len(res) < len(macs):
             n = name_of(m)
             if not n or not n.startswith("en"):
                 continue
+            renamed.setdefault(m, uptime())
             st = ethtool_k(n)
             if st and all(st[k]["active"] == v for k, v in want[m].items()):
                 res[m] = {"name": n, "first_name": first, "appeared_at": t0, "held_at": uptime(),
-                          "held_after_s": round(uptime() - t0, 3)}
+                          "held_after_s": round(uptime() - t0, 3),
+                          "renamed_after_s": round(renamed[m] - t0, 3)}
     time.sleep(0.02)
 res["missing"] = [m for m in macs if m not in res]
 res["seen"] = {m: v[1] for m, v in seen.items()}
-jobs = []
-for line in must("journalctl", "-b", "-o", "json", "--no-pager", "_PID=1").split("\\n"):
-    if line.strip():
-        e = json.loads(line)
-        if e.get("UNIT", "").startswith("offloadctl-apply@"):
-            jobs.append((int(e["__MONOTONIC_TIMESTAMP"]) / 1e6, e["UNIT"].split("-net-")[-1], e.get("MESSAGE", "")))
-res["apply_jobs"] = jobs[-12:]
+res["apply_jobs"] = [(a["at_s"], a["ifname"], a["message"]) for a in udev_runs()][-12:]
 emit(res)
 """
 
@@ -637,14 +633,14 @@ def test_hotplugged_nics_are_configured_within_2s(lab):
     lines = []
     for model, m in HOTPLUG:
         e = res[m]
-        lines.append(f"{model} {e['first_name']}->{e['name']} configured {e['held_after_s']:.2f} s after appearing")
+        lines.append(f"{model} {e['first_name']}->{e['name']} (renamed by udev {e['renamed_after_s']:.2f} s after "
+                     f"appearing) configured {e['held_after_s']:.2f} s after appearing")
     RESULTS["hotplug"] = {model: res[m]["held_after_s"] for model, m in HOTPLUG}
     for model, m in HOTPLUG:
         t0, name = res[m]["appeared_at"], res[m]["name"]
-        steps = [f"{msg.split(' ')[0]} +{t - t0:.2f} s" for t, unit, msg in res["apply_jobs"]
-                 if unit == f"{name}.service"]
-        report(f"Linux lab hot-plug {model}: offloadctl-apply@...{name}: {', '.join(steps)}")
-    report("Linux lab hot-plug (QMP device_add, udev rule -> offloadctl-apply@): " + "; ".join(lines))
+        steps = [f"{msg!r} +{t - t0:.2f} s" for t, ifname, msg in res["apply_jobs"] if ifname == name]
+        report(f"Linux lab hot-plug {model}: the udev rule's offloadctl run for {name}: {', '.join(steps)}")
+    report("Linux lab hot-plug (QMP device_add, udev rule runs offloadctl): " + "; ".join(lines))
     for model, m in HOTPLUG:
         assert res[m]["held_after_s"] < 2.0, (model, res[m], res["apply_jobs"])
 
