@@ -64,6 +64,8 @@ PACKAGES = [
     "libnl-3-200", "libnl-genl-3-200", "libjansson4", "libyaml-0-2",
     "python3",
     "xen-hypervisor-4.17-amd64", "xen-utils-4.17", "bridge-utils",
+    # the device model an HVM domU needs in dom0 (/usr/libexec/xen-qemu-system-i386)
+    "qemu-system-xen",
 ]
 
 # The guest side of the channel.  Plain sh: it runs before anything else.

@@ -198,6 +198,12 @@ example() {
 xs_is() { [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ]; }
 # domu_done ID: it said so in xenstore, or it is gone
 domu_done() { xs_is "/local/domain/$1/data/xenlab" done || ! xenstore-exists "/local/domain/$1"; }
+# domu_wait ID NAME DIR: domu_done, keeping a copy of the domU's console log
+# in DIR as it grows (a hang shows there while the run still goes on)
+domu_wait() {
+	cp /var/log/xen/console/guest-"$2".log "$3/console-so-far.log" 2>/dev/null
+	domu_done "$1"
+}
 
 wait_for() { # wait_for SECONDS CMD...: until CMD succeeds; 1 on timeout
 	local end=$((EPOCHSECONDS + $1))
@@ -216,7 +222,16 @@ domu_main() {
 	# The package was unpacked onto this disk by dom0 (see install_agent).
 	run version offloadctl --version
 	capture_virt
-	wait_for 60 test -e /sys/class/net/enX0 -a -e /sys/class/net/enX1 || say "no enX0/enX1 after 60 s"
+	# netfront binds when udev has loaded xen-netfront for the vif devices
+	# and the backends connected: in a PVH domU under TCG (every exit to
+	# Xen emulated) the coldplug can outlast the unit's start by minutes.
+	udevadm settle --timeout=600 2>/dev/null
+	if ! wait_for 600 test -e /sys/class/net/enX0 -a -e /sys/class/net/enX1; then
+		say "no enX0/enX1 after 600 s"
+		ls -l /sys/bus/xen/devices/ >"$OUT/xen-devices.txt" 2>&1
+		lsmod >"$OUT/lsmod.txt" 2>&1
+	fi
+	dmesg >"$OUT/dmesg.txt" 2>&1
 	ip link set enX0 up
 	ip link set enX1 up
 	ls /sys/class/net >"$OUT/netdevs.txt"
@@ -243,6 +258,9 @@ run_domu() {
 	sed "s/^RUN_EXAMPLE=.*/RUN_EXAMPLE=$example/" "$LAB/lab.env" >"$mnt/xenlab/lab.env"
 	echo "/dev/xvda / ext4 rw,errors=remount-ro 0 0" >"$mnt/etc/fstab"
 	echo "$name" >"$mnt/etc/hostname"
+	# netfront from the start, whatever udev's coldplug does in a slow
+	# domU (a PVH domU came up with no enX0 when udev was left to load it)
+	echo xen-netfront >"$mnt/etc/modules-load.d/xenlab.conf"
 	ln -sf /dev/null "$mnt/etc/systemd/system/vmlab-agent.service"
 	cat >"$mnt/etc/systemd/system/xenlab-domu.service" <<-EOF
 		[Unit]
@@ -260,21 +278,37 @@ run_domu() {
 	umount "$mnt"
 	local k i
 	k=$(ls /boot/vmlinuz-* | tail -1)
-	i=$(ls /boot/initrd.img-* | tail -1)
-	cat >"$d/$name.cfg" <<-EOF
-		name = "$name"
-		type = "$type"
-		kernel = "$k"
-		ramdisk = "$i"
-		extra = "root=/dev/xvda rw console=hvc0 mitigations=off systemd.show_status=false loglevel=5 systemd.default_timeout_start_sec=900"
-		memory = 512
-		vcpus = 1
-		disk = [ "format=raw,vdev=xvda,access=rw,script=/etc/xen/scripts/xenlab-block,target=$dev" ]
-		vif = [ "script=/etc/xen/scripts/xenlab-vif,bridge=xenbr0,mac=00:16:3e:5a:${MACID}:01",
-		        "script=/etc/xen/scripts/xenlab-vif,bridge=xenbr0,mac=00:16:3e:5a:${MACID}:02" ]
-		on_poweroff = "destroy"
-		on_crash = "destroy"
-	EOF
+	# The small initramfs the host boots dom0 with (virtio, ext4,
+	# xen-blkfront): Debian's own is 36 MB and takes minutes to unpack in
+	# a PV domain under TCG.
+	i=/var/lib/xenlab/initrd.img
+	[ -e $i ] || i=$(ls /boot/initrd.img-* | tail -1)
+	local cmdline="root=/dev/xvda rw console=hvc0 mitigations=off systemd.show_status=false loglevel=5 systemd.default_timeout_start_sec=900"
+	{
+		echo "name = \"$name\""
+		echo "type = \"$type\""
+		echo "kernel = \"$k\""
+		echo "ramdisk = \"$i\""
+		echo "cmdline = \"$cmdline\""
+		echo "memory = 512"
+		echo "vcpus = 1"
+		echo "disk = [ \"format=raw,vdev=xvda,access=rw,script=/etc/xen/scripts/xenlab-block,target=$dev\" ]"
+		# type=vif: netfront only, no emulated NIC beside it in an HVM domU
+		echo "vif = [ \"type=vif,script=/etc/xen/scripts/xenlab-vif,bridge=xenbr0,mac=00:16:3e:5a:${MACID}:01\","
+		echo "        \"type=vif,script=/etc/xen/scripts/xenlab-vif,bridge=xenbr0,mac=00:16:3e:5a:${MACID}:02\" ]"
+		echo 'on_poweroff = "destroy"'
+		echo 'on_crash = "destroy"'
+		if [ "$type" = hvm ]; then
+			# Direct kernel boot through Debian's device model (qemu-system-xen),
+			# no display; the emulated disk is unplugged for blkfront at boot.
+			echo 'device_model_version = "qemu-xen"'
+			[ -x /usr/libexec/xen-qemu-system-i386 ] &&
+				echo 'device_model_override = "/usr/libexec/xen-qemu-system-i386"'
+			echo 'vga = "none"'
+			echo 'vnc = 0'
+			echo 'serial = "pty"'
+		fi
+	} >"$d/$name.cfg"
 	MACID=$(printf '%02x' $((0x$MACID + 1)))
 	phase "$name-boot"
 	run "$name/xl-create" xl -v create "$d/$name.cfg"
@@ -287,7 +321,7 @@ run_domu() {
 	# its backends vifD.0 and vifD.1 in dom0, one thing at a time (the two
 	# TCG CPUs are all there is).
 	phase "$name-wait"
-	if ! WAIT_STEP=5 wait_for "$DOMU_TIMEOUT" domu_done "$id"; then
+	if ! WAIT_STEP=10 wait_for "$DOMU_TIMEOUT" domu_wait "$id" "$name" "$d"; then
 		say "$name: not done after $DOMU_TIMEOUT s"
 	elif ! xenstore-exists "/local/domain/$id"; then
 		say "$name: gone before it said done (crashed? see $name/guest-$name.log)"
@@ -338,10 +372,13 @@ dom0_main() {
 	# The backends' checks once, with the PV domU's vifs: they take four
 	# minutes in dom0 and netback is the same for either kind of domU.
 	local x
-	for x in ${DOMUS:-pvh pv}; do # DOMUS in lab.env: a shorter run by hand
+	mkdir -p /var/lib/xenlab
+	cp "$LAB/initrd.img" /var/lib/xenlab/initrd.img 2>/dev/null
+	for x in ${DOMUS:-pv pvh hvm}; do # DOMUS in lab.env: a shorter run by hand
 		case $x in
 		pvh) run_domu pvh pvh /dev/vdc 0 0 ;;
 		pv) run_domu pv pv /dev/vdb 1 1 ;;
+		hvm) run_domu hvm hvm /dev/vdd 0 0 ;;
 		esac
 	done
 	phase done
