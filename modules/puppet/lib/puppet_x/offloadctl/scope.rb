@@ -1,0 +1,181 @@
+# frozen_string_literal: true
+
+require 'json'
+require 'fileutils'
+
+module PuppetX
+  module Offloadctl
+    # A scope of the agent's configuration (CONTRACT.md "Scopes and owners")
+    # as one owner sees it: the host scope (offloadctl.yaml, then
+    # conf.d/*.yaml) or a named namespace's (netns/NAME/*.yaml), with the
+    # owner's file read from standard input in its place, so that the agent
+    # judges the whole scope as it will be once that file is written, before
+    # anything is written.
+    class Scope
+      # How the agent names standard input in its messages and `decided`.
+      STDIN_NAME = '<stdin>'
+
+      # What the agent said about one owner's file in its scope.
+      #   report:    the agent's check report (file names as they are on disk)
+      #   code:      its exit status
+      #   todo:      interface => [changes the owner's file decides]
+      #   overrides: [[interface, feature, "file:line:column"]] where a later
+      #              file of the scope decides a feature the owner's file sets
+      #   errors:    the report's errors that are the owner's (its file's,
+      #              or the agent's own)
+      #   others:    the errors of the scope's other files
+      Verdict = Struct.new(:report, :code, :todo, :overrides, :errors, :others) do
+        def in_sync?
+          code.zero? || (code == 1 && errors.empty? && todo.empty?)
+        end
+      end
+
+      attr_reader :config_dir, :netns
+
+      # runner: a callable (netns, args, stdin) -> [stdout, stderr, status].
+      def initialize(config_dir, netns, runner)
+        @config_dir = config_dir
+        @netns = netns
+        @runner = runner
+      end
+
+      # A namespace given by path (/proc/PID/ns/net) has no scope of its own.
+      def own?
+        @netns.nil? || !@netns.include?('/')
+      end
+
+      # The directory an owner's drop-in goes to.
+      def dir
+        return File.join(@config_dir, 'conf.d') if @netns.nil?
+        raise Puppet::Error, "a network namespace given by path ('#{@netns}') has no scope" unless own?
+        File.join(@config_dir, 'netns', @netns)
+      end
+
+      # The files of the scope in the order the agent reads them
+      # (desired-state.c: offloadctl.yaml first for the host, then the
+      # directory's *.yaml that are not hidden, in byte order).
+      def files
+        return [] unless own?
+        main = File.join(@config_dir, 'offloadctl.yaml')
+        head = (@netns.nil? && File.exist?(main)) ? [main] : []
+        names = Dir.exist?(dir) ? Dir.children(dir) : []
+        head + names.select { |n| !n.start_with?('.') && n.length > 5 && n.end_with?('.yaml') }.sort.map { |n| File.join(dir, n) }
+      end
+
+      # The agent's arguments for the scope with path's content on standard
+      # input in path's place (path nil: the content alone).
+      def file_args(path)
+        return ['-'] if path.nil?
+        main = File.join(@config_dir, 'offloadctl.yaml')
+        others = files.reject { |f| f == path }
+        list = (path == main) ? [path] + others : (others + [path]).sort_by { |f| [(f == main) ? 0 : 1, File.basename(f)] }
+        list.map { |f| (f == path) ? '-' : f }
+      end
+
+      # `check --json` of the scope with content as path's; ifnames narrows
+      # it to those interfaces (the agent's --ifname).
+      def judge(path, content, ifnames = [])
+        narrow = ifnames.flat_map { |i| ['--ifname', i] }
+        whole, code = check(narrow + file_args(path), content)
+        return Verdict.new(rename(whole, path), code, {}, [], whole['errors'].map { |e| rename_text(e, path) }, []) if code > 1
+        # What the owner's file decides on its own, to see what a later
+        # file takes from it.
+        alone, = check(narrow + ['-'], content)
+        todo = {}
+        overrides = []
+        (alone['interfaces'] || {}).each do |ifname, entry|
+          theirs = ((whole['interfaces'] || {})[ifname] || {})
+          decided = theirs['decided'] || {}
+          ((entry || {})['decided'] || {}).keys.sort.each do |feature|
+            by = (decided[feature] || {})['by'].to_s
+            overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+          end
+          mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
+          todo[ifname] = mine unless mine.empty?
+        end
+        others = file_args(path) - ['-']
+        theirs, mine = whole['errors'].partition { |e| others.any? { |f| e.start_with?("#{f}:") } }
+        Verdict.new(rename(whole, path), code, todo, overrides.map { |i, f, by| [i, f, rename_text(by, path)] },
+                    mine.map { |e| rename_text(e, path) }, theirs)
+      end
+
+      # `apply --json` of the scope with content as path's, on ifnames only:
+      # [report, exit status, stderr].
+      def apply(path, content, ifnames)
+        args = ['apply', '--json'] + ifnames.flat_map { |i| ['--ifname', i] } + file_args(path)
+        out, err, code = @runner.call(@netns, args, content)
+        [rename(parse(out), path), code, rename_text(err.to_s, path)]
+      end
+
+      # The agent's words with standard input called by the file's name.
+      def rename_text(text, path)
+        path ? text.gsub(STDIN_NAME, path) : text
+      end
+
+      private
+
+      def ours?(by)
+        by.start_with?("#{STDIN_NAME}:")
+      end
+
+      def check(args, content)
+        out, err, code = @runner.call(@netns, ['check', '--json'] + args, content)
+        report = parse(out)
+        report['errors'] = [err.strip] if code > 1 && (report['errors'] || []).empty? && !err.strip.empty?
+        report['errors'] ||= []
+        [report, code]
+      end
+
+      def parse(out)
+        JSON.parse(out)
+      rescue JSON::ParserError
+        {}
+      end
+
+      def rename(report, path)
+        return report if path.nil?
+        JSON.parse(rename_text(JSON.generate(report), path.to_json[1..-2]))
+      end
+    end
+
+    # Writing an owner's file: validated by the agent, written beside the
+    # target and renamed, so the boot unit and `watch` only ever read a
+    # whole, valid file; put back as it was when what follows fails.
+    module OwnedFile
+      # Validate content with the agent (runner as for Scope) and write it
+      # to path unless it is there already. Raises Puppet::Error.
+      def self.write(path, content, runner, what)
+        return if File.exist?(path) && File.read(path) == content
+        out, err, code = runner.call(nil, ['validate', '-'], content)
+        unless code.zero?
+          msg = [err.strip, out.strip].reject(&:empty?).join('; ')
+          raise Puppet::Error, "offloadctl validate refused #{what} (exit #{code}): #{msg.gsub(Scope::STDIN_NAME, path)}"
+        end
+        dir = File.dirname(path)
+        FileUtils.mkdir_p(dir)
+        tmp = File.join(dir, ".#{File.basename(path)}.#{Process.pid}.tmp")
+        begin
+          File.open(tmp, File::WRONLY | File::CREAT | File::TRUNC, 0o644) do |f|
+            f.write(content)
+            f.flush
+            f.fsync
+          end
+          File.rename(tmp, path)
+        ensure
+          File.unlink(tmp) if File.exist?(tmp)
+        end
+      end
+
+      # Put path back to before (nil: no file); a failure is a warning.
+      def self.restore(path, before, runner, logger)
+        if before.nil?
+          File.unlink(path) if File.exist?(path)
+        else
+          write(path, before, runner, 'the previous file')
+        end
+      rescue StandardError => e
+        logger.warning("could not restore #{path}: #{e.message}")
+      end
+    end
+  end
+end
