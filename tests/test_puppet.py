@@ -131,7 +131,7 @@ def dropin(config_dir, ifname=None, ns=None):
 
 def class_rules(config_dir, ns):
     """The class's rules in the namespace's scope."""
-    return config_dir / "netns" / ns / "50-puppet-offloadctl.yaml"
+    return config_dir / "netns" / ns / "40-puppet-offloadctl.yaml"
 
 
 def changed_lines(out):

@@ -150,7 +150,7 @@ notice("vm: ${{facts.dig('offloadctl', 'virtualization', 'vm')}}")
     assert not tx_active(netns, "pa0") and not tx_active(netns, "pa1") and not tx_active(netns, "pb0")
     assert tx_active(netns, "pb1")
     # both in the namespace's scope, never the host's set
-    assert (etc / "netns" / netns.name / "50-puppet-offloadctl.yaml").is_file()
+    assert (etc / "netns" / netns.name / "40-puppet-offloadctl.yaml").is_file()
     assert (etc / "netns" / netns.name / "50-puppet-nic_offload-pb0.yaml").is_file()
     assert not (etc / "offloadctl.yaml").exists()
     # no warning of ours (the namespace has no address: facter's serverip warns)

@@ -200,6 +200,14 @@ Puppet::Type.newtype(:nic_offload) do
                          'no scope to persist to; name it as in /run/netns, or set persist => false'
   end
 
+  # The drop-in and what this run leaves in it (Scope.pending): nothing
+  # known without features, none with ensure => absent or persist => false.
+  def owned_file
+    return nil if self[:features].nil? || (self[:netns] && self[:netns].include?('/'))
+    gone = self[:ensure] == :absent || self[:persist] == :false
+    [dropin_path, gone ? nil : provider.class.dropin_content(self, self[:features])]
+  end
+
   autorequire(:package) { ['offloadctl'] }
   autorequire(:file) do
     dirs = [self[:config_dir], File.join(self[:config_dir], 'conf.d')]

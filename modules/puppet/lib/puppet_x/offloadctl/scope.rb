@@ -2,9 +2,26 @@
 
 require 'json'
 require 'fileutils'
+require 'open3'
+require 'tmpdir'
 
 module PuppetX
   module Offloadctl
+    # Running the agent.
+    module Agent
+      # exe [--netns NETNS] ARGS with stdin: [stdout, stderr, exit status].
+      # Never raises on a non-zero exit; the callers decide what each code
+      # means.
+      def self.run(exe, netns, args, stdin = nil)
+        cmd = [exe]
+        cmd += ['--netns', netns] if netns
+        cmd += args
+        Puppet.debug("Executing: #{cmd.join(' ')}")
+        out, err, status = Open3.capture3(*cmd, stdin_data: stdin.to_s)
+        [out, err, status.exitstatus]
+      end
+    end
+
     # A scope of the agent's configuration (CONTRACT.md "Scopes and owners")
     # as one owner sees it: the host scope (offloadctl.yaml, then
     # conf.d/*.yaml) or a named namespace's (netns/NAME/*.yaml), with the
@@ -33,10 +50,13 @@ module PuppetX
       attr_reader :config_dir, :netns
 
       # runner: a callable (netns, args, stdin) -> [stdout, stderr, status].
-      def initialize(config_dir, netns, runner)
+      # pending: path => content (nil: removed) of the other owners' files
+      # as this run leaves them (Scope.pending).
+      def initialize(config_dir, netns, runner, pending = {})
         @config_dir = config_dir
         @netns = netns
         @runner = runner
+        @pending = pending
       end
 
       # A namespace given by path (/proc/PID/ns/net) has no scope of its own.
@@ -62,57 +82,96 @@ module PuppetX
         head + names.select { |n| !n.start_with?('.') && n.length > 5 && n.end_with?('.yaml') }.sort.map { |n| File.join(dir, n) }
       end
 
-      # The agent's arguments for the scope with path's content on standard
-      # input in path's place (path nil: the content alone).
-      def file_args(path)
-        return ['-'] if path.nil?
-        main = File.join(@config_dir, 'offloadctl.yaml')
-        others = files.reject { |f| f == path }
-        list = (path == main) ? [path] + others : (others + [path]).sort_by { |f| [(f == main) ? 0 : 1, File.basename(f)] }
-        list.map { |f| (f == path) ? '-' : f }
+      # A file's place in the scope: sort by it.
+      def order(path)
+        [(path == File.join(@config_dir, 'offloadctl.yaml')) ? 0 : 1, File.basename(path)]
+      end
+
+      # What the other owners of the catalog (nic_offload and
+      # offloadctl_rules resources of the same scope, each answering
+      # `owned_file` with [path, content or nil]) leave in their files by
+      # the end of this run, where that differs from the disk. An owner
+      # judges the scope with these, so that it never changes a feature that
+      # another owner's file, written later in the same run, changes back.
+      def self.pending(catalog, config_dir, netns, except)
+        return {} if catalog.nil?
+        catalog.resources.each_with_object({}) do |r, h|
+          next unless [:nic_offload, :offloadctl_rules].include?(r.type) && r[:config_dir] == config_dir && r[:netns] == netns
+          path, content = r.owned_file
+          next if path.nil? || path == except
+          on_disk = File.exist?(path) ? File.read(path) : nil
+          h[path] = content unless content == on_disk
+        end
       end
 
       # `check --json` of the scope with content as path's; ifnames narrows
       # it to those interfaces (the agent's --ifname).
       def judge(path, content, ifnames = [])
         narrow = ifnames.flat_map { |i| ['--ifname', i] }
-        whole, code = check(narrow + file_args(path), content)
-        return Verdict.new(rename(whole, path), code, {}, [], whole['errors'].map { |e| rename_text(e, path) }, []) if code > 1
-        # What the owner's file decides on its own, to see what a later
-        # file takes from it.
-        alone, = check(narrow + ['-'], content)
-        todo = {}
-        overrides = []
-        (alone['interfaces'] || {}).each do |ifname, entry|
-          theirs = ((whole['interfaces'] || {})[ifname] || {})
-          decided = theirs['decided'] || {}
-          ((entry || {})['decided'] || {}).keys.sort.each do |feature|
-            by = (decided[feature] || {})['by'].to_s
-            overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+        with_files(path) do |args, names|
+          whole, code = check(narrow + args, content)
+          return Verdict.new(rename(whole, names), code, {}, [], whole['errors'].map { |e| rename_text(e, names) }, []) if code > 1
+          # What the owner's file decides on its own, to see what a later
+          # file takes from it.
+          alone, = check(narrow + ['-'], content)
+          todo = {}
+          overrides = []
+          (alone['interfaces'] || {}).each do |ifname, entry|
+            theirs = ((whole['interfaces'] || {})[ifname] || {})
+            decided = theirs['decided'] || {}
+            ((entry || {})['decided'] || {}).keys.sort.each do |feature|
+              by = (decided[feature] || {})['by'].to_s
+              overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+            end
+            mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
+            todo[ifname] = mine unless mine.empty?
           end
-          mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
-          todo[ifname] = mine unless mine.empty?
+          others = args - ['-']
+          theirs, mine = whole['errors'].partition { |e| others.any? { |f| e.start_with?("#{f}:") } }
+          Verdict.new(rename(whole, names), code, todo, overrides.map { |i, f, by| [i, f, rename_text(by, names)] },
+                      mine.map { |e| rename_text(e, names) }, theirs.map { |e| rename_text(e, names) })
         end
-        others = file_args(path) - ['-']
-        theirs, mine = whole['errors'].partition { |e| others.any? { |f| e.start_with?("#{f}:") } }
-        Verdict.new(rename(whole, path), code, todo, overrides.map { |i, f, by| [i, f, rename_text(by, path)] },
-                    mine.map { |e| rename_text(e, path) }, theirs)
       end
 
       # `apply --json` of the scope with content as path's, on ifnames only:
       # [report, exit status, stderr].
       def apply(path, content, ifnames)
-        args = ['apply', '--json'] + ifnames.flat_map { |i| ['--ifname', i] } + file_args(path)
-        out, err, code = @runner.call(@netns, args, content)
-        [rename(parse(out), path), code, rename_text(err.to_s, path)]
+        with_files(path) do |args, names|
+          out, err, code = @runner.call(@netns, ['apply', '--json'] + ifnames.flat_map { |i| ['--ifname', i] } + args, content)
+          [rename(parse(out), names), code, rename_text(err.to_s, names)]
+        end
       end
 
-      # The agent's words with standard input called by the file's name.
-      def rename_text(text, path)
-        path ? text.gsub(STDIN_NAME, path) : text
+      # ' (rolled back): the agent's errors' for a failed apply.
+      def self.failure_words(report, err)
+        rolled = report['rolled_back'] ? ' (rolled back)' : ''
+        msg = (report['errors'] || []).join('; ')
+        msg = err.strip.empty? ? 'no message' : err.strip if msg.empty?
+        "#{rolled}: #{msg}"
       end
 
       private
+
+      # Yields the agent's FILE arguments for the scope with path's content
+      # on standard input in path's place (path nil: the content alone) and
+      # the other owners' pending files in a temporary directory in theirs,
+      # and what to call each of those in messages.
+      def with_files(path)
+        return yield(['-'], {}) if path.nil?
+        list = (files + @pending.keys + [path]).uniq.reject { |f| f != path && @pending.key?(f) && @pending[f].nil? }
+        Dir.mktmpdir('offloadctl-scope-') do |tmp|
+          names = { STDIN_NAME => path }
+          args = list.sort_by { |f| order(f) }.each_with_index.map do |f, i|
+            next '-' if f == path
+            next f unless @pending.key?(f)
+            copy = File.join(tmp, "#{i}-#{File.basename(f)}")
+            File.write(copy, @pending[f])
+            names[copy] = f
+            copy
+          end
+          yield(args, names)
+        end
+      end
 
       def ours?(by)
         by.start_with?("#{STDIN_NAME}:")
@@ -132,9 +191,15 @@ module PuppetX
         {}
       end
 
-      def rename(report, path)
-        return report if path.nil?
-        JSON.parse(rename_text(JSON.generate(report), path.to_json[1..-2]))
+      # The agent's words with standard input and the temporary copies
+      # called by their files' names.
+      def rename_text(text, names)
+        names.reduce(text) { |t, (from, to)| t.gsub(from, to) }
+      end
+
+      def rename(report, names)
+        return report if names.empty?
+        JSON.parse(rename_text(JSON.generate(report), names.transform_values { |v| v.to_json[1..-2] }))
       end
     end
 

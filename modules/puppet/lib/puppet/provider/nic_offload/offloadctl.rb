@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require 'json'
-require 'open3'
 require 'fileutils'
 require_relative '../../../puppet_x/offloadctl/desired_state'
 require_relative '../../../puppet_x/offloadctl/scope'
@@ -24,12 +23,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # Run the agent: [stdout, stderr, exit status]. Never raises on a non-zero
   # exit; the callers decide what each code means.
   def self.run_agent(netns, args, stdin: nil)
-    cmd = [command(:offloadctl)]
-    cmd += ['--netns', netns] if netns
-    cmd += args
-    Puppet.debug("Executing: #{cmd.join(' ')}")
-    out, err, status = Open3.capture3(*cmd, stdin_data: stdin.to_s)
-    [out, err, status.exitstatus]
+    PuppetX::Offloadctl::Agent.run(command(:offloadctl), netns, args, stdin)
   end
 
   # The facts document of a namespace (nil: Puppet's own), from one call.
@@ -212,38 +206,17 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
   end
 
+  # The scope, with what the catalog's other owners leave in it this run.
   def scope
-    @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner)
+    @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
+                                              PuppetX::Offloadctl::Scope.pending(resource.catalog, resource[:config_dir],
+                                                                                 resource[:netns], own_path))
   end
 
   # Where the drop-in is, or would be: its place in the scope's order. A
   # namespace given by path has no scope: the resource is judged alone.
   def own_path
-    scope.own? ? resource.dropin_path : nil
-  end
-
-  def scope
-    @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner)
-  end
-
-  # Where the drop-in is, or would be: its place in the scope's order. A
-  # namespace given by path has no scope: the resource is judged alone.
-  def own_path
-    scope.own? ? resource.dropin_path : nil
-  end
-
-  def parse_report(out)
-    JSON.parse(out)
-  rescue JSON::ParserError
-    {}
-  end
-
-  def agent_message(out, err)
-    report = parse_report(out)
-    msgs = (report['errors'] || []).map(&:to_s)
-    msgs = [err.strip] if msgs.empty? && !err.strip.empty?
-    msgs = ["no message; stdout: #{out.strip}"] if msgs.empty?
-    msgs.join('; ')
+    resource[:netns].to_s.include?('/') ? nil : resource.dropin_path
   end
 
   # One `offloadctl apply` of the scope, with this resource's drop-in, on
@@ -252,10 +225,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     content = self.class.dropin_content(resource, features)
     report, code, err = scope.apply(own_path, content, [resource[:name]])
     unless code.zero?
-      rolled = report['rolled_back'] ? ' (rolled back)' : ''
-      msg = (report['errors'] || []).join('; ')
-      msg = err.strip.empty? ? 'no message' : err.strip if msg.empty?
-      raise Puppet::Error, "offloadctl apply failed on '#{resource[:name]}'#{netns_words} (exit #{code})#{rolled}: #{msg}"
+      raise Puppet::Error, "offloadctl apply failed on '#{resource[:name]}'#{netns_words} (exit #{code})" \
+                           "#{PuppetX::Offloadctl::Scope.failure_words(report, err)}"
     end
     (report['warnings'] || []).each { |w| warning("offloadctl: #{w}") }
     effects = ((report['interfaces'] || {})[resource[:name]] || {}).fetch('side_effects', [])

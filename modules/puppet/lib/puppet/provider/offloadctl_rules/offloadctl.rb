@@ -1,0 +1,121 @@
+# frozen_string_literal: true
+
+require_relative '../../../puppet_x/offloadctl/scope'
+
+Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
+  desc <<-DOC
+    Runs the `offloadctl` agent found on PATH: `offloadctl check --json` of
+    the file's scope with the new content on standard input in the file's
+    place, `offloadctl validate -` before the file is written, and
+    `offloadctl apply --json --ifname ...` of the scope on the interfaces
+    where what the file decides is out of sync.
+  DOC
+
+  confine kernel: 'Linux'
+  defaultfor kernel: 'Linux'
+  commands offloadctl: 'offloadctl'
+
+  def self.run_agent(netns, args, stdin: nil)
+    PuppetX::Offloadctl::Agent.run(command(:offloadctl), netns, args, stdin)
+  end
+
+  def initialize(value = {})
+    super(value)
+    @pending = {}
+  end
+
+  def content
+    File.exist?(resource[:path]) ? File.read(resource[:path]) : :absent
+  end
+
+  def content=(value)
+    @pending[:content] = value
+  end
+
+  # The features the file would change, by interface: what they are now.
+  def features_now
+    verdict && changes_to_s(:from)
+  end
+
+  def features=(_value)
+    @pending[:features] = true
+  end
+
+  # The agent's verdict on the scope with the new content, once a run.
+  def verdict
+    @verdict ||= scope.judge(resource[:path], resource[:content])
+  end
+
+  def features_insync?
+    v = verdict
+    if v.code > 1
+      @refused = "offloadctl check#{netns_words} failed (exit #{v.code}): #{v.errors.join('; ')}"
+      raise Puppet::Error, @refused
+    end
+    v.overrides.each do |ifname, feature, by|
+      warning("#{feature} on '#{ifname}'#{netns_words} is decided by #{by}, a later file of its scope, " \
+              "not by #{resource[:path]}: left as that file says")
+    end
+    v.others.each { |e| warning("offloadctl check#{netns_words}: another file of the scope: #{e}") }
+    unless v.errors.empty?
+      # Unreachable: the previous file stays, so the boot unit and watch
+      # keep applying rules that work.
+      @refused = "offloadctl check#{netns_words}: #{v.errors.join('; ')}; #{resource[:path]} is left as it was"
+      raise Puppet::Error, @refused
+    end
+    v.in_sync?
+  end
+
+  def refused?
+    !@refused.nil?
+  end
+
+  # '{iface: feature => value, ...}' for the changes this file would make.
+  def changes_to_s(side)
+    key = side.to_s
+    '{' + verdict.todo.keys.sort.map { |i| "#{i}: " + verdict.todo[i].map { |c| "#{c['feature']} => #{c[key]}" }.join(', ') }.join('; ') + '}'
+  end
+
+  def flush
+    return if @pending.empty? || refused?
+    path = resource[:path]
+    before = File.exist?(path) ? File.read(path) : nil
+    begin
+      PuppetX::Offloadctl::OwnedFile.write(path, resource[:content], runner, path) if @pending.key?(:content)
+      apply if @pending.key?(:features) && resource[:apply] != :false
+    rescue Puppet::Error, SystemCallError
+      PuppetX::Offloadctl::OwnedFile.restore(path, before, runner, self)
+      raise
+    end
+    @pending = {}
+  end
+
+  private
+
+  def runner
+    ->(ns, args, stdin) { self.class.run_agent(ns, args, stdin: stdin) }
+  end
+
+  def scope
+    @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
+                                              PuppetX::Offloadctl::Scope.pending(resource.catalog, resource[:config_dir],
+                                                                                 resource[:netns], resource[:path]))
+  end
+
+  def netns_words
+    resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
+  end
+
+  def apply
+    ifnames = verdict.todo.keys.sort
+    return if ifnames.empty?
+    report, code, err = scope.apply(resource[:path], resource[:content], ifnames)
+    unless code.zero?
+      raise Puppet::Error, "offloadctl apply#{netns_words} failed (exit #{code})#{PuppetX::Offloadctl::Scope.failure_words(report, err)}; " \
+                           "#{resource[:path]} is put back as it was"
+    end
+    (report['warnings'] || []).each { |w| warning("offloadctl: #{w}") }
+    effects = (report['interfaces'] || {}).flat_map { |i, e| (e['side_effects'] || []).map { |s| "#{i}: #{s['feature']} #{s['from']} -> #{s['to']}" } }
+    notice("the kernel changed on its own: #{effects.join(', ')}") unless effects.empty?
+  end
+end
