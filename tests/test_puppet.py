@@ -198,7 +198,9 @@ def test_apply_changes_then_is_idempotent_and_persists(netns, puppet):
     # TSO cannot stay on without TX checksumming: reported, not fought.
     assert re.search(r"Nic_offload\[veth0\]\(provider=offloadctl\): the kernel changed on its own: "
                      r".*tx-tcp-segmentation on -> off", p.stdout), p.stdout
-    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+    # The class's rules: the feature they change, judged by the scope.
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-offloadctl\.yaml\]/features: features changed "
+                     r"\{veth1: rx-gro => off\} to \{veth1: rx-gro => on\}", p.stdout), p.stdout
 
     # The drop-in and the rules are in the temporary configuration directory,
     # valid, and in sync with the interfaces as the boot unit and watch read them.
@@ -240,6 +242,9 @@ def test_noop_reports_and_changes_nothing(netns, puppet):
     assert re.search(r"Nic_offload\[veth0\]/features: current_value \{gro => off, tx => off\}, "
                      r"should be \{gro => on, tx => on\} \(noop\)", p.stdout), p.stdout
     assert re.search(r"offloadctl.yaml\]/content: current_value .* \(noop\)", p.stdout), p.stdout
+    # The class shows the features its new rules would change, not only a checksum.
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]/features: current_value \{veth1: rx-gro => on\}, "
+                     r"should be \{veth1: rx-gro => off\} \(noop\)", p.stdout), p.stdout
     assert netns.ethtool_json(A) == before_a and netns.ethtool_json(B) == before_b
     assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
     assert class_rules(puppet.config_dir, netns.name).read_text() == yaml_before
@@ -326,15 +331,18 @@ nic_offload {{ 'veth9':
     assert active(netns, "veth9", "tx-checksum-ip-generic") is False
 
 
-def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
+def test_invalid_rules_are_refused_before_they_are_written(netns, puppet):
     netns.veth(A, B)
     m = manifest(netns.name, puppet.config_dir, {"no-such-offload": "on"}, feats({"tx": "off"}))
     p = puppet.apply(m)
     assert p.returncode in (4, 6), p.stdout + p.stderr
-    assert "no-such-offload" in p.stderr, p.stderr
-    assert re.search(r"File\[.*offloadctl.yaml\].*(validate|Execution of)", p.stderr), p.stderr
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-offloadctl\.yaml\]/features: .*failed: offloadctl check in netns "
+                     r"'[^']+' failed \(exit 2\): .*40-puppet-offloadctl\.yaml:9:7: unknown feature 'no-such-offload'",
+                     p.stderr), p.stderr
     assert not class_rules(puppet.config_dir, netns.name).exists()
     assert active(netns, B, "rx-gro") is False
+    # The class's invalid rules, never written, do not hold up the resource.
+    assert active(netns, A, "tx-checksum-ip-generic") is False
     dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
     before = netns.ethtool_json(A)
 
@@ -429,31 +437,35 @@ notice("tx on veth0: ${tx}; vm: ${facts.dig('offloadctl', 'virtualization', 'vm'
 
 
 def test_install_and_service_branches_in_noop(puppet):
-    """No unit files and no package here yet: a noop run shows what the class
-    would do, from a catalog that compiled and a plan that names the right
-    resources."""
-    for service, package, expect in (
-        ("watch", "package_source => '/srv/offloadctl_0.1.0_amd64.deb',",
-         [r"Service\[offloadctl-watch\]/ensure: current_value '?\w+'?, should be 'running' \(noop\)"]),
-        ("boot", "package_name => 'offloadctl',",
-         [r"Service\[offloadctl-boot\]/enable: current_value '?\w+'?, should be 'true' \(noop\)"]),
-    ):
-        m = f"""
+    """No unit files and no package here yet, and systemd is not PID 1: a
+    noop run shows what the class would do for `boot` (enable the oneshot
+    with systemctl, from a catalog that compiled), and `watch` fails the
+    catalog at once with words that say why."""
+    assert not os.path.isdir("/run/systemd/system"), "this test is for a machine where systemd is not running"
+    m = f"""
 class {{ 'offloadctl':
   manage_package => true,
-  {package}
-  service        => '{service}',
+  package_source => '/srv/offloadctl_0.1.0_amd64.deb',
+  service        => 'boot',
   config_dir     => {pp_str(str(puppet.config_dir))},
 }}
 """
-        p = puppet.apply(m, "--noop")
-        assert p.returncode == 0, p.stdout + p.stderr
-        assert "Error" not in p.stderr, p.stderr
-        assert re.search(r"Offloadctl::Install/Package\[offloadctl\]/ensure: current_value '?\w+'?, "
-                         r"should be '(present|installed)' \(noop\)", p.stdout), p.stdout
-        for e in expect:
-            assert re.search(e, p.stdout), (e, p.stdout)
-        assert not puppet.config_dir.exists()
+    p = puppet.apply(m, "--noop")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Error" not in p.stderr, p.stderr
+    assert re.search(r"Offloadctl::Install/Package\[offloadctl\]/ensure: current_value '?\w+'?, "
+                     r"should be '(present|installed)' \(noop\)", p.stdout), p.stdout
+    assert re.search(r"Exec\[systemctl enable offloadctl-boot\.service\]/returns: current_value '?notrun'?, "
+                     r"should be \['0'\] \(noop\)", p.stdout), p.stdout
+    # the watch unit is not even installed: nothing to disable
+    assert "offloadctl-watch" not in p.stdout, p.stdout
+    assert not puppet.config_dir.exists()
+
+    p = puppet.apply(m.replace("'boot'", "'watch'"), "--noop")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert re.search(r"service => 'watch' and metrics => true start systemd units, and systemd is not the running "
+                     r"service manager here", p.stderr), p.stderr
+    assert "Package[offloadctl]" not in p.stdout  # nothing of the catalog was applied
 
 
 def test_reference_md_matches_the_code(tmp_path):
@@ -512,7 +524,9 @@ class {{ 'offloadctl':
     import yaml
     assert yaml.safe_load(drop.read_text())["interfaces"] == [
         {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}]
-    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-advice\.yaml\]/features: features changed "
+                     r"\{flannel\.1: tx-checksum-ip-generic => on\} to \{flannel\.1: tx-checksum-ip-generic => off\}",
+                     p.stdout), p.stdout
     # Converged: the advice is followed (no longer pending), its rule stays.
     p = _apply_in(puppet, ns, m, "follow.pp")
     assert p.returncode == 0, p.stdout + p.stderr

@@ -93,15 +93,25 @@ module PuppetX
       # the end of this run, where that differs from the disk. An owner
       # judges the scope with these, so that it never changes a feature that
       # another owner's file, written later in the same run, changes back.
-      def self.pending(catalog, config_dir, netns, except)
+      # Content the agent does not validate is never written, so it is left
+      # out (runner as for new).
+      def self.pending(catalog, config_dir, netns, except, runner)
         return {} if catalog.nil?
         catalog.resources.each_with_object({}) do |r, h|
           next unless [:nic_offload, :offloadctl_rules].include?(r.type) && r[:config_dir] == config_dir && r[:netns] == netns
           path, content = r.owned_file
           next if path.nil? || path == except
           on_disk = File.exist?(path) ? File.read(path) : nil
-          h[path] = content unless content == on_disk
+          next if content == on_disk || (content && !valid?(content, runner))
+          h[path] = content
         end
+      end
+
+      # Whether the agent validates content; asked once a content.
+      def self.valid?(content, runner)
+        @valid ||= {}
+        return @valid[content] if @valid.key?(content)
+        @valid[content] = runner.call(nil, ['validate', '-'], content)[2].zero?
       end
 
       # `check --json` of the scope with content as path's; ifnames narrows

@@ -210,7 +210,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   def scope
     @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
                                               PuppetX::Offloadctl::Scope.pending(resource.catalog, resource[:config_dir],
-                                                                                 resource[:netns], own_path))
+                                                                                 resource[:netns], own_path, runner))
   end
 
   # Where the drop-in is, or would be: its place in the scope's order. A

@@ -72,6 +72,7 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
 
   # '{iface: feature => value, ...}' for the changes this file would make.
   def changes_to_s(side)
+    return '(not judged)' if verdict.code > 1
     key = side.to_s
     '{' + verdict.todo.keys.sort.map { |i| "#{i}: " + verdict.todo[i].map { |c| "#{c['feature']} => #{c[key]}" }.join(', ') }.join('; ') + '}'
   end
@@ -99,7 +100,7 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
   def scope
     @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
                                               PuppetX::Offloadctl::Scope.pending(resource.catalog, resource[:config_dir],
-                                                                                 resource[:netns], resource[:path]))
+                                                                                 resource[:netns], resource[:path], runner))
   end
 
   def netns_words
