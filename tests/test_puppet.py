@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ocutil import ROOT, agent_path, run
+from ocutil import ROOT, FeatureMonitor, agent_path, run
 
 A, B = "veth0", "veth1"  # a veth pair in each test's namespace
 MODULE = os.path.join(ROOT, "modules", "puppet")
@@ -355,6 +355,125 @@ def test_invalid_rules_are_refused_before_they_are_written(netns, puppet):
     assert "Nic_offload[veth0]/persist" not in p.stdout, p.stdout
     assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
     assert netns.ethtool_json(A) == before
+
+
+# --- scopes and owners (issue 12) -------------------------------------------------------------
+
+
+def test_same_interface_in_two_namespaces_is_two_resources(netns_factory, puppet):
+    """`blue/veth0` and veth0 with netns => red are two resources: both
+    converge in one run, each in its own scope; a namespace that does not
+    exist fails its own resource and no other; nothing reaches the host."""
+    blue, red = netns_factory(), netns_factory()
+    for ns in (blue, red):
+        ns.veth(A, B)
+    host_before = set(os.listdir("/sys/class/net"))
+    cfg = pp_str(str(puppet.config_dir))
+    m = f"""
+nic_offload {{ '{blue.name}/{A}': config_dir => {cfg}, features => {{ 'tx' => 'off' }} }}
+nic_offload {{ 'red-{A}':
+  name       => '{A}',
+  netns      => {pp_str(red.name)},
+  config_dir => {cfg},
+  features   => {{ 'gro' => 'on' }},
+}}
+nic_offload {{ 'oct-no-such-namespace/{A}': config_dir => {cfg}, features => {{ 'gro' => 'on' }} }}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 6, p.stdout + p.stderr  # changes, and a failure
+    assert re.search(rf"Nic_offload\[{blue.name}/{A}\]/features: features changed \{{tx => on\}} to \{{tx => off\}}", p.stdout)
+    assert re.search(rf"Nic_offload\[red-{A}\]/features: features changed \{{gro => off\}} to \{{gro => on\}}", p.stdout)
+    assert re.search(r"Nic_offload\[oct-no-such-namespace/veth0\]: Could not evaluate: offloadctl facts in netns "
+                     r"'oct-no-such-namespace' failed \(exit 3\)", p.stderr), p.stderr
+    assert active(blue, A, "tx-checksum-ip-generic") is False and active(blue, A, "rx-gro") is False
+    assert active(red, A, "tx-checksum-ip-generic") is True and active(red, A, "rx-gro") is True
+    assert "tx: off" in dropin(puppet.config_dir, ns=blue.name).read_text()
+    assert "gro: on" in dropin(puppet.config_dir, ns=red.name).read_text()
+    assert "Nic_offload[red-veth0] in netns" in dropin(puppet.config_dir, ns=red.name).read_text()
+    # each scope holds its own rule and is in sync as the boot unit reads it
+    for ns in (blue, red):
+        c = run([agent_path(), "--netns", ns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+        assert c.returncode == 0, c.stdout + c.stderr
+    assert not (puppet.config_dir / "conf.d").exists() and not (puppet.config_dir / "offloadctl.yaml").exists()
+    assert not (puppet.config_dir / "netns" / "oct-no-such-namespace").exists()
+    assert set(os.listdir("/sys/class/net")) == host_before
+    p = puppet.apply(m)
+    assert p.returncode == 4 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+    # The same interface twice in one namespace is a duplicate, as it should be.
+    p = puppet.apply(m + f"nic_offload {{ '{A}': netns => {pp_str(blue.name)}, config_dir => {cfg}, features => {{ 'gro' => 'on' }} }}\n")
+    assert p.returncode == 1 and re.search(r"Cannot alias Nic_offload\[veth0\] to \[\"veth0\", \"oct-[\d-]+\"\].*already declared",
+                                           p.stderr), p.stderr
+
+
+def test_later_file_of_the_scope_is_warned_about_and_never_fought(netns, puppet):
+    """An admin's 60-admin.yaml decides gro on veth0 after the resource's
+    drop-in: three runs warn with its file:line:col, never change gro (the
+    kernel's notifications say so), and agree with the agent's check of the
+    scope, as the boot unit and watch apply it."""
+    netns.veth(A, B)
+    scope = puppet.config_dir / "netns" / netns.name
+    scope.mkdir(parents=True)
+    admin = scope / "60-admin.yaml"
+    admin.write_text("version: 1\ninterfaces:\n  - match: {name: veth0}\n    features: {gro: off}\n")
+    m = f"""
+nic_offload {{ '{netns.name}/{A}':
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => 'off', 'gro' => 'on' }},
+}}
+"""
+    with FeatureMonitor(netns) as mon:
+        codes = []
+        for _ in range(3):
+            p = puppet.apply(m)
+            codes.append(p.returncode)
+            assert re.search(rf"Warning: Nic_offload\[{netns.name}/veth0\]\(provider=offloadctl\): rx-gro on 'veth0' in netns "
+                             rf"'{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later file of its scope, not by "
+                             r"this resource: left as that file says", p.stderr), p.stderr
+    assert codes == [2, 0, 0], (codes, p.stdout)
+    assert active(netns, A, "rx-gro") is False and active(netns, A, "tx-checksum-ip-generic") is False
+    assert "on" not in mon.states(A, "generic-receive-offload"), mon.text
+    assert "off" in mon.states(A, "tx-checksumming"), mon.text  # the monitor saw the run's own change
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
+def test_class_and_resource_on_one_interface_never_flap_in_a_run(netns, puppet):
+    """The class says gro on for every veth, a nic_offload says gro off for
+    veth0, whose drop-in comes later in the scope: in the first run, where
+    neither file exists yet, gro on veth0 never goes on at all."""
+    netns.veth(A, B)
+    m = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"gro": "off"})).replace(
+        f"'name' => '{B}', ", "")
+    with FeatureMonitor(netns) as mon:
+        p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert mon.states(A, "generic-receive-offload") == [], mon.text
+    assert mon.states(B, "generic-receive-offload") == ["on"], mon.text
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]\(provider=offloadctl\): rx-gro on 'veth0' in netns '[^']+' is decided by "
+                     r"\S+/50-puppet-nic_offload-veth0\.yaml:\d+:\d+, a later file of its scope", p.stderr), p.stderr
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_class_rule_that_cannot_be_reached_keeps_the_previous_file(netns, puppet):
+    netns.veth(A, B)
+    m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    assert puppet.apply(m1).returncode == 2
+    rules_before = class_rules(puppet.config_dir, netns.name).read_text()
+    before = netns.ethtool_json(B)
+    # lro is fixed off on veth: the agent knows before anything is written
+    p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "off", "lro": "on"}, feats({"tx": "off"})))
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]/features: change from .* failed: offloadctl check in netns '[^']+': "
+                     r"\S+/40-puppet-offloadctl\.yaml:\d+:\d+: cannot set 'lro' on 'veth1' to on: the feature is fixed off.*"
+                     r"40-puppet-offloadctl\.yaml is left as it was", p.stderr), p.stderr
+    assert "Offloadctl_rules" not in "".join(changed_lines(p.stdout)), p.stdout
+    assert class_rules(puppet.config_dir, netns.name).read_text() == rules_before
+    assert netns.ethtool_json(B) == before  # gro stays on: nothing of the refused rules was applied
+    # the scope the boot unit and watch read still holds, and is in sync
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
 
 
 # --- puppet resource and facts ---------------------------------------------------------------
