@@ -22,6 +22,28 @@ module PuppetX
       end
     end
 
+    # What the module's providers share: `run_agent` on the class (the one
+    # door to the agent, which the specs stub) and `runner`, the callable
+    # Scope and OwnedFile take. The provider declares `commands offloadctl:`.
+    module AgentProvider
+      def self.included(base)
+        base.extend(ClassMethods)
+      end
+
+      # Class methods of a provider.
+      module ClassMethods
+        # Run the agent: [stdout, stderr, exit status]. Never raises on a
+        # non-zero exit; the callers decide what each code means.
+        def run_agent(netns, args, stdin: nil)
+          Agent.run(command(:offloadctl), netns, args, stdin)
+        end
+      end
+
+      def runner
+        ->(ns, args, stdin) { self.class.run_agent(ns, args, stdin: stdin) }
+      end
+    end
+
     # A scope of the agent's configuration (CONTRACT.md "Scopes and owners")
     # as one owner sees it: the host scope (offloadctl.yaml, then
     # conf.d/*.yaml) or a named namespace's (netns/NAME/*.yaml), with the
@@ -44,6 +66,21 @@ module PuppetX
       Verdict = Struct.new(:report, :code, :todo, :overrides, :errors, :others) do
         def in_sync?
           code.zero? || (code == 1 && errors.empty? && todo.empty?)
+        end
+
+        # Says the overrides and the other files' errors as warnings
+        # through logger (where: " in netns 'x'", owner: who the file is
+        # for); returns the refusal, a message, when the owner's file is
+        # invalid or cannot be reached (then nothing of it is written or
+        # applied), else nil.
+        def refusal(logger, where, owner, tail = '')
+          return "offloadctl check#{where} failed (exit #{code}): #{errors.join('; ')}" if code > 1
+          overrides.each do |ifname, feature, by|
+            logger.warning("#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, " \
+                           "not by #{owner}: left as that file says")
+          end
+          others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
+          errors.empty? ? nil : "offloadctl check#{where}: #{errors.join('; ')}#{tail}"
         end
       end
 

@@ -20,11 +20,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   defaultfor kernel: 'Linux'
   commands offloadctl: 'offloadctl'
 
-  # Run the agent: [stdout, stderr, exit status]. Never raises on a non-zero
-  # exit; the callers decide what each code means.
-  def self.run_agent(netns, args, stdin: nil)
-    PuppetX::Offloadctl::Agent.run(command(:offloadctl), netns, args, stdin)
-  end
+  include PuppetX::Offloadctl::AgentProvider
 
   # The facts document of a namespace (nil: Puppet's own), from one call.
   def self.facts_document(netns)
@@ -134,18 +130,9 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       return true
     end
     verdict = scope.judge(own_path, self.class.dropin_content(resource, should), [resource[:name]])
-    if verdict.code > 1
-      @refused = "offloadctl check#{netns_words} failed (exit #{verdict.code}): #{verdict.errors.join('; ')}"
-      raise Puppet::Error, @refused
-    end
-    verdict.overrides.each do |ifname, feature, by|
-      warning("#{feature} on '#{ifname}'#{netns_words} is decided by #{by}, a later file of its scope, " \
-              'not by this resource: left as that file says')
-    end
-    verdict.others.each { |e| warning("offloadctl check#{netns_words}: another file of the scope: #{e}") }
     # The agent already knows the kernel cannot hold this (a fixed
     # feature): fail the property with its words, touch nothing.
-    @refused = "offloadctl check#{netns_words}: #{verdict.errors.join('; ')}" unless verdict.errors.empty?
+    @refused = verdict.refusal(self, netns_words, 'this resource')
     raise Puppet::Error, @refused if @refused
     verdict.in_sync?
   end
@@ -232,10 +219,6 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     effects = ((report['interfaces'] || {})[resource[:name]] || {}).fetch('side_effects', [])
     return if effects.empty?
     notice('the kernel changed on its own: ' + effects.map { |s| "#{s['feature']} #{s['from']} -> #{s['to']}" }.join(', '))
-  end
-
-  def runner
-    ->(ns, args, stdin) { self.class.run_agent(ns, args, stdin: stdin) }
   end
 
   def write_dropin(content)

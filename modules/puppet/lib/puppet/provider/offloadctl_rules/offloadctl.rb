@@ -15,9 +15,7 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
   defaultfor kernel: 'Linux'
   commands offloadctl: 'offloadctl'
 
-  def self.run_agent(netns, args, stdin: nil)
-    PuppetX::Offloadctl::Agent.run(command(:offloadctl), netns, args, stdin)
-  end
+  include PuppetX::Offloadctl::AgentProvider
 
   def initialize(value = {})
     super(value)
@@ -46,24 +44,12 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
     @verdict ||= scope.judge(resource[:path], resource[:content])
   end
 
+  # Unreachable or invalid rules are refused: the previous file stays, so
+  # the boot unit and watch keep applying rules that work.
   def features_insync?
-    v = verdict
-    if v.code > 1
-      @refused = "offloadctl check#{netns_words} failed (exit #{v.code}): #{v.errors.join('; ')}"
-      raise Puppet::Error, @refused
-    end
-    v.overrides.each do |ifname, feature, by|
-      warning("#{feature} on '#{ifname}'#{netns_words} is decided by #{by}, a later file of its scope, " \
-              "not by #{resource[:path]}: left as that file says")
-    end
-    v.others.each { |e| warning("offloadctl check#{netns_words}: another file of the scope: #{e}") }
-    unless v.errors.empty?
-      # Unreachable: the previous file stays, so the boot unit and watch
-      # keep applying rules that work.
-      @refused = "offloadctl check#{netns_words}: #{v.errors.join('; ')}; #{resource[:path]} is left as it was"
-      raise Puppet::Error, @refused
-    end
-    v.in_sync?
+    @refused = verdict.refusal(self, netns_words, resource[:path], "; #{resource[:path]} is left as it was")
+    raise Puppet::Error, @refused if @refused
+    verdict.in_sync?
   end
 
   def refused?
@@ -92,10 +78,6 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
   end
 
   private
-
-  def runner
-    ->(ns, args, stdin) { self.class.run_agent(ns, args, stdin: stdin) }
-  end
 
   def scope
     @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
