@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 
@@ -454,6 +455,47 @@ def test_class_and_resource_on_one_interface_never_flap_in_a_run(netns, puppet):
                      r"\S+/50-puppet-nic_offload-veth0\.yaml:\d+:\d+, a later file of its scope", p.stderr), p.stderr
     p = puppet.apply(m)
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_watch_never_reverts_what_puppet_changes(netns_factory, puppet, tmp_path, monkeypatch):
+    """`offloadctl watch` keeps every scope (run in a namespace of the test's
+    that stands for the host); Puppet changes a nic_offload in namespace
+    blue back and forth: every change holds, and the kernel's notifications
+    show each feature switched once a run, never back by watch."""
+    from test_watch import wait_for
+    host, blue = netns_factory(), netns_factory()
+    blue.veth(A, B)
+    monkeypatch.setenv("OFFLOADCTL_LOCK_FILE", str(tmp_path / "lock"))  # watch and Puppet share it
+    # watch wants a host set to start on (no rules in it)
+    (puppet.config_dir / "conf.d").mkdir(parents=True)
+    (puppet.config_dir / "conf.d" / "00-host.yaml").write_text("version: 1\ninterfaces: []\n")
+    log = open(tmp_path / "watch.log", "w+")
+    w = subprocess.Popen(["ip", "netns", "exec", host.name, agent_path(), "-v", "--config-dir",
+                          str(puppet.config_dir), "watch"], stderr=log, stdout=subprocess.DEVNULL)
+    text = lambda: open(log.name).read()  # noqa: E731
+    try:
+        with FeatureMonitor(blue) as mon:
+            for value in ("off", "on", "off", "on"):
+                p = puppet.apply(f"""
+nic_offload {{ '{blue.name}/{A}':
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => '{value}' }},
+}}
+""")
+                assert p.returncode == 2, p.stdout + p.stderr
+                assert wait_for(lambda: f"offloadctl[{blue.name}]" in text(), 3), text()
+                time.sleep(1.0)  # what watch would do, it has done by now
+                assert active(blue, A, "tx-checksum-ip-generic") is (value == "on"), text()
+        assert w.poll() is None, text()
+    finally:
+        w.send_signal(signal.SIGTERM)
+        try:
+            w.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+        log.close()
+    assert mon.states(A, "tx-checksumming") == ["off", "on", "off", "on"], mon.text
+    assert "reverted drift" not in text(), text()
 
 
 def test_class_rule_that_cannot_be_reached_keeps_the_previous_file(netns, puppet):
