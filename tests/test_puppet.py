@@ -513,6 +513,11 @@ def test_class_rule_that_cannot_be_reached_keeps_the_previous_file(netns, puppet
     assert "Offloadctl_rules" not in "".join(changed_lines(p.stdout)), p.stdout
     assert class_rules(puppet.config_dir, netns.name).read_text() == rules_before
     assert netns.ethtool_json(B) == before  # gro stays on: nothing of the refused rules was applied
+    # Also when the class only writes its rules (apply => false).
+    m = manifest(netns.name, puppet.config_dir, {"gro": "off", "lro": "on"}, feats({"tx": "off"}))
+    p = puppet.apply(m.replace("  rules      =>", "  apply      => false,\n  rules      =>", 1))
+    assert p.returncode in (4, 6) and "cannot set 'lro' on 'veth1' to on" in p.stderr, p.stdout + p.stderr
+    assert class_rules(puppet.config_dir, netns.name).read_text() == rules_before
     # the scope the boot unit and watch read still holds, and is in sync
     c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
     assert c.returncode == 0, c.stdout + c.stderr

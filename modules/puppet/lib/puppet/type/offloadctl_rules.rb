@@ -61,7 +61,7 @@ Puppet::Type.newtype(:offloadctl_rules) do
   end
 
   newparam(:apply, boolean: true) do
-    desc 'Whether to apply the scope where this file\'s features are out of sync (true), or only write the file (false).'
+    desc 'Whether to apply the scope where this file\'s features are out of sync (true), or only write the file, judged first all the same (false).'
     newvalues(:true, :false)
     defaultto :true
   end
@@ -103,9 +103,13 @@ Puppet::Type.newtype(:offloadctl_rules) do
       raise ArgumentError, 'offloadctl_rules: content must be a string' unless value.is_a?(String)
     end
 
-    # Nothing to write when the rules were refused.
+    # Nothing to write when the rules were refused. With apply => false
+    # (no features to judge) the new content is still judged before it is
+    # written: rules that cannot be reached never replace the file.
     def insync?(is)
-      provider.refused? || is == should
+      return true if provider.refused? || is == should
+      provider.features_insync? if resource[:features].nil?
+      false
     end
 
     def is_to_s(value)
