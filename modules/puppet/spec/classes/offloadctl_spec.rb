@@ -51,12 +51,12 @@ describe 'offloadctl' do
       let(:params) { super().merge(netns: 'blue') }
       let(:pre_condition) { "nic_offload { 'blue/veth0': features => { 'gro' => 'on' } }" }
 
-      # the later file of the scope (the nic_offload drop-in) goes first, so
-      # the class never changes what that drop-in then changes back
-      it do
-        is_expected.to contain_offloadctl_rules('/etc/offloadctl/netns/blue/40-puppet-offloadctl.yaml')
-          .that_requires('Nic_offload[blue/veth0]')
-      end
+      # no ordering between owners of one scope is needed (each judges the
+      # scope with what the others leave in it), so none can make a cycle
+      # with the user's own `require => Class['offloadctl']`
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.to contain_offloadctl_rules('/etc/offloadctl/netns/blue/40-puppet-offloadctl.yaml').without_require }
+      it { is_expected.to contain_nic_offload('blue/veth0') }
     end
 
     context 'in a network namespace given by path' do
