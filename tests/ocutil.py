@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -87,3 +88,45 @@ class NetNS:
     def facts(self, *args):
         p = self.agent("facts", *args, check=True)
         return json.loads(p.stdout)
+
+
+class FeatureMonitor:
+    """`ethtool --monitor` in a namespace: every features notification the
+    kernel sends while it runs, whoever made the change. A flap (a feature
+    switched one way and back within a run) shows here and nowhere else.
+
+        with FeatureMonitor(ns) as mon:
+            ...
+        mon.states("veth0", "generic-receive-offload")  # ['on', 'off', ...]
+    """
+
+    def __init__(self, ns):
+        self.ns = ns
+        self.text = ""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns.name, "stdbuf", "-oL", "ethtool", "--monitor"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout.readline().startswith("listening"), "ethtool --monitor did not start"
+        return self
+
+    def __exit__(self, *exc):
+        # Time for the last notifications to be read and printed.
+        time.sleep(0.5)
+        self.proc.terminate()
+        self.text = self.proc.communicate(timeout=10)[0]
+        return False
+
+    def states(self, ifname, key):
+        """The values of an `ethtool -k` line for ifname, one per
+        notification, in order."""
+        out = []
+        for block in self.text.split("\nFeatures for ")[1:]:
+            head, _, body = block.partition(":\n")
+            if head != ifname:
+                continue
+            for line in body.splitlines():
+                name, _, value = line.strip().partition(": ")
+                if name == key:
+                    out.append(value.split()[0])
+        return out

@@ -194,9 +194,14 @@ def test_check_diff_apply_and_idempotence(ansible, netns):
     assert c.returncode == 0, c.stdout + c.stderr
     local = json.loads(open(hv["offloadctl_test_fact_dump"]).read())
     assert local["virtualization"]["vm"], local
-    assert local["interfaces"]["va"]["offloads"]["tx-checksumming"]["active"] is False, local
-    assert local["interfaces"]["va"]["offloads"]["generic-receive-offload"]["active"] is True
-    assert "features" not in local["interfaces"]["va"]  # --format ansible leaves them out
+    # the namespace's scope is under netns; the top level is the namespace
+    # Ansible runs in (this machine's own, only read)
+    mine = local["netns"][netns.name]
+    assert set(local["netns"]) == {netns.name}, local["netns"].keys()
+    assert mine["interfaces"]["va"]["offloads"]["tx-checksumming"]["active"] is False, mine
+    assert mine["interfaces"]["va"]["offloads"]["generic-receive-offload"]["active"] is True
+    assert "features" not in mine["interfaces"]["va"]  # --format ansible leaves them out
+    assert "va" not in local["interfaces"]
 
     # Converged: a second run and a check run report no change.
     p = ansible.play(inv)
@@ -296,6 +301,87 @@ def test_check_mode_on_a_clean_host(ansible, netns):
     assert not os.path.exists(hv["offloadctl_config_dir"])
 
 
+@pytest.mark.parametrize("service, metrics", [("boot", False), ("watch", True)])
+def test_check_mode_on_a_clean_host_for_every_service(ansible, netns, tmp_path, service, metrics):
+    """No agent and no unit installed yet: --check with offloadctl_install
+    and each offloadctl_service (and the metrics timer) predicts the run,
+    says which units it cannot look at yet, fails nowhere and touches
+    nothing. systemd is not PID 1 here: for `watch`, the role is pointed at a
+    directory of the test's as the sign that systemd runs, so that the watch
+    tasks are reached (where systemd truly does not run, watch fails at once,
+    in check mode too: test_wrappers_install)."""
+    units = run(["systemctl", "list-unit-files", "--no-legend", "offloadctl-*"], check=False).stdout
+    assert units.strip() == "", f"offloadctl units are installed here; this test needs a clean host:\n{units}"
+    netns.veth("va", "vb")
+    before = offloads(netns, "va")
+    hv = ansible.host(netns, "h")
+    missing = "offloadctl"
+    if shutil.which("offloadctl", path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin:/sbin"):
+        missing = "offloadctl-not-installed"
+    deb = tmp_path / "offloadctl_0.1.0_amd64.deb"
+    deb.write_bytes(b"!<arch>\n")  # copied in check mode only: never read by apt
+    systemd_dir = tmp_path / "run-systemd-system"
+    systemd_dir.mkdir()
+    inv = ansible.inventory({"h": hv}, rules=RULES, offloadctl_executable=missing, offloadctl_install=True,
+                            offloadctl_deb=str(deb), offloadctl_service=service, offloadctl_metrics=metrics)
+    # an extra var: the role's vars/ win over the inventory's
+    p = ansible.play(inv, "-e", f"__offloadctl_systemd_marker={systemd_dir}", check=True, diff=True,
+                     agent_on_path=False)
+    assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+    other = {"boot": "watch", "watch": "boot"}[service]
+    assert f"offloadctl-{service}.service is not installed yet (the package install is only predicted in check " \
+           "mode): the real run enables it" in p.out.replace("\n", " "), p
+    assert f"offloadctl-{other}.service is not installed yet" in p.out and "real run disables it" in p.out, p
+    assert ("offloadctl-metrics.timer is not installed yet" in p.out) is metrics, p
+    copy = [t for t in p.out.split("\nTASK [") if t.startswith("offloadctl : Copy the .deb to the host]")]
+    assert copy and "\nchanged: [h]" in copy[0], p
+    assert offloads(netns, "va") == before
+    assert not os.path.exists(hv["offloadctl_facts_dir"]) and not os.path.exists(hv["offloadctl_config_dir"])
+    assert not os.path.exists("/var/cache/offloadctl/" + deb.name)
+
+
+def test_fact_per_namespace_scope(ansible, netns_factory):
+    """Two uses of the role on one host, for two namespaces (here two
+    inventory hosts that share the host's facts and configuration
+    directories): each writes its own scope's drop-in, and the one local
+    fact reports both scopes under netns, neither overwriting the other;
+    the second run changes nothing."""
+    blue, red = netns_factory(), netns_factory()
+    for ns in (blue, red):
+        ns.veth("va", "vb")
+    shared = ansible.host(blue, "shared")
+    hosts = {"b": dict(shared), "r": dict(shared, offloadctl_netns=red.name)}
+    del hosts["r"]["offloadctl_test_fact_dump"]
+    rules_b = [{"match": {"name": "va"}, "features": {"tx": False}}]
+    rules_r = [{"match": {"name": "va"}, "features": {"gro": True}}]
+    hosts["b"]["offloadctl_rules"], hosts["r"]["offloadctl_rules"] = rules_b, rules_r
+    inv = ansible.inventory(hosts)
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.total("failed") == 0, p
+    assert offloads(blue, "va")["tx-checksumming"] is False and offloads(blue, "va")["generic-receive-offload"] is False
+    assert offloads(red, "va")["tx-checksumming"] is True and offloads(red, "va")["generic-receive-offload"] is True
+    etc = shared["offloadctl_config_dir"]
+    for ns, word in ((blue, "tx"), (red, "gro")):
+        assert word in open(os.path.join(etc, "netns", ns.name, DROPIN)).read()
+    assert not os.path.exists(os.path.join(etc, "conf.d", DROPIN))
+    # The fact, read afresh (the play's dump may predate the other host's
+    # marker): both scopes, each with its own interfaces' state.
+    fact = run([os.path.join(shared["offloadctl_facts_dir"], "offloadctl.fact")], check=True,
+               env=dict(os.environ, PATH=f"{ansible.bin}:{os.environ['PATH']}"))
+    local = json.loads(fact.stdout)
+    assert set(local["netns"]) == {blue.name, red.name}, local["netns"].keys()
+    assert local["netns"][blue.name]["interfaces"]["va"]["offloads"]["tx-checksumming"]["active"] is False
+    assert local["netns"][red.name]["interfaces"]["va"]["offloads"]["generic-receive-offload"]["active"] is True
+    assert local["virtualization"]["vm"] and "va" not in local["interfaces"]
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.total("changed") == 0 and p.total("failed") == 0, p
+    # A namespace that is gone is left out of the fact, never an error.
+    red.delete()
+    local = json.loads(run([os.path.join(shared["offloadctl_facts_dir"], "offloadctl.fact")], check=True,
+                           env=dict(os.environ, PATH=f"{ansible.bin}:{os.environ['PATH']}")).stdout)
+    assert set(local["netns"]) == {blue.name}, local["netns"].keys()
+
+
 def test_defaults_change_no_offload(ansible, netns):
     """No rules: the fact is installed and read, no offload and no configuration is touched."""
     netns.veth("va", "vb")
@@ -310,7 +396,7 @@ def test_defaults_change_no_offload(ansible, netns):
     assert {i: offloads(netns, i) for i in ("va", "vb")} == before
     assert not os.path.exists(hv["offloadctl_config_dir"])
     local = json.loads(open(hv["offloadctl_test_fact_dump"]).read())
-    assert set(local["interfaces"]) == {"lo", "va", "vb"}, local
+    assert set(local["netns"][netns.name]["interfaces"]) == {"lo", "va", "vb"}, local
 
 
 FLEET = 20
@@ -349,7 +435,7 @@ def test_fleet_converges_in_one_run(tmp_path, netns_factory, capsys):
         if "offloadctl_test_fact_dump" not in hosts[name]:
             continue
         local = json.loads(open(hosts[name]["offloadctl_test_fact_dump"]).read())
-        assert sorted(k for k in local["interfaces"] if k.startswith("eth")) == names, (name, local)
+        assert sorted(k for k in local["netns"][ns.name]["interfaces"] if k.startswith("eth")) == names, (name, local)
 
     second = ansible.play(inv, timeout=600)
     assert second.rc == 0 and second.total("failed") == 0, second

@@ -10,12 +10,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 
 import pytest
 
-from ocutil import ROOT, agent_path, run
+from ocutil import ROOT, FeatureMonitor, agent_path, run
 
 A, B = "veth0", "veth1"  # a veth pair in each test's namespace
 MODULE = os.path.join(ROOT, "modules", "puppet")
@@ -131,7 +132,7 @@ def dropin(config_dir, ifname=None, ns=None):
 
 def class_rules(config_dir, ns):
     """The class's rules in the namespace's scope."""
-    return config_dir / "netns" / ns / "50-puppet-offloadctl.yaml"
+    return config_dir / "netns" / ns / "40-puppet-offloadctl.yaml"
 
 
 def changed_lines(out):
@@ -198,7 +199,9 @@ def test_apply_changes_then_is_idempotent_and_persists(netns, puppet):
     # TSO cannot stay on without TX checksumming: reported, not fought.
     assert re.search(r"Nic_offload\[veth0\]\(provider=offloadctl\): the kernel changed on its own: "
                      r".*tx-tcp-segmentation on -> off", p.stdout), p.stdout
-    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+    # The class's rules: the feature they change, judged by the scope.
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-offloadctl\.yaml\]/features: features changed "
+                     r"\{veth1: rx-gro => off\} to \{veth1: rx-gro => on\}", p.stdout), p.stdout
 
     # The drop-in and the rules are in the temporary configuration directory,
     # valid, and in sync with the interfaces as the boot unit and watch read them.
@@ -240,6 +243,9 @@ def test_noop_reports_and_changes_nothing(netns, puppet):
     assert re.search(r"Nic_offload\[veth0\]/features: current_value \{gro => off, tx => off\}, "
                      r"should be \{gro => on, tx => on\} \(noop\)", p.stdout), p.stdout
     assert re.search(r"offloadctl.yaml\]/content: current_value .* \(noop\)", p.stdout), p.stdout
+    # The class shows the features its new rules would change, not only a checksum.
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]/features: current_value \{veth1: rx-gro => on\}, "
+                     r"should be \{veth1: rx-gro => off\} \(noop\)", p.stdout), p.stdout
     assert netns.ethtool_json(A) == before_a and netns.ethtool_json(B) == before_b
     assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
     assert class_rules(puppet.config_dir, netns.name).read_text() == yaml_before
@@ -326,15 +332,18 @@ nic_offload {{ 'veth9':
     assert active(netns, "veth9", "tx-checksum-ip-generic") is False
 
 
-def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
+def test_invalid_rules_are_refused_before_they_are_written(netns, puppet):
     netns.veth(A, B)
     m = manifest(netns.name, puppet.config_dir, {"no-such-offload": "on"}, feats({"tx": "off"}))
     p = puppet.apply(m)
     assert p.returncode in (4, 6), p.stdout + p.stderr
-    assert "no-such-offload" in p.stderr, p.stderr
-    assert re.search(r"File\[.*offloadctl.yaml\].*(validate|Execution of)", p.stderr), p.stderr
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-offloadctl\.yaml\]/features: .*failed: offloadctl check in netns "
+                     r"'[^']+' failed \(exit 2\): .*40-puppet-offloadctl\.yaml:9:7: unknown feature 'no-such-offload'",
+                     p.stderr), p.stderr
     assert not class_rules(puppet.config_dir, netns.name).exists()
     assert active(netns, B, "rx-gro") is False
+    # The class's invalid rules, never written, do not hold up the resource.
+    assert active(netns, A, "tx-checksum-ip-generic") is False
     dropin_before = dropin(puppet.config_dir, ns=netns.name).read_text()
     before = netns.ethtool_json(A)
 
@@ -347,6 +356,171 @@ def test_invalid_rules_are_refused_by_validate_cmd(netns, puppet):
     assert "Nic_offload[veth0]/persist" not in p.stdout, p.stdout
     assert dropin(puppet.config_dir, ns=netns.name).read_text() == dropin_before
     assert netns.ethtool_json(A) == before
+
+
+# --- scopes and owners (issue 12) -------------------------------------------------------------
+
+
+def test_same_interface_in_two_namespaces_is_two_resources(netns_factory, puppet):
+    """`blue/veth0` and veth0 with netns => red are two resources: both
+    converge in one run, each in its own scope; a namespace that does not
+    exist fails its own resource and no other; nothing reaches the host."""
+    blue, red = netns_factory(), netns_factory()
+    for ns in (blue, red):
+        ns.veth(A, B)
+    host_before = set(os.listdir("/sys/class/net"))
+    cfg = pp_str(str(puppet.config_dir))
+    m = f"""
+nic_offload {{ '{blue.name}/{A}': config_dir => {cfg}, features => {{ 'tx' => 'off' }} }}
+nic_offload {{ 'red-{A}':
+  name       => '{A}',
+  netns      => {pp_str(red.name)},
+  config_dir => {cfg},
+  features   => {{ 'gro' => 'on' }},
+}}
+nic_offload {{ 'oct-no-such-namespace/{A}': config_dir => {cfg}, features => {{ 'gro' => 'on' }} }}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 6, p.stdout + p.stderr  # changes, and a failure
+    assert re.search(rf"Nic_offload\[{blue.name}/{A}\]/features: features changed \{{tx => on\}} to \{{tx => off\}}", p.stdout)
+    assert re.search(rf"Nic_offload\[red-{A}\]/features: features changed \{{gro => off\}} to \{{gro => on\}}", p.stdout)
+    assert re.search(r"Nic_offload\[oct-no-such-namespace/veth0\]: Could not evaluate: offloadctl facts in netns "
+                     r"'oct-no-such-namespace' failed \(exit 3\)", p.stderr), p.stderr
+    assert active(blue, A, "tx-checksum-ip-generic") is False and active(blue, A, "rx-gro") is False
+    assert active(red, A, "tx-checksum-ip-generic") is True and active(red, A, "rx-gro") is True
+    assert "tx: off" in dropin(puppet.config_dir, ns=blue.name).read_text()
+    assert "gro: on" in dropin(puppet.config_dir, ns=red.name).read_text()
+    assert "Nic_offload[red-veth0] in netns" in dropin(puppet.config_dir, ns=red.name).read_text()
+    # each scope holds its own rule and is in sync as the boot unit reads it
+    for ns in (blue, red):
+        c = run([agent_path(), "--netns", ns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+        assert c.returncode == 0, c.stdout + c.stderr
+    assert not (puppet.config_dir / "conf.d").exists() and not (puppet.config_dir / "offloadctl.yaml").exists()
+    assert not (puppet.config_dir / "netns" / "oct-no-such-namespace").exists()
+    assert set(os.listdir("/sys/class/net")) == host_before
+    p = puppet.apply(m)
+    assert p.returncode == 4 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+    # The same interface twice in one namespace is a duplicate, as it should be.
+    p = puppet.apply(m + f"nic_offload {{ '{A}': netns => {pp_str(blue.name)}, config_dir => {cfg}, features => {{ 'gro' => 'on' }} }}\n")
+    assert p.returncode == 1 and re.search(r"Cannot alias Nic_offload\[veth0\] to \[\"veth0\", \"oct-[\d-]+\"\].*already declared",
+                                           p.stderr), p.stderr
+
+
+def test_later_file_of_the_scope_is_warned_about_and_never_fought(netns, puppet):
+    """An admin's 60-admin.yaml decides gro on veth0 after the resource's
+    drop-in: three runs warn with its file:line:col, never change gro (the
+    kernel's notifications say so), and agree with the agent's check of the
+    scope, as the boot unit and watch apply it."""
+    netns.veth(A, B)
+    scope = puppet.config_dir / "netns" / netns.name
+    scope.mkdir(parents=True)
+    admin = scope / "60-admin.yaml"
+    admin.write_text("version: 1\ninterfaces:\n  - match: {name: veth0}\n    features: {gro: off}\n")
+    m = f"""
+nic_offload {{ '{netns.name}/{A}':
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => 'off', 'gro' => 'on' }},
+}}
+"""
+    with FeatureMonitor(netns) as mon:
+        codes = []
+        for _ in range(3):
+            p = puppet.apply(m)
+            codes.append(p.returncode)
+            assert re.search(rf"Warning: Nic_offload\[{netns.name}/veth0\]\(provider=offloadctl\): rx-gro on 'veth0' in netns "
+                             rf"'{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later file of its scope, not by "
+                             r"this resource: left as that file says", p.stderr), p.stderr
+    assert codes == [2, 0, 0], (codes, p.stdout)
+    assert active(netns, A, "rx-gro") is False and active(netns, A, "tx-checksum-ip-generic") is False
+    assert "on" not in mon.states(A, "generic-receive-offload"), mon.text
+    assert "off" in mon.states(A, "tx-checksumming"), mon.text  # the monitor saw the run's own change
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
+def test_class_and_resource_on_one_interface_never_flap_in_a_run(netns, puppet):
+    """The class says gro on for every veth, a nic_offload says gro off for
+    veth0, whose drop-in comes later in the scope: in the first run, where
+    neither file exists yet, gro on veth0 never goes on at all."""
+    netns.veth(A, B)
+    m = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"gro": "off"})).replace(
+        f"'name' => '{B}', ", "")
+    with FeatureMonitor(netns) as mon:
+        p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert mon.states(A, "generic-receive-offload") == [], mon.text
+    assert mon.states(B, "generic-receive-offload") == ["on"], mon.text
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]\(provider=offloadctl\): rx-gro on 'veth0' in netns '[^']+' is decided by "
+                     r"\S+/50-puppet-nic_offload-veth0\.yaml:\d+:\d+, a later file of its scope", p.stderr), p.stderr
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_watch_never_reverts_what_puppet_changes(netns_factory, puppet, tmp_path, monkeypatch):
+    """`offloadctl watch` keeps every scope (run in a namespace of the test's
+    that stands for the host); Puppet changes a nic_offload in namespace
+    blue back and forth: every change holds, and the kernel's notifications
+    show each feature switched once a run, never back by watch."""
+    from test_watch import wait_for
+    host, blue = netns_factory(), netns_factory()
+    blue.veth(A, B)
+    monkeypatch.setenv("OFFLOADCTL_LOCK_FILE", str(tmp_path / "lock"))  # watch and Puppet share it
+    # watch wants a host set to start on (no rules in it)
+    (puppet.config_dir / "conf.d").mkdir(parents=True)
+    (puppet.config_dir / "conf.d" / "00-host.yaml").write_text("version: 1\ninterfaces: []\n")
+    log = open(tmp_path / "watch.log", "w+")
+    w = subprocess.Popen(["ip", "netns", "exec", host.name, agent_path(), "-v", "--config-dir",
+                          str(puppet.config_dir), "watch"], stderr=log, stdout=subprocess.DEVNULL)
+    text = lambda: open(log.name).read()  # noqa: E731
+    try:
+        with FeatureMonitor(blue) as mon:
+            for value in ("off", "on", "off", "on"):
+                p = puppet.apply(f"""
+nic_offload {{ '{blue.name}/{A}':
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => '{value}' }},
+}}
+""")
+                assert p.returncode == 2, p.stdout + p.stderr
+                assert wait_for(lambda: f"offloadctl[{blue.name}]" in text(), 3), text()
+                time.sleep(1.0)  # what watch would do, it has done by now
+                assert active(blue, A, "tx-checksum-ip-generic") is (value == "on"), text()
+        assert w.poll() is None, text()
+    finally:
+        w.send_signal(signal.SIGTERM)
+        try:
+            w.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+        log.close()
+    assert mon.states(A, "tx-checksumming") == ["off", "on", "off", "on"], mon.text
+    assert "reverted drift" not in text(), text()
+
+
+def test_class_rule_that_cannot_be_reached_keeps_the_previous_file(netns, puppet):
+    netns.veth(A, B)
+    m1 = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    assert puppet.apply(m1).returncode == 2
+    rules_before = class_rules(puppet.config_dir, netns.name).read_text()
+    before = netns.ethtool_json(B)
+    # lro is fixed off on veth: the agent knows before anything is written
+    p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "off", "lro": "on"}, feats({"tx": "off"})))
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert re.search(r"Offloadctl_rules\[[^\]]+\]/features: change from .* failed: offloadctl check in netns '[^']+': "
+                     r"\S+/40-puppet-offloadctl\.yaml:\d+:\d+: cannot set 'lro' on 'veth1' to on: the feature is fixed off.*"
+                     r"40-puppet-offloadctl\.yaml is left as it was", p.stderr), p.stderr
+    assert "Offloadctl_rules" not in "".join(changed_lines(p.stdout)), p.stdout
+    assert class_rules(puppet.config_dir, netns.name).read_text() == rules_before
+    assert netns.ethtool_json(B) == before  # gro stays on: nothing of the refused rules was applied
+    # Also when the class only writes its rules (apply => false).
+    m = manifest(netns.name, puppet.config_dir, {"gro": "off", "lro": "on"}, feats({"tx": "off"}))
+    p = puppet.apply(m.replace("  rules      =>", "  apply      => false,\n  rules      =>", 1))
+    assert p.returncode in (4, 6) and "cannot set 'lro' on 'veth1' to on" in p.stderr, p.stdout + p.stderr
+    assert class_rules(puppet.config_dir, netns.name).read_text() == rules_before
+    # the scope the boot unit and watch read still holds, and is in sync
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
 
 
 # --- puppet resource and facts ---------------------------------------------------------------
@@ -429,31 +603,35 @@ notice("tx on veth0: ${tx}; vm: ${facts.dig('offloadctl', 'virtualization', 'vm'
 
 
 def test_install_and_service_branches_in_noop(puppet):
-    """No unit files and no package here yet: a noop run shows what the class
-    would do, from a catalog that compiled and a plan that names the right
-    resources."""
-    for service, package, expect in (
-        ("watch", "package_source => '/srv/offloadctl_0.1.0_amd64.deb',",
-         [r"Service\[offloadctl-watch\]/ensure: current_value '?\w+'?, should be 'running' \(noop\)"]),
-        ("boot", "package_name => 'offloadctl',",
-         [r"Service\[offloadctl-boot\]/enable: current_value '?\w+'?, should be 'true' \(noop\)"]),
-    ):
-        m = f"""
+    """No unit files and no package here yet, and systemd is not PID 1: a
+    noop run shows what the class would do for `boot` (enable the oneshot
+    with systemctl, from a catalog that compiled), and `watch` fails the
+    catalog at once with words that say why."""
+    assert not os.path.isdir("/run/systemd/system"), "this test is for a machine where systemd is not running"
+    m = f"""
 class {{ 'offloadctl':
   manage_package => true,
-  {package}
-  service        => '{service}',
+  package_source => '/srv/offloadctl_0.1.0_amd64.deb',
+  service        => 'boot',
   config_dir     => {pp_str(str(puppet.config_dir))},
 }}
 """
-        p = puppet.apply(m, "--noop")
-        assert p.returncode == 0, p.stdout + p.stderr
-        assert "Error" not in p.stderr, p.stderr
-        assert re.search(r"Offloadctl::Install/Package\[offloadctl\]/ensure: current_value '?\w+'?, "
-                         r"should be '(present|installed)' \(noop\)", p.stdout), p.stdout
-        for e in expect:
-            assert re.search(e, p.stdout), (e, p.stdout)
-        assert not puppet.config_dir.exists()
+    p = puppet.apply(m, "--noop")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Error" not in p.stderr, p.stderr
+    assert re.search(r"Offloadctl::Install/Package\[offloadctl\]/ensure: current_value '?\w+'?, "
+                     r"should be '(present|installed)' \(noop\)", p.stdout), p.stdout
+    assert re.search(r"Exec\[systemctl enable offloadctl-boot\.service\]/returns: current_value '?notrun'?, "
+                     r"should be \['0'\] \(noop\)", p.stdout), p.stdout
+    # the watch unit is not even installed: nothing to disable
+    assert "offloadctl-watch" not in p.stdout, p.stdout
+    assert not puppet.config_dir.exists()
+
+    p = puppet.apply(m.replace("'boot'", "'watch'"), "--noop")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert re.search(r"service => 'watch' and metrics => true start systemd units, and systemd is not the running "
+                     r"service manager here", p.stderr), p.stderr
+    assert "Package[offloadctl]" not in p.stdout  # nothing of the catalog was applied
 
 
 def test_reference_md_matches_the_code(tmp_path):
@@ -512,7 +690,9 @@ class {{ 'offloadctl':
     import yaml
     assert yaml.safe_load(drop.read_text())["interfaces"] == [
         {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}]
-    assert "Exec[offloadctl apply]/returns: executed successfully" in p.stdout, p.stdout
+    assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-advice\.yaml\]/features: features changed "
+                     r"\{flannel\.1: tx-checksum-ip-generic => on\} to \{flannel\.1: tx-checksum-ip-generic => off\}",
+                     p.stdout), p.stdout
     # Converged: the advice is followed (no longer pending), its rule stays.
     p = _apply_in(puppet, ns, m, "follow.pp")
     assert p.returncode == 0, p.stdout + p.stderr

@@ -105,7 +105,8 @@ def test_collection_from_its_tarball_runs_a_playbook(tarballs, netns, tmp_path):
     # the role's drop-in, in the namespace's scope (never the host's conf.d)
     assert (etc / "netns" / netns.name / "50-ansible-offloadctl.yaml").is_file()
     assert not (etc / "conf.d" / "50-ansible-offloadctl.yaml").exists()
-    fact = json.loads((tmp_path / "fact.json").read_text())
+    # the namespace's scope has its own document in the one local fact
+    fact = json.loads((tmp_path / "fact.json").read_text())["netns"][netns.name]
     assert fact["interfaces"]["ua0"]["offloads"]["tx-checksumming"] == {"active": False}
     assert "kind" not in fact["interfaces"]["lo"] and "null" not in (tmp_path / "fact.json").read_text()
     p = run(cmd, check=False, env=env, timeout=300)
@@ -150,7 +151,7 @@ notice("vm: ${{facts.dig('offloadctl', 'virtualization', 'vm')}}")
     assert not tx_active(netns, "pa0") and not tx_active(netns, "pa1") and not tx_active(netns, "pb0")
     assert tx_active(netns, "pb1")
     # both in the namespace's scope, never the host's set
-    assert (etc / "netns" / netns.name / "50-puppet-offloadctl.yaml").is_file()
+    assert (etc / "netns" / netns.name / "40-puppet-offloadctl.yaml").is_file()
     assert (etc / "netns" / netns.name / "50-puppet-nic_offload-pb0.yaml").is_file()
     assert not (etc / "offloadctl.yaml").exists()
     # no warning of ours (the namespace has no address: facter's serverip warns)

@@ -55,16 +55,14 @@ class offloadctl::advice {
       ensure => absent,
     }
   } else {
-    file { $dropin:
-      ensure       => file,
-      owner        => 'root',
-      group        => 'root',
-      mode         => '0644',
-      content      => offloadctl::to_yaml({ 'interfaces' => $rules }, @(HEADER)),
+    offloadctl_rules { $dropin:
+      content    => offloadctl::to_yaml({ 'interfaces' => $rules }, @(HEADER)),
         Managed by Puppet (class offloadctl, follow_advice): the advice followed on this host.
         See docs/advice.md; local changes are overwritten.
         | HEADER
-      validate_cmd => 'offloadctl validate %',
+      netns      => $offloadctl::netns,
+      config_dir => $offloadctl::config_dir,
+      apply      => $offloadctl::apply,
     }
   }
 }

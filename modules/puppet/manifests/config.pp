@@ -1,6 +1,6 @@
 # @summary
-#   Writes offloadctl.yaml and the fact's settings, and applies the
-#   configuration set when it is out of sync.
+#   Writes the rules into their scope and the fact's settings, and applies
+#   the scope where what the rules decide is out of sync.
 #
 # @api private
 class offloadctl::config {
@@ -9,13 +9,6 @@ class offloadctl::config {
   }
 
   $config_dir = $offloadctl::config_dir
-  # The agent on PATH first (a test points PATH at a fresh build), then the
-  # places a package installs it.
-  $path = "${facts['path']}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-  $global = $offloadctl::netns ? {
-    undef   => ['offloadctl', '--config-dir', $config_dir],
-    default => ['offloadctl', '--netns', $offloadctl::netns, '--config-dir', $config_dir],
-  }
 
   file { [$config_dir, "${config_dir}/conf.d"]:
     ensure => directory,
@@ -35,7 +28,7 @@ class offloadctl::config {
   }
   if $offloadctl::netns {
     $scope_dir = "${config_dir}/netns/${offloadctl::netns}"
-    $rules_file = "${scope_dir}/50-puppet-offloadctl.yaml"
+    $rules_file = "${scope_dir}/40-puppet-offloadctl.yaml"
     file { ["${config_dir}/netns", $scope_dir]:
       ensure => directory,
       owner  => 'root',
@@ -54,14 +47,15 @@ class offloadctl::config {
     content => "# Managed by Puppet (class offloadctl): what the external fact 'offloadctl' holds.\nmode=${offloadctl::fact}\n",
   }
 
+  # Written only when the agent finds the whole scope reachable with them
+  # (the previous file stays otherwise), then applied where what they decide
+  # is out of sync; `--noop` shows those features.
   if $offloadctl::rules {
-    file { $rules_file:
-      ensure       => file,
-      owner        => 'root',
-      group        => 'root',
-      mode         => '0644',
-      content      => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
-      validate_cmd => 'offloadctl validate %',
+    offloadctl_rules { $rules_file:
+      content    => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
+      netns      => $offloadctl::netns,
+      config_dir => $config_dir,
+      apply      => $offloadctl::apply,
     }
   }
 
@@ -71,18 +65,4 @@ class offloadctl::config {
     default => "${scope_dir}/40-puppet-advice.yaml",
   }
   include offloadctl::advice
-
-  $apply_after = $offloadctl::rules ? {
-    undef   => [File["${config_dir}/conf.d"], Class['offloadctl::advice']],
-    default => [File[$rules_file], Class['offloadctl::advice']],
-  }
-  if $offloadctl::apply and ($offloadctl::rules or !$offloadctl::advice::rules.empty) {
-    exec { 'offloadctl apply':
-      command   => shellquote($global + ['apply']),
-      unless    => shellquote($global + ['-q', 'check']),
-      path      => $path,
-      logoutput => true,
-      require   => $apply_after,
-    }
-  }
 }

@@ -5,11 +5,18 @@
 # Every parameter has its default in the module's Hiera data (data/common.yaml);
 # set them in Hiera (`offloadctl::rules: ...`) or as class parameters.
 #
-# The rules are written to `<config_dir>/offloadctl.yaml` (checked with
-# `offloadctl validate` before they replace the file) and applied with
-# `offloadctl apply` whenever `offloadctl check` finds the interfaces out of
-# sync with the whole configuration set (offloadctl.yaml, then every
-# `conf.d/*.yaml`, including the drop-ins of `nic_offload` resources).
+# The rules are written to their scope (`<config_dir>/offloadctl.yaml` for
+# the host, `<config_dir>/netns/<netns>/40-puppet-offloadctl.yaml` with
+# `netns`) by an `offloadctl_rules` resource, which judges them by the whole
+# scope as the boot unit and `watch` apply it: the agent's `offloadctl check`
+# of the scope with the new rules in their file's place, before anything is
+# written. They are applied where a feature they decide is out of sync;
+# `--noop` shows those features, current and wanted, per interface. A rule
+# that cannot be reached (a fixed feature) fails the resource with the
+# agent's message and leaves the previous file in place, so the boot unit
+# and `watch` keep the last rules that worked. A feature that a later file
+# of the scope decides (a `nic_offload` drop-in, an admin's `60-local.yaml`)
+# is left to that file, with a warning that names it (file:line:column).
 #
 # @example Xen domU: TX checksumming off on every netfront interface
 #   class { 'offloadctl':
@@ -60,16 +67,20 @@
 #   changes nothing). The fact describes the namespace Puppet runs in; with
 #   `netns` set, follow advice from a fact gathered there.
 # @param apply
-#   Whether to apply the configuration set when `offloadctl check` finds it
-#   out of sync (needs `rules` or `follow_advice`). Default: true.
+#   Whether to apply the scope where what `rules` and `follow_advice` decide
+#   is out of sync (false: only write them). Default: true.
 # @param service
 #   `watch`: run `offloadctl-watch.service` (applies at boot, configures
 #   hot-plugged interfaces, reverts drift) and disable the boot unit;
 #   `boot`: enable the `offloadctl-boot.service` oneshot (it is not started:
 #   it applies the configuration set at the next boot, and the class applies
 #   the rules itself) and stop and disable the watch service; `none` (the
-#   default): leave both units alone. Both units are systemd units: `watch`
-#   needs systemd running as PID 1 to start the daemon.
+#   default): leave both units alone. Both units are systemd units, managed
+#   with the systemd provider. Where systemd is not the running service
+#   manager (Puppet's `service_provider` fact is not `systemd`: a container,
+#   a chroot), `watch` fails the catalog with a message that says so, and
+#   `boot` enables the oneshot and disables watch with `systemctl`, which
+#   works on the unit files alone.
 # @param fact
 #   What the external fact `offloadctl` holds: `summary` (virtualisation and
 #   the ethtool -k summary of every interface, about 1 KiB an interface),
@@ -81,13 +92,14 @@
 #   and starts `offloadctl-metrics.timer`, which writes
 #   /var/lib/prometheus/node-exporter/offloadctl.prom every minute
 #   (`offloadctl facts --format prometheus`); false (the default) leaves the
-#   timer alone. Needs systemd running as PID 1.
+#   timer alone. Needs systemd as the running service manager (the catalog
+#   fails without it, as for `service => 'watch'`).
 # @param config_dir
 #   The agent's configuration directory. Default: /etc/offloadctl.
 # @param netns
 #   A named network namespace (as in /run/netns) whose interfaces the rules
 #   are for: they are written to its scope,
-#   `<config_dir>/netns/<netns>/50-puppet-offloadctl.yaml`, never to the
+#   `<config_dir>/netns/<netns>/40-puppet-offloadctl.yaml`, never to the
 #   host's configuration set, and checked and applied inside it. Default:
 #   undef, the host scope (`<config_dir>/offloadctl.yaml`).
 class offloadctl (

@@ -13,8 +13,9 @@ describe 'offloadctl' do
     # nothing installed, no rules written or applied, no unit touched
     it { is_expected.not_to contain_package('offloadctl') }
     it { is_expected.not_to contain_file('/etc/offloadctl/offloadctl.yaml') }
-    it { is_expected.not_to contain_exec('offloadctl apply') }
+    it { is_expected.to have_offloadctl_rules_resource_count(0) }
     it { is_expected.to have_service_resource_count(0) }
+    it { is_expected.to have_exec_resource_count(0) }
   end
 
   context 'with rules' do
@@ -24,37 +25,38 @@ describe 'offloadctl' do
 
     it { is_expected.to compile.with_all_deps }
     it do
-      is_expected.to contain_file('/etc/offloadctl/offloadctl.yaml')
-        .with_validate_cmd('offloadctl validate %')
+      is_expected.to contain_offloadctl_rules('/etc/offloadctl/offloadctl.yaml')
+        .with(netns: nil, config_dir: '/etc/offloadctl', apply: true)
         .with_content(%r{^version: 1$})
         .with_content(%r{^      module: "xen_netfront"$})
         .with_content(%r{^      tx: off$})
     end
-    it do
-      is_expected.to contain_exec('offloadctl apply')
-        .with_command('offloadctl --config-dir /etc/offloadctl apply')
-        .with_unless('offloadctl --config-dir /etc/offloadctl -q check')
-        .that_requires('File[/etc/offloadctl/offloadctl.yaml]')
-    end
+    # written and applied by the resource itself, judged by the whole scope
+    it { is_expected.to have_exec_resource_count(0) }
+    it { is_expected.not_to contain_file('/etc/offloadctl/offloadctl.yaml') }
 
     context 'in a network namespace, apply off' do
       let(:params) { super().merge(netns: 'blue', apply: false) }
 
       # the namespace's scope, never the host's offloadctl.yaml
-      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml').with_validate_cmd('offloadctl validate %') }
+      it do
+        is_expected.to contain_offloadctl_rules('/etc/offloadctl/netns/blue/40-puppet-offloadctl.yaml')
+          .with(netns: 'blue', apply: false)
+      end
       it { is_expected.to contain_file('/etc/offloadctl/netns/blue').with_ensure('directory') }
-      it { is_expected.not_to contain_file('/etc/offloadctl/offloadctl.yaml') }
-      it { is_expected.not_to contain_exec('offloadctl apply') }
+      it { is_expected.not_to contain_offloadctl_rules('/etc/offloadctl/offloadctl.yaml') }
     end
 
-    context 'in a network namespace' do
+    context 'in a network namespace, with a nic_offload there' do
       let(:params) { super().merge(netns: 'blue') }
+      let(:pre_condition) { "nic_offload { 'blue/veth0': features => { 'gro' => 'on' } }" }
 
-      it do
-        is_expected.to contain_exec('offloadctl apply')
-          .with_command('offloadctl --netns blue --config-dir /etc/offloadctl apply')
-          .that_requires('File[/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml]')
-      end
+      # no ordering between owners of one scope is needed (each judges the
+      # scope with what the others leave in it), so none can make a cycle
+      # with the user's own `require => Class['offloadctl']`
+      it { is_expected.to compile.with_all_deps }
+      it { is_expected.to contain_offloadctl_rules('/etc/offloadctl/netns/blue/40-puppet-offloadctl.yaml').without_require }
+      it { is_expected.to contain_nic_offload('blue/veth0') }
     end
 
     context 'in a network namespace given by path' do
@@ -95,15 +97,35 @@ describe 'offloadctl' do
   context "service => 'watch'" do
     let(:params) { { service: 'watch' } }
 
-    it { is_expected.to contain_service('offloadctl-watch').with(ensure: 'running', enable: true) }
-    it { is_expected.to contain_service('offloadctl-boot').with_enable(false).without_ensure }
+    it { is_expected.to contain_service('offloadctl-watch').with(ensure: 'running', enable: true, provider: 'systemd') }
+    it { is_expected.to contain_service('offloadctl-boot').with(enable: false, provider: 'systemd').without_ensure }
+
+    context 'where systemd is not the service manager' do
+      let(:facts) { { 'service_provider' => 'debian' } }
+
+      it { is_expected.to compile.and_raise_error(%r{systemd is not the running service manager here .*'debian'}) }
+    end
   end
 
   context "service => 'boot'" do
     let(:params) { { service: 'boot' } }
 
-    it { is_expected.to contain_service('offloadctl-boot').with_enable(true).without_ensure }
-    it { is_expected.to contain_service('offloadctl-watch').with(ensure: 'stopped', enable: false) }
+    it { is_expected.to contain_service('offloadctl-boot').with(enable: true, provider: 'systemd').without_ensure }
+    it { is_expected.to contain_service('offloadctl-watch').with(ensure: 'stopped', enable: false, provider: 'systemd') }
+
+    context 'where systemd is not the service manager' do
+      let(:facts) { { 'service_provider' => 'debian' } }
+
+      it { is_expected.to have_service_resource_count(0) }
+      it do
+        is_expected.to contain_exec('systemctl enable offloadctl-boot.service')
+          .with_unless('systemctl is-enabled offloadctl-boot.service')
+      end
+      it do
+        is_expected.to contain_exec('systemctl disable offloadctl-watch.service')
+          .with_onlyif('systemctl is-enabled offloadctl-watch.service')
+      end
+    end
   end
 
   context "service => 'sometimes'" do
@@ -115,7 +137,7 @@ describe 'offloadctl' do
   context 'metrics => true' do
     let(:params) { { metrics: true } }
 
-    it { is_expected.to contain_service('offloadctl-metrics.timer').with(ensure: 'running', enable: true) }
+    it { is_expected.to contain_service('offloadctl-metrics.timer').with(ensure: 'running', enable: true, provider: 'systemd') }
   end
 
   context "fact => 'full', another config_dir" do

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative '../../puppet_x/offloadctl/desired_state'
+require_relative '../../puppet_x/offloadctl/scope'
 
 Puppet::Type.newtype(:nic_offload) do
   @doc = <<-DOC
@@ -8,7 +9,9 @@ Puppet::Type.newtype(:nic_offload) do
       The offload features of one network interface, set through offloadctl
       and kept across reboots by a drop-in of the offloadctl configuration.
 
-    One resource per interface; the title is the interface name. `features`
+    One resource per interface and namespace: the title is the interface
+    name, or `NETNS/IFACE` for an interface of a network namespace, so that
+    `blue/veth0` and `red/veth0` are two resources. `features`
     names the offloads to manage, each `on` or `off`, by ethtool short name
     (`tx`, `tso`, `gro`, ...), ethtool long name (`tx-checksumming`,
     `generic-receive-offload`, ...) or kernel name (`tx-checksum-ip-generic`,
@@ -17,11 +20,17 @@ Puppet::Type.newtype(:nic_offload) do
     ethtool's pattern. Features not named are left alone.
 
     The provider runs the `offloadctl` found on PATH. It reads every
-    interface with one `offloadctl facts` call per network namespace, asks
-    `offloadctl check` whether a resource is in sync (so Puppet and the agent
-    never disagree), and applies a change with one `offloadctl apply` per
-    resource; the kernel's refusal fails the resource with the agent's
-    message, and whatever had changed is rolled back by the agent.
+    interface with one `offloadctl facts` call per network namespace (a
+    namespace that is missing fails its own resources, not the others). It
+    judges a resource by the whole scope its drop-in belongs to, as the boot
+    unit and `watch` apply it: `offloadctl check` of the scope with the
+    resource's drop-in as it would be written, restricted to the features
+    that drop-in decides. Where a later file of the scope decides one of
+    them instead (an admin's `60-local.yaml`), the resource warns with that
+    file:line:column and leaves the feature as that file says, so the two
+    never flap. A change is applied with one `offloadctl apply` of the scope
+    on that interface; the kernel's refusal fails the resource with the
+    agent's message, and whatever had changed is rolled back by the agent.
 
     What the resource sets is also written, atomically and validated, to
     `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml` (or, with
@@ -40,6 +49,10 @@ Puppet::Type.newtype(:nic_offload) do
         netns    => 'blue',
         features => { 'tx-checksum-ip-generic' => 'off', 'rx-gro' => 'on' },
       }
+
+    @example The same interface name in two namespaces
+      nic_offload { 'blue/veth0': features => { 'tx' => 'off' } }
+      nic_offload { 'red/veth0':  features => { 'tx' => 'on' } }
   DOC
 
   ensurable do
@@ -54,7 +67,7 @@ Puppet::Type.newtype(:nic_offload) do
   end
 
   newparam(:name, namevar: true) do
-    desc 'The interface name, as `ip link` shows it.'
+    desc 'The interface name, as `ip link` shows it (the title without its `NETNS/`).'
     validate do |value|
       # The kernel's dev_valid_name(): 1 to 15 bytes, no '/', ':' or space.
       unless value.is_a?(String) && value =~ %r{\A[^/:\s]{1,15}\z} && !['.', '..'].include?(value)
@@ -136,13 +149,26 @@ Puppet::Type.newtype(:nic_offload) do
     desc <<-DOC
       A network namespace the interface lives in: a name from /run/netns or
       a path such as /proc/PID/ns/net (offloadctl's `--netns`). Default: the
-      namespace Puppet runs in.
+      namespace Puppet runs in. With `name`, it names the resource, so the
+      same interface name can be managed in several namespaces; a title
+      `NETNS/IFACE` sets both.
     DOC
+    isnamevar
     validate do |value|
       unless value.is_a?(String) && value =~ %r{\A[^\s]+\z}
         raise ArgumentError, "nic_offload: '#{value}' is not a network namespace name or path"
       end
     end
+  end
+
+  # `blue/veth0` is veth0 in namespace blue (an interface name holds no
+  # '/', so everything before the last one is the namespace, a name or a
+  # path); `veth0` is veth0 in Puppet's own namespace or in `netns`.
+  def self.title_patterns
+    [
+      [%r{\A(.+)/([^/]+)\z}m, [[:netns], [:name]]],
+      [%r{\A(.*)\z}m, [[:name]]],
+    ]
   end
 
   newparam(:config_dir) do
@@ -168,13 +194,18 @@ Puppet::Type.newtype(:nic_offload) do
 
   # The scope the drop-in belongs to (CONTRACT.md "Scopes and owners").
   def scope_dir
-    ns = self[:netns]
-    return File.join(self[:config_dir], 'conf.d') if ns.nil?
-    if ns.include?('/')
-      raise Puppet::Error, "nic_offload[#{self[:name]}]: a namespace given by path ('#{ns}') has " \
-                           'no scope to persist to; name it as in /run/netns, or set persist => false'
-    end
-    File.join(self[:config_dir], 'netns', ns)
+    scope = PuppetX::Offloadctl::Scope.new(self[:config_dir], self[:netns], nil)
+    return scope.dir if scope.own?
+    raise Puppet::Error, "nic_offload[#{self[:name]}]: a namespace given by path ('#{self[:netns]}') has " \
+                         'no scope to persist to; name it as in /run/netns, or set persist => false'
+  end
+
+  # The drop-in and what this run leaves in it (Scope.pending): nothing
+  # known without features, none with ensure => absent or persist => false.
+  def owned_file
+    return nil if self[:features].nil? || (self[:netns] && self[:netns].include?('/'))
+    gone = self[:ensure] == :absent || self[:persist] == :false
+    [dropin_path, gone ? nil : provider.class.dropin_content(self, self[:features])]
   end
 
   autorequire(:package) { ['offloadctl'] }

@@ -1,33 +1,26 @@
 # frozen_string_literal: true
 
 require 'json'
-require 'open3'
 require 'fileutils'
 require_relative '../../../puppet_x/offloadctl/desired_state'
+require_relative '../../../puppet_x/offloadctl/scope'
 
 Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   desc <<-DOC
     Runs the `offloadctl` agent found on PATH: one `offloadctl facts` per
-    network namespace to prefetch every interface, `offloadctl check --json -`
-    to decide whether a resource is in sync, and one
-    `offloadctl apply --json -` per changed resource, with the resource's
-    desired state on standard input.
+    network namespace to prefetch every interface (a namespace whose facts
+    cannot be read fails its own resources only), `offloadctl check --json`
+    of the resource's scope, with its drop-in as it would be written on
+    standard input, to decide whether a resource is in sync, and one
+    `offloadctl apply --json --ifname IFACE` of that scope per changed
+    resource.
   DOC
 
   confine kernel: 'Linux'
   defaultfor kernel: 'Linux'
   commands offloadctl: 'offloadctl'
 
-  # Run the agent: [stdout, stderr, exit status]. Never raises on a non-zero
-  # exit; the callers decide what each code means.
-  def self.run_agent(netns, args, stdin: nil)
-    cmd = [command(:offloadctl)]
-    cmd += ['--netns', netns] if netns
-    cmd += args
-    Puppet.debug("Executing: #{cmd.join(' ')}")
-    out, err, status = Open3.capture3(*cmd, stdin_data: stdin.to_s)
-    [out, err, status.exitstatus]
-  end
+  include PuppetX::Offloadctl::AgentProvider
 
   # The facts document of a namespace (nil: Puppet's own), from one call.
   def self.facts_document(netns)
@@ -58,13 +51,25 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     end
   end
 
+  # Every nic_offload of the catalog, not only the `resources` Puppet
+  # hands over: that hash is keyed by interface name, and the same name in
+  # two namespaces is two resources.
   def self.prefetch(resources)
-    resources.values.group_by { |r| r[:netns] }.each do |netns, group|
-      interfaces = facts_document(netns)['interfaces'] || {}
+    catalog = resources.values.first&.catalog
+    all = catalog ? catalog.resources.select { |r| r.is_a?(Puppet::Type.type(:nic_offload)) && r.provider.is_a?(self) } : resources.values
+    all.group_by { |r| r[:netns] }.each do |netns, group|
+      begin
+        interfaces = facts_document(netns)['interfaces'] || {}
+        failure = nil
+      rescue Puppet::Error => e
+        interfaces = {}
+        failure = e.message
+      end
       group.each do |resource|
         iface = interfaces[resource[:name]]
         content = resource[:features] && dropin_content(resource, resource[:features])
-        persisted = dropin_state(resource.dropin_path, content)
+        # A namespace given by path has no scope, so no drop-in.
+        persisted = netns.to_s.include?('/') ? :false : dropin_state(resource.dropin_path, content)
         ensure_is = if resource[:ensure] == :absent
                       (persisted == :false) ? :absent : :present
                     elsif iface || persisted == :true
@@ -72,7 +77,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
                     else
                       :absent
                     end
-        resource.provider = new(name: resource[:name], ensure: ensure_is, iface: iface, persist: persisted)
+        resource.provider = new(name: resource[:name], ensure: ensure_is, iface: iface, persist: persisted,
+                                failure: (resource[:ensure] == :absent) ? nil : failure)
       end
     end
   end
@@ -80,7 +86,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # The drop-in of a resource with these features.
   def self.dropin_content(resource, features)
     where = resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
-    header = "Managed by Puppet: Nic_offload[#{resource[:name]}]#{where}.\n" \
+    header = "Managed by Puppet: Nic_offload[#{resource.title}]#{where}.\n" \
              "Remove the resource with ensure => absent rather than this file."
     PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features, header)
   end
@@ -90,7 +96,10 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     @pending = {}
   end
 
+  # A namespace whose facts could not be read fails its resources here,
+  # the first thing Puppet asks, and no other.
   def exists?
+    raise Puppet::Error, @property_hash[:failure] if @property_hash[:failure]
     @property_hash[:ensure] == :present
   end
 
@@ -111,27 +120,21 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     @property_hash[:persist] || :false
   end
 
-  # In sync when the agent finds nothing to change on the interface.
+  # In sync when the agent's check of the whole scope, with this
+  # resource's drop-in as it would be written, finds nothing to change in
+  # what that drop-in decides. A feature a later file of the scope decides
+  # is that file's: a warning names it, and it is not changed back.
   def features_insync?(should)
     if interface_missing?
       info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
       return true
     end
-    doc = PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], should)
-    out, err, code = self.class.run_agent(resource[:netns], ['check', '--json', '-'], stdin: doc)
-    case code
-    when 0 then true
-    when 1
-      errors = parse_report(out)['errors'] || []
-      return false if errors.empty?
-      # The agent already knows the kernel cannot hold this (a fixed
-      # feature): fail the property with its words, touch nothing.
-      @refused = "offloadctl check#{netns_words}: #{errors.join('; ')}"
-      raise Puppet::Error, @refused
-    else
-      @refused = "offloadctl check#{netns_words} failed (exit #{code}): #{agent_message(out, err)}"
-      raise Puppet::Error, @refused
-    end
+    verdict = scope.judge(own_path, self.class.dropin_content(resource, should), [resource[:name]])
+    # The agent already knows the kernel cannot hold this (a fixed
+    # feature): fail the property with its words, touch nothing.
+    @refused = verdict.refusal(self, netns_words, 'this resource')
+    raise Puppet::Error, @refused if @refused
+    verdict.in_sync?
   end
 
   def features=(value)
@@ -168,8 +171,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   def flush
     return if @pending.empty? || refused?
     persist_wanted = (@pending[:persist] || resource[:persist]) == :true
-    path = resource.dropin_path
-    before = File.exist?(path) ? File.read(path) : nil
+    path = persist_wanted ? resource.dropin_path : own_path
+    before = (path && File.exist?(path)) ? File.read(path) : nil
     begin
       if persist_wanted
         write_dropin(self.class.dropin_content(resource, resource[:features]))
@@ -178,7 +181,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       end
       apply(resource[:features]) if @pending.key?(:features)
     rescue Puppet::Error, SystemCallError
-      restore_dropin(path, before)
+      restore_dropin(path, before) if path
       raise
     end
     @pending = {}
@@ -190,28 +193,27 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
   end
 
-  def parse_report(out)
-    JSON.parse(out)
-  rescue JSON::ParserError
-    {}
+  # The scope, with what the catalog's other owners leave in it this run.
+  def scope
+    @scope ||= PuppetX::Offloadctl::Scope.new(resource[:config_dir], resource[:netns], runner,
+                                              PuppetX::Offloadctl::Scope.pending(resource.catalog, resource[:config_dir],
+                                                                                 resource[:netns], own_path, runner))
   end
 
-  def agent_message(out, err)
-    report = parse_report(out)
-    msgs = (report['errors'] || []).map(&:to_s)
-    msgs = [err.strip] if msgs.empty? && !err.strip.empty?
-    msgs = ["no message; stdout: #{out.strip}"] if msgs.empty?
-    msgs.join('; ')
+  # Where the drop-in is, or would be: its place in the scope's order. A
+  # namespace given by path has no scope: the resource is judged alone.
+  def own_path
+    resource[:netns].to_s.include?('/') ? nil : resource.dropin_path
   end
 
-  # One `offloadctl apply` of this resource's desired state.
+  # One `offloadctl apply` of the scope, with this resource's drop-in, on
+  # this interface alone.
   def apply(features)
-    doc = PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features)
-    out, err, code = self.class.run_agent(resource[:netns], ['apply', '--json', '-'], stdin: doc)
-    report = parse_report(out)
+    content = self.class.dropin_content(resource, features)
+    report, code, err = scope.apply(own_path, content, [resource[:name]])
     unless code.zero?
-      rolled = report['rolled_back'] ? ' (rolled back)' : ''
-      raise Puppet::Error, "offloadctl apply failed on '#{resource[:name]}'#{netns_words} (exit #{code})#{rolled}: #{agent_message(out, err)}"
+      raise Puppet::Error, "offloadctl apply failed on '#{resource[:name]}'#{netns_words} (exit #{code})" \
+                           "#{PuppetX::Offloadctl::Scope.failure_words(report, err)}"
     end
     (report['warnings'] || []).each { |w| warning("offloadctl: #{w}") }
     effects = ((report['interfaces'] || {})[resource[:name]] || {}).fetch('side_effects', [])
@@ -219,35 +221,11 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     notice('the kernel changed on its own: ' + effects.map { |s| "#{s['feature']} #{s['from']} -> #{s['to']}" }.join(', '))
   end
 
-  # Validate with the agent, then write beside the target and rename, so the
-  # boot unit and `watch` only ever read a whole, valid file.
   def write_dropin(content)
-    path = resource.dropin_path
-    return if File.exist?(path) && File.read(path) == content
-    out, err, code = self.class.run_agent(nil, ['validate', '-'], stdin: content)
-    raise Puppet::Error, "offloadctl validate refused the drop-in for '#{resource[:name]}' (exit #{code}): #{agent_message(out, err)}" unless code.zero?
-    dir = File.dirname(path)
-    FileUtils.mkdir_p(dir)
-    tmp = File.join(dir, ".#{File.basename(path)}.#{Process.pid}.tmp")
-    begin
-      File.open(tmp, File::WRONLY | File::CREAT | File::TRUNC, 0o644) do |f|
-        f.write(content)
-        f.flush
-        f.fsync
-      end
-      File.rename(tmp, path)
-    ensure
-      File.unlink(tmp) if File.exist?(tmp)
-    end
+    PuppetX::Offloadctl::OwnedFile.write(resource.dropin_path, content, runner, "the drop-in for '#{resource[:name]}'")
   end
 
   def restore_dropin(path, before)
-    if before.nil?
-      File.unlink(path) if File.exist?(path)
-    else
-      write_dropin(before)
-    end
-  rescue StandardError => e
-    warning("could not restore #{path}: #{e.message}")
+    PuppetX::Offloadctl::OwnedFile.restore(path, before, runner, self)
   end
 end

@@ -7,10 +7,32 @@ describe Puppet::Type.type(:nic_offload) do
     described_class.new({ name: 'eth0' }.merge(params))
   end
 
-  it 'has name as its namevar and the documented properties and parameters' do
-    expect(described_class.key_attributes).to eq([:name])
+  it 'is named by the interface and its namespace, and has the documented properties and parameters' do
+    expect(described_class.key_attributes).to contain_exactly(:name, :netns)
     expect(described_class.validproperties).to include(:ensure, :features, :persist)
     [:netns, :config_dir].each { |p| expect(described_class.validparameter?(p)).to be true }
+  end
+
+  describe 'the title' do
+    def from_title(title, params = {})
+      catalog = Puppet::Resource::Catalog.new
+      r = Puppet::Resource.new(:nic_offload, title, parameters: params).to_ral
+      catalog.add_resource(r)
+      r
+    end
+
+    it('is the interface alone') { expect([from_title('veth0')[:name], from_title('veth0')[:netns]]).to eq(['veth0', nil]) }
+    it('is NETNS/IFACE') { expect([from_title('blue/veth0')[:name], from_title('blue/veth0')[:netns]]).to eq(['veth0', 'blue']) }
+    it('takes a namespace path') { expect(from_title('/proc/42/ns/net/veth0')[:netns]).to eq('/proc/42/ns/net') }
+
+    it 'lets the same interface name live in two namespaces, and not twice in one' do
+      catalog = Puppet::Resource::Catalog.new
+      catalog.add_resource(described_class.new(title: 'blue/veth0'))
+      catalog.add_resource(described_class.new(title: 'red/veth0'))
+      catalog.add_resource(described_class.new(title: 'veth0'))
+      expect(catalog.resources.map(&:uniqueness_key)).to contain_exactly(['veth0', 'blue'], ['veth0', 'red'], ['veth0', nil])
+      expect { catalog.add_resource(described_class.new(title: 'veth0', netns: 'blue')) }.to raise_error(Puppet::Resource::Catalog::DuplicateResourceError)
+    end
   end
 
   describe 'name' do

@@ -92,27 +92,56 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       provider_class.prefetch('eth0' => r)
       r
     end
+    let(:dropin) { File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml') }
 
-    it "is the agent's `check` verdict on the resource's desired state" do
-      res
-      calls = agent_answers(['{"changed":false,"in_sync":true,"errors":[]}', '', 0])
-      expect(res.provider.features_insync?('tx' => 'off')).to be true
-      expect(calls.first[:args]).to eq(['check', '--json', '-'])
-      expect(calls.first[:stdin]).to include('name: "eth0"').or include('name: eth0')
-      expect(calls.first[:stdin]).to match(%r{^\s+tx: off$})
+    # A check report on eth0: decided is feature => file:line:col, changes
+    # the features that differ from the kernel.
+    def report(decided, changes = [], errors = [])
+      { 'changed' => !changes.empty?, 'errors' => errors, 'warnings' => [],
+        'interfaces' => { 'eth0' => { 'decided' => decided.transform_values { |by| { 'value' => 'off', 'by' => by } },
+                                      'changes' => changes.map { |f| { 'feature' => f, 'from' => 'on', 'to' => 'off' } } } } }.to_json
     end
 
-    it 'is out of sync when check exits 1 without errors' do
+    it "is the agent's `check` of the whole scope, with the drop-in as it would be written on stdin" do
       res
-      agent_answers(['{"changed":true,"in_sync":false,"errors":[]}', '', 1])
+      FileUtils.mkdir_p(File.join(confdir, 'conf.d'))
+      File.write(File.join(confdir, 'offloadctl.yaml'), "version: 1\n")
+      File.write(File.join(confdir, 'conf.d', '60-admin.yaml'), "version: 1\n")
+      File.write(File.join(confdir, 'conf.d', '.60-editor.yaml.swp'), '')
+      calls = agent_answers([report('tx-checksum-ip-generic' => '<stdin>:9:11'), '', 0],
+                            [report('tx-checksum-ip-generic' => '<stdin>:9:11'), '', 0])
+      expect(res.provider.features_insync?('tx' => 'off')).to be true
+      # the scope in the agent's order, the drop-in's place taken by stdin
+      expect(calls[0][:args]).to eq(['check', '--json', '--ifname', 'eth0', File.join(confdir, 'offloadctl.yaml'), '-',
+                                     File.join(confdir, 'conf.d', '60-admin.yaml')])
+      expect(calls[1][:args]).to eq(['check', '--json', '--ifname', 'eth0', '-'])
+      expect(calls[0][:stdin]).to include('Managed by Puppet: Nic_offload[eth0]').and match(%r{^\s+tx: off$})
+    end
+
+    it 'is out of sync when a feature the drop-in decides differs' do
+      res
+      agent_answers([report({ 'tx-checksum-ip-generic' => '<stdin>:9:11' }, ['tx-checksum-ip-generic']), '', 1],
+                    [report({ 'tx-checksum-ip-generic' => '<stdin>:9:11' }, ['tx-checksum-ip-generic']), '', 1])
       expect(res.provider.features_insync?('tx' => 'off')).to be false
       expect(res.provider.refused?).to be false
     end
 
-    it "fails with the agent's words when the kernel cannot hold it" do
+    it 'leaves a feature a later file decides to it, with a warning that names it' do
       res
-      agent_answers(['{"changed":false,"errors":["cannot set fixed feature \'rx-lro\' on \'eth0\'"]}', '', 1])
-      expect { res.provider.features_insync?('lro' => 'on') }.to raise_error(Puppet::Error, %r{fixed feature 'rx-lro'})
+      FileUtils.mkdir_p(File.join(confdir, 'conf.d'))
+      admin = File.join(confdir, 'conf.d', '60-admin.yaml')
+      File.write(admin, "version: 1\n")
+      agent_answers([report({ 'tx-checksum-ip-generic' => "#{admin}:4:16" }, ['tx-checksum-ip-generic']), '', 1],
+                    [report('tx-checksum-ip-generic' => '<stdin>:9:11'), '', 1])
+      expect(res.provider).to receive(:warning).with(%r{tx-checksum-ip-generic on 'eth0' is decided by #{admin}:4:16, a later file})
+      expect(res.provider.features_insync?('tx' => 'off')).to be true
+    end
+
+    it "fails with the agent's words, the drop-in named, when the kernel cannot hold it" do
+      res
+      err = "<stdin>:9:11: cannot set 'lro' on 'eth0' to on: the feature is fixed off"
+      agent_answers([report({}, [], [err]), '', 1], [report({}, [], [err]), '', 1])
+      expect { res.provider.features_insync?('lro' => 'on') }.to raise_error(Puppet::Error, %r{#{dropin}:9:11: cannot set 'lro'})
       expect(res.provider.refused?).to be true
     end
 
@@ -120,6 +149,30 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       res
       agent_answers(['', "offloadctl: not permitted\n", 3])
       expect { res.provider.features_insync?('tx' => 'off') }.to raise_error(Puppet::Error, %r{failed \(exit 3\): offloadctl: not permitted})
+    end
+
+    it "judges with what another owner of the catalog writes in this run, in a copy, by that file's name" do
+      catalog = Puppet::Resource::Catalog.new
+      mine = resource
+      later = Puppet::Type.type(:offloadctl_rules).new(path: File.join(confdir, 'conf.d', '60-puppet.yaml'), config_dir: confdir,
+                                                       content: "version: 1\n")
+      [mine, later].each { |r| catalog.add_resource(r) }
+      agent_answers([facts_doc.to_json, '', 0])
+      provider_class.prefetch('eth0' => mine)
+      seen = nil
+      calls = []
+      allow(provider_class).to receive(:run_agent) do |_netns, args, stdin: nil|
+        calls << args
+        next ['', '', 0] if args.first == 'validate' # the pending content is valid
+        seen ||= File.read(args.last)
+        [report({ 'tx-checksum-ip-generic' => "#{args.last}:4:16" }), '', 0]
+      end
+      expect(mine.provider).to receive(:warning).with(%r{decided by #{later[:path]}:4:16})
+      mine.provider.features_insync?('tx' => 'off')
+      expect(seen).to eq("version: 1\n")
+      expect(calls.first).to eq(['validate', '-'])
+      expect(calls[1][-2]).to eq('-')
+      expect(File.exist?(later[:path])).to be false
     end
   end
 
@@ -138,7 +191,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       res.provider.features = { 'tx' => 'off' }
       res.provider.persist = :true
       res.provider.flush
-      expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '-']])
+      expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '--ifname', 'eth0', '-']])
       expect(File.read(dropin)).to include('Managed by Puppet: Nic_offload[eth0]')
       expect(File.read(dropin)).to match(%r{^\s+tx: off$})
       expect(Dir.children(File.dirname(dropin))).to eq([File.basename(dropin)]) # no temporary file
@@ -156,7 +209,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
 
     it 'does nothing when check refused the features' do
       res
-      agent_answers(['{"errors":["fixed"]}', '', 1])
+      agent_answers(['{"errors":["<stdin>:9:11: fixed"]}', '', 1], ['{"errors":["<stdin>:9:11: fixed"]}', '', 1])
       expect { res.provider.features_insync?('lro' => 'on') }.to raise_error(Puppet::Error)
       res.provider.features = { 'lro' => 'on' }
       expect(provider_class).not_to receive(:run_agent)

@@ -1,0 +1,293 @@
+# frozen_string_literal: true
+
+require 'json'
+require 'fileutils'
+require 'open3'
+require 'tmpdir'
+
+module PuppetX
+  module Offloadctl
+    # Running the agent.
+    module Agent
+      # exe [--netns NETNS] ARGS with stdin: [stdout, stderr, exit status].
+      # Never raises on a non-zero exit; the callers decide what each code
+      # means.
+      def self.run(exe, netns, args, stdin = nil)
+        cmd = [exe]
+        cmd += ['--netns', netns] if netns
+        cmd += args
+        Puppet.debug("Executing: #{cmd.join(' ')}")
+        out, err, status = Open3.capture3(*cmd, stdin_data: stdin.to_s)
+        [out, err, status.exitstatus]
+      end
+    end
+
+    # What the module's providers share: `run_agent` on the class (the one
+    # door to the agent, which the specs stub) and `runner`, the callable
+    # Scope and OwnedFile take. The provider declares `commands offloadctl:`.
+    module AgentProvider
+      def self.included(base)
+        base.extend(ClassMethods)
+      end
+
+      # Class methods of a provider.
+      module ClassMethods
+        # Run the agent: [stdout, stderr, exit status]. Never raises on a
+        # non-zero exit; the callers decide what each code means.
+        def run_agent(netns, args, stdin: nil)
+          Agent.run(command(:offloadctl), netns, args, stdin)
+        end
+      end
+
+      def runner
+        ->(ns, args, stdin) { self.class.run_agent(ns, args, stdin: stdin) }
+      end
+    end
+
+    # A scope of the agent's configuration (CONTRACT.md "Scopes and owners")
+    # as one owner sees it: the host scope (offloadctl.yaml, then
+    # conf.d/*.yaml) or a named namespace's (netns/NAME/*.yaml), with the
+    # owner's file read from standard input in its place, so that the agent
+    # judges the whole scope as it will be once that file is written, before
+    # anything is written.
+    class Scope
+      # How the agent names standard input in its messages and `decided`.
+      STDIN_NAME = '<stdin>'
+
+      # What the agent said about one owner's file in its scope.
+      #   report:    the agent's check report (file names as they are on disk)
+      #   code:      its exit status
+      #   todo:      interface => [changes the owner's file decides]
+      #   overrides: [[interface, feature, "file:line:column"]] where a later
+      #              file of the scope decides a feature the owner's file sets
+      #   errors:    the report's errors that are the owner's (its file's,
+      #              or the agent's own)
+      #   others:    the errors of the scope's other files
+      Verdict = Struct.new(:report, :code, :todo, :overrides, :errors, :others) do
+        def in_sync?
+          code.zero? || (code == 1 && errors.empty? && todo.empty?)
+        end
+
+        # Says the overrides and the other files' errors as warnings
+        # through logger (where: " in netns 'x'", owner: who the file is
+        # for); returns the refusal, a message, when the owner's file is
+        # invalid or cannot be reached (then nothing of it is written or
+        # applied), else nil.
+        def refusal(logger, where, owner, tail = '')
+          return "offloadctl check#{where} failed (exit #{code}): #{errors.join('; ')}" if code > 1
+          overrides.each do |ifname, feature, by|
+            logger.warning("#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, " \
+                           "not by #{owner}: left as that file says")
+          end
+          others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
+          errors.empty? ? nil : "offloadctl check#{where}: #{errors.join('; ')}#{tail}"
+        end
+      end
+
+      attr_reader :config_dir, :netns
+
+      # runner: a callable (netns, args, stdin) -> [stdout, stderr, status].
+      # pending: path => content (nil: removed) of the other owners' files
+      # as this run leaves them (Scope.pending).
+      def initialize(config_dir, netns, runner, pending = {})
+        @config_dir = config_dir
+        @netns = netns
+        @runner = runner
+        @pending = pending
+      end
+
+      # A namespace given by path (/proc/PID/ns/net) has no scope of its own.
+      def own?
+        @netns.nil? || !@netns.include?('/')
+      end
+
+      # The directory an owner's drop-in goes to.
+      def dir
+        return File.join(@config_dir, 'conf.d') if @netns.nil?
+        raise Puppet::Error, "a network namespace given by path ('#{@netns}') has no scope" unless own?
+        File.join(@config_dir, 'netns', @netns)
+      end
+
+      # The files of the scope in the order the agent reads them
+      # (desired-state.c: offloadctl.yaml first for the host, then the
+      # directory's *.yaml that are not hidden, in byte order).
+      def files
+        return [] unless own?
+        main = File.join(@config_dir, 'offloadctl.yaml')
+        head = (@netns.nil? && File.exist?(main)) ? [main] : []
+        names = Dir.exist?(dir) ? Dir.children(dir) : []
+        head + names.select { |n| !n.start_with?('.') && n.length > 5 && n.end_with?('.yaml') }.sort.map { |n| File.join(dir, n) }
+      end
+
+      # A file's place in the scope: sort by it.
+      def order(path)
+        [(path == File.join(@config_dir, 'offloadctl.yaml')) ? 0 : 1, File.basename(path)]
+      end
+
+      # What the other owners of the catalog (nic_offload and
+      # offloadctl_rules resources of the same scope, each answering
+      # `owned_file` with [path, content or nil]) leave in their files by
+      # the end of this run, where that differs from the disk. An owner
+      # judges the scope with these, so that it never changes a feature that
+      # another owner's file, written later in the same run, changes back.
+      # Content the agent does not validate is never written, so it is left
+      # out (runner as for new).
+      def self.pending(catalog, config_dir, netns, except, runner)
+        return {} if catalog.nil?
+        catalog.resources.each_with_object({}) do |r, h|
+          next unless [:nic_offload, :offloadctl_rules].include?(r.type) && r[:config_dir] == config_dir && r[:netns] == netns
+          path, content = r.owned_file
+          next if path.nil? || path == except
+          on_disk = File.exist?(path) ? File.read(path) : nil
+          next if content == on_disk || (content && !valid?(content, runner))
+          h[path] = content
+        end
+      end
+
+      # Whether the agent validates content; asked once a content.
+      def self.valid?(content, runner)
+        @valid ||= {}
+        return @valid[content] if @valid.key?(content)
+        @valid[content] = runner.call(nil, ['validate', '-'], content)[2].zero?
+      end
+
+      # `check --json` of the scope with content as path's; ifnames narrows
+      # it to those interfaces (the agent's --ifname).
+      def judge(path, content, ifnames = [])
+        narrow = ifnames.flat_map { |i| ['--ifname', i] }
+        with_files(path) do |args, names|
+          whole, code = check(narrow + args, content)
+          return Verdict.new(rename(whole, names), code, {}, [], whole['errors'].map { |e| rename_text(e, names) }, []) if code > 1
+          # What the owner's file decides on its own, to see what a later
+          # file takes from it.
+          alone, = check(narrow + ['-'], content)
+          todo = {}
+          overrides = []
+          (alone['interfaces'] || {}).each do |ifname, entry|
+            theirs = ((whole['interfaces'] || {})[ifname] || {})
+            decided = theirs['decided'] || {}
+            ((entry || {})['decided'] || {}).keys.sort.each do |feature|
+              by = (decided[feature] || {})['by'].to_s
+              overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+            end
+            mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
+            todo[ifname] = mine unless mine.empty?
+          end
+          others = args - ['-']
+          theirs, mine = whole['errors'].partition { |e| others.any? { |f| e.start_with?("#{f}:") } }
+          Verdict.new(rename(whole, names), code, todo, overrides.map { |i, f, by| [i, f, rename_text(by, names)] },
+                      mine.map { |e| rename_text(e, names) }, theirs.map { |e| rename_text(e, names) })
+        end
+      end
+
+      # `apply --json` of the scope with content as path's, on ifnames only:
+      # [report, exit status, stderr].
+      def apply(path, content, ifnames)
+        with_files(path) do |args, names|
+          out, err, code = @runner.call(@netns, ['apply', '--json'] + ifnames.flat_map { |i| ['--ifname', i] } + args, content)
+          [rename(parse(out), names), code, rename_text(err.to_s, names)]
+        end
+      end
+
+      # ' (rolled back): the agent's errors' for a failed apply.
+      def self.failure_words(report, err)
+        rolled = report['rolled_back'] ? ' (rolled back)' : ''
+        msg = (report['errors'] || []).join('; ')
+        msg = err.strip.empty? ? 'no message' : err.strip if msg.empty?
+        "#{rolled}: #{msg}"
+      end
+
+      private
+
+      # Yields the agent's FILE arguments for the scope with path's content
+      # on standard input in path's place (path nil: the content alone) and
+      # the other owners' pending files in a temporary directory in theirs,
+      # and what to call each of those in messages.
+      def with_files(path)
+        return yield(['-'], {}) if path.nil?
+        list = (files + @pending.keys + [path]).uniq.reject { |f| f != path && @pending.key?(f) && @pending[f].nil? }
+        Dir.mktmpdir('offloadctl-scope-') do |tmp|
+          names = { STDIN_NAME => path }
+          args = list.sort_by { |f| order(f) }.each_with_index.map do |f, i|
+            next '-' if f == path
+            next f unless @pending.key?(f)
+            copy = File.join(tmp, "#{i}-#{File.basename(f)}")
+            File.write(copy, @pending[f])
+            names[copy] = f
+            copy
+          end
+          yield(args, names)
+        end
+      end
+
+      def ours?(by)
+        by.start_with?("#{STDIN_NAME}:")
+      end
+
+      def check(args, content)
+        out, err, code = @runner.call(@netns, ['check', '--json'] + args, content)
+        report = parse(out)
+        report['errors'] = [err.strip] if code > 1 && (report['errors'] || []).empty? && !err.strip.empty?
+        report['errors'] ||= []
+        [report, code]
+      end
+
+      def parse(out)
+        JSON.parse(out)
+      rescue JSON::ParserError
+        {}
+      end
+
+      # The agent's words with standard input and the temporary copies
+      # called by their files' names.
+      def rename_text(text, names)
+        names.reduce(text) { |t, (from, to)| t.gsub(from, to) }
+      end
+
+      def rename(report, names)
+        return report if names.empty?
+        JSON.parse(rename_text(JSON.generate(report), names.transform_values { |v| v.to_json[1..-2] }))
+      end
+    end
+
+    # Writing an owner's file: validated by the agent, written beside the
+    # target and renamed, so the boot unit and `watch` only ever read a
+    # whole, valid file; put back as it was when what follows fails.
+    module OwnedFile
+      # Validate content with the agent (runner as for Scope) and write it
+      # to path unless it is there already. Raises Puppet::Error.
+      def self.write(path, content, runner, what)
+        return if File.exist?(path) && File.read(path) == content
+        out, err, code = runner.call(nil, ['validate', '-'], content)
+        unless code.zero?
+          msg = [err.strip, out.strip].reject(&:empty?).join('; ')
+          raise Puppet::Error, "offloadctl validate refused #{what} (exit #{code}): #{msg.gsub(Scope::STDIN_NAME, path)}"
+        end
+        dir = File.dirname(path)
+        FileUtils.mkdir_p(dir)
+        tmp = File.join(dir, ".#{File.basename(path)}.#{Process.pid}.tmp")
+        begin
+          File.open(tmp, File::WRONLY | File::CREAT | File::TRUNC, 0o644) do |f|
+            f.write(content)
+            f.flush
+            f.fsync
+          end
+          File.rename(tmp, path)
+        ensure
+          File.unlink(tmp) if File.exist?(tmp)
+        end
+      end
+
+      # Put path back to before (nil: no file); a failure is a warning.
+      def self.restore(path, before, runner, logger)
+        if before.nil?
+          File.unlink(path) if File.exist?(path)
+        else
+          write(path, before, runner, 'the previous file')
+        end
+      rescue StandardError => e
+        logger.warning("could not restore #{path}: #{e.message}")
+      end
+    end
+  end
+end

@@ -1,0 +1,91 @@
+# frozen_string_literal: true
+
+require 'spec_helper'
+
+# The provider with the agent stubbed at its one door, run_agent.
+describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
+  let(:provider_class) { described_class }
+  let(:confdir) { Dir.mktmpdir('offloadctl-rules-') }
+  let(:path) { File.join(confdir, 'netns', 'blue', '40-puppet-offloadctl.yaml') }
+  let(:admin) { File.join(confdir, 'netns', 'blue', '60-admin.yaml') }
+  after(:each) { FileUtils.rm_rf(confdir) }
+
+  def resource(content = "version: 1\n# new\n")
+    Puppet::Type.type(:offloadctl_rules).new(path: path, netns: 'blue', config_dir: confdir, content: content,
+                                             provider: :offloadctl)
+  end
+
+  def agent_answers(*answers)
+    calls = []
+    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+      calls << { netns: netns, args: args, stdin: stdin }
+      answers.shift || raise("unexpected agent call #{args.inspect}")
+    end
+    calls
+  end
+
+  # A check report: veth1's rx-gro decided by `by`, changed from off to on
+  # when change is true.
+  def report(by, change: false, errors: [])
+    { 'errors' => errors, 'warnings' => [],
+      'interfaces' => { 'veth1' => { 'decided' => { 'rx-gro' => { 'value' => 'on', 'by' => by } },
+                                     'changes' => change ? [{ 'feature' => 'rx-gro', 'from' => 'off', 'to' => 'on' }] : [] } } }.to_json
+  end
+
+  before(:each) do
+    FileUtils.mkdir_p(File.dirname(path))
+    File.write(path, "version: 1\n# old\n")
+    File.write(admin, "version: 1\n")
+  end
+
+  it 'shows the features its new content would change, per interface, from one check of the scope' do
+    r = resource
+    calls = agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
+    expect(r.provider.features_insync?).to be false
+    expect(r.provider.changes_to_s(:from)).to eq('{veth1: rx-gro => off}')
+    expect(r.provider.changes_to_s(:to)).to eq('{veth1: rx-gro => on}')
+    expect(calls[0]).to eq(netns: 'blue', args: ['check', '--json', '-', admin], stdin: "version: 1\n# new\n")
+    expect(File.read(path)).to eq("version: 1\n# old\n") # judged, not written
+  end
+
+  it 'refuses unreachable rules and leaves the previous file' do
+    r = resource
+    err = "<stdin>:8:7: cannot set 'lro' on 'veth1' to on: the feature is fixed off by the driver"
+    agent_answers([report('<stdin>:8:7', errors: [err]), '', 1], [report('<stdin>:8:7', errors: [err]), '', 1])
+    expect { r.provider.features_insync? }.to raise_error(Puppet::Error, %r{#{path}:8:7: cannot set 'lro'.*#{path} is left as it was})
+    r.provider.content = r[:content]
+    expect(provider_class).not_to receive(:run_agent)
+    r.provider.flush
+    expect(File.read(path)).to eq("version: 1\n# old\n")
+  end
+
+  it 'warns about a feature a later file decides, and is in sync then' do
+    r = resource
+    agent_answers([report("#{admin}:4:16"), '', 0], [report('<stdin>:8:7', change: true), '', 1])
+    expect(r.provider).to receive(:warning).with(%r{rx-gro on 'veth1' in netns 'blue' is decided by #{admin}:4:16, a later file})
+    expect(r.provider.features_insync?).to be true
+  end
+
+  it 'validates and writes the file, then applies the scope on the interfaces it changes' do
+    r = resource
+    agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
+    r.provider.features_insync?
+    calls = agent_answers(['', '', 0], ['{"changed":true,"errors":[],"warnings":[],"interfaces":{}}', '', 0])
+    r.provider.content = r[:content]
+    r.provider.features = 'in sync'
+    r.provider.flush
+    expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '--ifname', 'veth1', '-', admin]])
+    expect(File.read(path)).to eq("version: 1\n# new\n")
+  end
+
+  it 'puts the previous file back when apply fails' do
+    r = resource
+    agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
+    r.provider.features_insync?
+    agent_answers(['', '', 0], ['{"rolled_back":true,"errors":["kernel kept it"]}', '', 1], ['', '', 0])
+    r.provider.content = r[:content]
+    r.provider.features = 'in sync'
+    expect { r.provider.flush }.to raise_error(Puppet::Error, %r{failed \(exit 1\) \(rolled back\): kernel kept it; #{path} is put back})
+    expect(File.read(path)).to eq("version: 1\n# old\n")
+  end
+end
