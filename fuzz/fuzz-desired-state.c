@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desired-state.h"
-#include "features.h"
+#include "model/desired-state.h"
+#include "model/features.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,8 +17,8 @@
 
 #include <netlink/attr.h>
 
-#include "ethtool-netlink.h"
-#include "link.h"
+#include "backend/ethtool-netlink.h"
+#include "backend/link.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -100,7 +100,7 @@ def c_strings(path, array):
 def test_feature_names_match_the_agent(validator):
     schema = validator.schema
     names = set(schema["$defs"]["feature_name"]["enum"])
-    features_c = os.path.join(SRC, "features.c")
+    features_c = os.path.join(SRC, "model", "features.c")
     legacy = c_strings(features_c, "offload_defs")
     # offload_defs rows are {short, long, kernel pattern}: drop the patterns.
     legacy = {n for i, n in enumerate(legacy) if i % 3 != 2}
@@ -111,7 +111,7 @@ def test_feature_names_match_the_agent(validator):
 
 def test_virtualization_words_match_the_agent(validator, tmp_path):
     words = validator.schema["$defs"]["virt_word"]["enum"]
-    virt_c = os.path.join(SRC, "virt-words.c")
+    virt_c = os.path.join(SRC, "model", "virt.c")
     expect = set(c_strings(virt_c, "vm_words")) | set(c_strings(virt_c, "container_words"))
     expect |= {"none", "vm", "container", "xen-dom0", "xen-domU"}
     assert set(words) == expect

@@ -5,8 +5,8 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
-#include "ethtool-netlink.h"
-#include "iface.h"
+#include "backend/ethtool-netlink.h"
+#include "model/iface.h"
 #include "unit.h"
 
 #define COUNT 40 /* feature bits: two u32 words */

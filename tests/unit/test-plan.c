@@ -2,9 +2,9 @@
  * merged rules, defaults, and the plan itself on a synthetic host */
 #include <errno.h>
 
-#include "desired-state.h"
-#include "features.h"
-#include "plan.h"
+#include "model/desired-state.h"
+#include "model/features.h"
+#include "model/plan.h"
 #include "unit.h"
 
 static const char *names[] = {
