@@ -50,7 +50,7 @@ def strip_c(text):
 
 def test_sources_are_there():
     names = {os.path.basename(s) for s in SOURCES}
-    assert {"main.c", "desired-state.c", "apply.c", "ethtool-netlink.c"} <= names
+    assert {"main.c", "desired-state.c", "apply.c", "ethnl-features.c"} <= names
 
 
 def test_strip_c_keeps_calls_and_drops_comments():

@@ -1,6 +1,7 @@
 /* test-netlink-dump.c - the feature dump read into a host state with the
  * interfaces added (check, apply and watch): in ifindex order, out of it,
  * with repeats, and on top of interfaces that were already there */
+#include <errno.h>
 #include <linux/ethtool_netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
@@ -11,12 +12,14 @@
 
 #define COUNT 40 /* feature bits: two u32 words */
 
+static unsigned int bitset_size = COUNT; /* what the replies say they hold */
+
 static void put_bits(struct nl_msg *msg, int attr, uint32_t w0, uint32_t w1)
 {
 	uint32_t v[2] = { w0, w1 };
 	struct nlattr *nest = nla_nest_start(msg, attr);
 
-	nla_put_u32(msg, ETHTOOL_A_BITSET_SIZE, COUNT);
+	nla_put_u32(msg, ETHTOOL_A_BITSET_SIZE, bitset_size);
 	nla_put(msg, ETHTOOL_A_BITSET_VALUE, sizeof(v), v);
 	nla_put_flag(msg, ETHTOOL_A_BITSET_NOMASK);
 	nla_nest_end(msg, nest);
@@ -171,6 +174,21 @@ int main(void)
 		CHECK(dump(&hs, d, 16) == 0);
 		CHECK(holds(&hs, d, 16));
 		CHECK(host_state_find_index(&hs, 11) == NULL);
+		host_state_free(&hs);
+	}
+	/* A bitset whose size is not the string set's count is refused, as
+	 * ethtool refuses it: the interface's features stay unknown. */
+	{
+		const struct ifc_spec d[] = { { 4, "w", 0x4 } };
+
+		host_init(&hs);
+		bitset_size = COUNT - 8;
+		CHECK(dump(&hs, d, 1) == -EPROTO);
+		CHECK(hs.n == 1 && !hs.ifaces[0].have_features);
+		bitset_size = COUNT + 1;
+		CHECK(dump(&hs, d, 1) == -EPROTO);
+		bitset_size = COUNT;
+		CHECK(dump(&hs, d, 1) == 0 && holds(&hs, d, 1));
 		host_state_free(&hs);
 	}
 	return unit_done();

@@ -61,6 +61,11 @@ const char *backend_name(const struct backend *b)
 	return b->kind == BACKEND_NETLINK ? "netlink" : "ioctl";
 }
 
+const char *backend_last_message(const struct backend *b)
+{
+	return b && b->kind == BACKEND_NETLINK ? ethnl_last_message(b->nl) : NULL;
+}
+
 void backend_close(struct backend *b)
 {
 	if (!b)
@@ -103,6 +108,9 @@ int backend_read_host(struct backend *b, struct host_state *hs)
 	r = link_dump(hs);
 	if (r < 0)
 		return r;
+	/* Older kernels dump links in hash order; the model keeps ifindex
+	 * order on every path (iface.h). */
+	host_state_sort(hs);
 	link_resolve_masters(hs);
 	read_kernel_release(hs);
 	if (b->kind == BACKEND_NETLINK) {
@@ -141,13 +149,6 @@ int backend_read_host(struct backend *b, struct host_state *hs)
 	return 0;
 }
 
-static int by_ifindex(const void *a, const void *b)
-{
-	const struct iface *x = a, *y = b;
-
-	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
-}
-
 int backend_read_host_features(struct backend *b, struct host_state *hs)
 {
 	int r;
@@ -162,7 +163,7 @@ int backend_read_host_features(struct backend *b, struct host_state *hs)
 	if (r < 0)
 		return r;
 	/* Older kernels dump in hash order; the model keeps ifindex order. */
-	qsort(hs->ifaces, hs->n, sizeof(hs->ifaces[0]), by_ifindex);
+	host_state_sort(hs);
 	return 0;
 }
 

@@ -26,6 +26,9 @@ int backend_open(const char *which, struct backend **ret);
 enum backend_kind backend_kind(const struct backend *b);
 const char *backend_name(const struct backend *b);
 void backend_close(struct backend *b);
+/* What the kernel said about the last request that failed (netlink's
+ * extended ack), or NULL: for "kernel reports: ..." after an error. */
+const char *backend_last_message(const struct backend *b);
 
 /*
  * Read the whole host state: links (one rtnetlink dump), the feature string

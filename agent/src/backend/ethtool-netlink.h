@@ -8,6 +8,9 @@ struct ethnl;
 /* Connect and resolve the family; -EPROTONOSUPPORT when it is missing. */
 int ethnl_open(struct ethnl **ret);
 void ethnl_close(struct ethnl *e);
+/* The kernel's extended ack text for the last request that failed (a read
+ * or a set), or NULL when it said nothing. */
+const char *ethnl_last_message(const struct ethnl *e);
 /* ETHTOOL_MSG_STRSET_GET for ETH_SS_FEATURES. */
 int ethnl_feature_names(struct ethnl *e, struct feature_names *ret);
 /* ETHTOOL_MSG_FEATURES_GET: one dump for every interface (ifindex 0), or
@@ -22,7 +25,9 @@ int ethnl_features_set(struct ethnl *e, const struct host_state *hs, const struc
 		       struct set_result *ret, char **ret_msg);
 
 /* Parse an ETHTOOL_A_BITSET_* nest of count bits (compact or bit list);
- * names resolves bit names in list form.  Exposed for the fuzzers. */
+ * names resolves bit names in list form.  Its ETHTOOL_A_BITSET_SIZE must
+ * be count (the string set's), as ethtool checks: -EPROTO otherwise.
+ * Exposed for the fuzzers. */
 int ethnl_bitset_parse(const void *nest_attr, unsigned int count, const struct feature_names *names,
 		       struct featbits *ret_value, struct featbits *ret_mask);
 

@@ -1,4 +1,5 @@
-/* link.c - link facts from one rtnetlink dump (RTM_GETLINK, NLM_F_DUMP) */
+/* link.c - link facts from one rtnetlink dump (RTM_GETLINK, NLM_F_DUMP), and
+ * link events (RTM_NEWLINK, RTM_DELLINK) read with the same policy */
 #include <errno.h>
 #include <limits.h>
 #include <linux/if_link.h>
@@ -81,9 +82,15 @@ static void parse_af_spec(struct nlattr *spec, struct iface *ifc)
 	}
 }
 
+struct link_ctx {
+	struct host_state *hs;
+	int error; /* -ENOMEM: the dump is not whole */
+};
+
 static int link_parse(struct nl_msg *msg, void *arg)
 {
-	struct host_state *hs = arg;
+	struct link_ctx *ctx = arg;
+	struct host_state *hs = ctx->hs;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct ifinfomsg *ifi = nlmsg_data(nlh);
 	struct nlattr *tb[IFLA_MAX + 1];
@@ -94,8 +101,11 @@ static int link_parse(struct nl_msg *msg, void *arg)
 	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0 || !tb[IFLA_IFNAME])
 		return NL_OK;
 	ifc = host_state_add(hs);
-	if (!ifc)
+	if (!ifc) {
+		/* a partial list is no success: a rule would miss interfaces */
+		ctx->error = -ENOMEM;
 		return NL_STOP;
+	}
 	ifc->ifindex = ifi->ifi_index;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
 	ifc->operstate = "unknown";
@@ -155,6 +165,7 @@ static int link_parse(struct nl_msg *msg, void *arg)
 
 int link_dump(struct host_state *hs)
 {
+	struct link_ctx ctx = { .hs = hs };
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct nl_sock *sk;
 	struct nl_msg *msg;
@@ -181,7 +192,7 @@ int link_dump(struct host_state *hs)
 	/* Bigger reads: fewer recvmsg calls for thousands of interfaces. */
 	nl_socket_set_msg_buf_size(sk, 64 * 1024);
 	nl_socket_disable_msg_peek(sk);
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, link_parse, hs);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, link_parse, &ctx);
 	r = nl_send_auto(sk, msg);
 	if (r < 0)
 		goto out;
@@ -189,6 +200,8 @@ int link_dump(struct host_state *hs)
 out:
 	nlmsg_free(msg);
 	nl_socket_free(sk);
+	if (ctx.error)
+		return ctx.error;
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
@@ -209,8 +222,34 @@ int link_parse_msg(const void *buf, size_t len, struct host_state *hs)
 	free(nlh);
 	if (!msg)
 		return -ENOMEM;
-	link_parse(msg, hs);
-	nlmsg_free(msg);
+	{
+		struct link_ctx ctx = { .hs = hs };
+
+		link_parse(msg, &ctx);
+		nlmsg_free(msg);
+		return ctx.error;
+	}
+}
+
+int link_event_parse(struct nl_msg *msg, bool *ret_new, int *ret_ifindex, const char **ret_name)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return -ENOENT;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -EPROTO;
+	ifi = nlmsg_data(nlh);
+	*ret_new = nlh->nlmsg_type == RTM_NEWLINK;
+	*ret_ifindex = ifi->ifi_index;
+	*ret_name = NULL;
+	if (!*ret_new)
+		return 0;
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0 || !tb[IFLA_IFNAME])
+		return -EPROTO;
+	*ret_name = nla_get_string(tb[IFLA_IFNAME]);
 	return 0;
 }
 

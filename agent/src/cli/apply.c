@@ -252,7 +252,7 @@ static int merge_report(json_t *rep, json_t *one)
 }
 
 int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan *p,
-		    const bool *skip, json_t *rep, bool log_errors, bool *ret_failed)
+		    const bool *skip, json_t *rep, bool log_errors, apply_each_fn each, void *arg)
 {
 	bool changed = false, failed = false, rolled_back = false;
 
@@ -261,8 +261,6 @@ int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan 
 		json_t *r1;
 		int r;
 
-		if (ret_failed)
-			ret_failed[i] = false;
 		if (skip && skip[i])
 			continue;
 		one.ifaces = &p->ifaces[i];
@@ -271,12 +269,16 @@ int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan 
 		if (!r1)
 			return -ENOMEM;
 		r = apply_plan(b, hs, &one, r1, log_errors);
+		if (r >= 0 && each) {
+			int e = each(arg, i, r, r1);
+
+			if (e < 0)
+				r = e;
+		}
 		if (r >= 0 && merge_report(rep, r1) < 0)
 			r = -ENOMEM;
 		if (r == 1) {
 			failed = true;
-			if (ret_failed)
-				ret_failed[i] = true;
 			rolled_back |= json_is_true(json_object_get(r1, "rolled_back"));
 		}
 		changed |= json_is_true(json_object_get(r1, "changed"));

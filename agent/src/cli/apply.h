@@ -19,12 +19,17 @@
 int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, json_t *rep,
 	       bool log_errors);
 
+/* Told of each interface apply_plan_each() tried: i indexes p->ifaces,
+ * result is apply_plan()'s for it (0 or 1), one its own report (merged
+ * into the run's report after the call).  A negative errno stops the run. */
+typedef int (*apply_each_fn)(void *arg, size_t i, int result, json_t *one);
+
 /*
  * apply_plan for each planned interface on its own: one that cannot take
  * its rules is rolled back alone and never stops the others.  skip (by
- * index in p->ifaces, may be NULL) leaves interfaces out; ret_failed (may
- * be NULL) tells which failed.  Returns 0 when every interface tried
- * reached its state, 1 when not, -ENOMEM.
+ * index in p->ifaces, may be NULL) leaves interfaces out; each (may be
+ * NULL) is told of every interface tried.  Returns 0 when every interface
+ * tried reached its state, 1 when not, or a negative errno.
  */
 int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan *p,
-		    const bool *skip, json_t *rep, bool log_errors, bool *ret_failed);
+		    const bool *skip, json_t *rep, bool log_errors, apply_each_fn each, void *arg);

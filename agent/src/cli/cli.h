@@ -64,6 +64,11 @@ int host_open(const struct global_opts *g, struct backend **ret_b, struct host_s
  * dump alone (no kind, mac, driver, operstate): see backend_read_host_features(). */
 int host_open_read(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs,
 		   bool link_facts);
+/* Open the --backend asked for (no namespace entered, nothing read);
+ * prints what went wrong; returns 0 or an exit code (EXIT_ENV). */
+int open_backend(const struct global_opts *g, struct backend **ret_b);
+/* "cannot read interfaces (BACKEND backend): ERROR: kernel reports: ..." */
+void log_read_error(const struct backend *b, int err);
 /* Enter --netns only; returns 0 or an exit code. */
 int enter_netns(const struct global_opts *g);
 /* CAP_NET_ADMIN in the effective set: may we change interfaces? */

@@ -16,6 +16,7 @@
 #include "backend/lock.h"
 #include "cli/apply.h"
 #include "cli/cli.h"
+#include "cli/reconcile.h"
 #include "host/config-set.h"
 #include "host/facts-load.h"
 #include "host/virt-detect.h"
@@ -32,50 +33,6 @@ static void print_messages(const struct strlist *l, bool warning)
 		else
 			log_error("%s", l->items[i]);
 	}
-}
-
-/* The planned changes, for check and --dry-run. */
-static void report_plan(json_t *rep, const struct host_state *hs, const struct plan *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		const struct plan_iface *pi = &p->ifaces[i];
-
-		for (size_t c = 0; c < pi->n_changes; c++) {
-			const struct plan_change *ch = &pi->changes[c];
-
-			(ch->requested_only ? report_add_request_change : report_add_change)(
-				rep, hs->ifaces[pi->iface].name, hs->names.names[ch->feature],
-				!ch->to, ch->to, ch->rule);
-		}
-	}
-	report_set(rep, "changed", p->n > 0);
-	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
-}
-
-/* What the plan found that no change shows: members of group names that
- * keep their state, rules that matched no interface. */
-static int report_add_notes(json_t *rep, const struct host_state *hs, const struct plan *p)
-{
-	for (size_t i = 0; i < p->n_unreachable; i++) {
-		const struct plan_unreachable *u = &p->unreachable[i];
-
-		if (report_add_unreachable(rep, hs->ifaces[u->iface].name,
-					   hs->names.names[u->feature], u->wanted, u->via->name,
-					   &u->via->loc) < 0)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->n_decisions; i++) {
-		const struct plan_decision *d = &p->decisions[i];
-
-		if (report_add_decision(rep, hs->ifaces[d->iface].name, hs->names.names[d->feature],
-					d->value, d->loc) < 0)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->n_unmatched; i++)
-		if (report_add_unmatched(rep, &p->unmatched[i].rule->loc, p->unmatched[i].match) <
-		    0)
-			return -ENOMEM;
-	return 0;
 }
 
 enum mode {
@@ -208,6 +165,25 @@ static int run_all_scopes(const struct global_opts *g, int argc, char **argv, en
 	return worst;
 }
 
+struct planned_ctx {
+	const struct global_opts *g;
+	int nfiles;
+	bool save_last_good;
+};
+
+/* The plan is valid: the set is good enough to keep as the last good one
+ * (apply), and what it found is said before anything is changed. */
+static int on_planned(struct reconcile *step, void *arg)
+{
+	struct planned_ctx *c = arg;
+
+	if (c->save_last_good)
+		config_save_last_good(c->g, c->nfiles, step->ds);
+	print_messages(&step->plan.warnings, true);
+	print_messages(&step->plan.errors, false);
+	return 0;
+}
+
 static int run_state(const struct global_opts *g, int argc, char **argv, enum mode mode)
 {
 	enum {
@@ -235,20 +211,20 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = mode == MODE_CHECK ? "check" : "apply";
-	const char *facts_file = NULL, *lock_path;
+	const char *facts_file = NULL;
 	bool json = false, dry_run = false, have_vi = false, per_iface = false;
 	bool fall_back = false, fell_back = false, all_scopes = false;
 	double lock_timeout = 30;
 	struct desired_state ds;
-	struct host_state hs = { 0 };
 	struct virt_info vi;
 	struct backend *b = NULL;
-	struct plan p = { 0 };
-	json_t *rep = NULL;
+	struct reconcile step;
+	struct planned_ctx planned = { .g = g };
+	struct reconcile_hooks hooks = { .planned = on_planned };
 	char *ifaces[MAX_IFACE_FILTERS];
 	bool exact[MAX_IFACE_FILTERS];
 	int n_ifaces = 0;
-	int opt, r, rc, lock_fd = -1;
+	int opt, r, rc;
 
 	while ((opt = getopt_long(argc, argv, mode == MODE_APPLY ? "nhi:I:" : "hi:I:", opts,
 				  NULL)) != -1) {
@@ -338,10 +314,24 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		}
 	}
 
+	reconcile_init(&step);
+	step.ds = &ds;
+	step.log_errors = true;
+	step.lock_timeout = lock_timeout;
+	step.mode = mode == MODE_CHECK || dry_run ? RECONCILE_PLAN
+		    : per_iface			  ? RECONCILE_APPLY_EACH
+						  : RECONCILE_APPLY;
+	/* check --json and --dry-run say which setting decides each feature
+	 * (a wrapper sees a later file override its own) */
+	step.po.decisions = json && (mode == MODE_CHECK || dry_run);
+	/* --interface: the other interfaces are not this run's business */
+	step.po.only = ifaces;
+	step.po.only_exact = exact;
+	step.po.n_only = (size_t)n_ifaces;
 	if (facts_file) {
 		struct strlist errors = { 0 };
 
-		r = facts_load(facts_file, &hs, &vi, &errors);
+		r = facts_load(facts_file, &step.hs, &vi, &errors);
 		print_messages(&errors, false);
 		strlist_free(&errors);
 		if (r < 0) {
@@ -350,8 +340,6 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		}
 		have_vi = true;
 	} else {
-		bool privileged = mode == MODE_APPLY && !dry_run && have_net_admin();
-
 		if (desired_state_uses_virtualization(&ds)) {
 			r = virt_detect(g->root, &vi);
 			if (r < 0) {
@@ -362,161 +350,68 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 			have_vi = true;
 		}
 		rc = enter_netns(g);
+		if (!rc)
+			rc = open_backend(g, &b);
 		if (rc)
 			goto out;
-		/* Read the state under the lock, so that the plan holds. */
-		if (privileged) {
-			lock_path = getenv("OFFLOADCTL_LOCK_FILE");
-			if (!lock_path)
-				lock_path = LOCK_FILE_DEFAULT;
-			lock_fd = lock_acquire(lock_path, lock_timeout);
-			if (lock_fd == -ETIMEDOUT) {
-				log_error("another offloadctl run has held '%s' for %.0f s; try "
-					  "again "
-					  "later or raise --lock-timeout",
-					  lock_path, lock_timeout);
-				rc = EXIT_ENV;
-				goto out;
-			}
-			if (lock_fd < 0) {
-				log_error("cannot lock '%s': %s", lock_path, strerror(-lock_fd));
-				rc = EXIT_ENV;
-				goto out;
-			}
-		}
-		{
-			struct global_opts here = *g;
-
-			here.netns = NULL; /* already inside */
-			rc = host_open_read(&here, &b, &hs, desired_state_uses_link_facts(&ds));
-			if (rc)
-				goto out;
-		}
+		step.b = b;
+		/* only a run that may change anything waits for the lock */
+		step.lock = mode == MODE_APPLY && !dry_run && have_net_admin();
 	}
+	step.vi = have_vi ? &vi : NULL;
+	planned.save_last_good = mode == MODE_APPLY && !dry_run && !facts_file && !fell_back;
+	planned.nfiles = argc - optind;
+	hooks.arg = &planned;
+	step.hooks = &hooks;
 
-	/* --interface: leave the other interfaces out of the plan, and do not
-	 * complain about rules for interfaces we were not asked about. */
-	if (n_ifaces) {
-		ds.missing_interface = DS_POLICY_IGNORE;
-		ds.unmatched_rule = DS_POLICY_IGNORE;
-	}
-	for (size_t i = 0; n_ifaces && i < hs.n; i++) {
-		bool hit = false;
-
-		for (int k = 0; k < n_ifaces && !hit; k++)
-			hit = exact[k] ? strcmp(ifaces[k], hs.ifaces[i].name) == 0
-				       : fnmatch(ifaces[k], hs.ifaces[i].name, 0) == 0;
-		if (!hit)
-			hs.ifaces[i].have_features = false;
-	}
-
-	{
-		/* check --json and --dry-run say which setting decides each
-		 * feature (a wrapper sees a later file override its own) */
-		struct plan_opts po = { .decisions = json && (mode == MODE_CHECK || dry_run) };
-
-		r = plan_compute_opts(&hs, &ds, have_vi ? &vi : NULL, &po, &p);
-	}
-	if (r < 0) {
-		log_error("out of memory");
+	switch (reconcile_run(&step)) {
+	case RECONCILE_DONE:
+		break;
+	case RECONCILE_LOCK:
+		if (step.err == -ETIMEDOUT)
+			log_error("another offloadctl run has held '%s' for %.0f s; try again "
+				  "later or raise --lock-timeout",
+				  step.lock_path, lock_timeout);
+		else
+			log_error("cannot lock '%s': %s", step.lock_path, strerror(-step.err));
 		rc = EXIT_ENV;
 		goto out;
-	}
-	if (p.invalid.n) {
-		print_messages(&p.invalid, false);
+	case RECONCILE_READ:
+		log_read_error(b, step.err);
+		rc = EXIT_ENV;
+		goto out;
+	case RECONCILE_INVALID:
+		print_messages(&step.plan.invalid, false);
 		rc = EXIT_USAGE;
 		goto out;
-	}
-	if (mode == MODE_APPLY && !dry_run && !facts_file && !fell_back)
-		config_save_last_good(g, argc - optind, &ds);
-	print_messages(&p.warnings, true);
-	print_messages(&p.errors, false);
-
-	rep = report_new();
-	if (!rep) {
-		rc = EXIT_ENV;
-		goto out;
-	}
-	if (report_add_messages(rep, "warnings", &p.warnings) < 0 ||
-	    report_add_messages(rep, "errors", &p.errors) < 0 ||
-	    report_add_notes(rep, &hs, &p) < 0) {
-		log_error("out of memory");
-		rc = EXIT_ENV;
-		goto out;
-	}
-
-	if (mode == MODE_APPLY && !dry_run && per_iface && p.n && lock_fd >= 0) {
-		/* Each interface on its own: one that cannot take its rules
-		 * (a plan error, a kernel refusal) is left or rolled back
-		 * alone, and the others still converge. */
-		bool *skip = calloc(p.n, sizeof(*skip));
-
-		if (!skip) {
-			log_error("out of memory");
-			rc = EXIT_ENV;
-			goto out;
-		}
-		for (size_t e = 0; e < p.errors.n; e++)
-			for (size_t i = 0; i < p.n; i++)
-				if (p.ifaces[i].iface == p.error_iface[e])
-					skip[i] = true;
-		r = apply_plan_each(b, &hs, &p, skip, rep, true, NULL);
-		free(skip);
-		if (r < 0) {
-			log_error("out of memory");
-			rc = EXIT_ENV;
-			goto out;
-		}
-		rc = r || p.errors.n ? EXIT_NOT_IN_SYNC : EXIT_OK;
-		if (p.errors.n)
-			report_set(rep, "in_sync", false);
-	} else if (mode == MODE_CHECK || dry_run || p.errors.n || p.n == 0) {
-		/* apply of a plan with errors changes nothing: its report lists
-		 * no change (check and --dry-run list what would change). */
-		if (mode == MODE_CHECK || dry_run || !p.errors.n)
-			report_plan(rep, &hs, &p);
-		else
-			report_set(rep, "in_sync", false);
-		if (p.errors.n)
-			rc = EXIT_NOT_IN_SYNC;
-		else if (mode == MODE_CHECK)
-			rc = p.n ? EXIT_NOT_IN_SYNC : EXIT_OK;
-		else
-			rc = EXIT_OK;
-		if (mode == MODE_APPLY && !dry_run)
-			report_set(rep, "changed", false);
-	} else if (lock_fd < 0) {
+	case RECONCILE_NOT_PERMITTED:
 		log_error("not permitted: changing interface features needs CAP_NET_ADMIN (run "
 			  "apply as root); nothing was changed");
 		rc = EXIT_ENV;
 		goto out;
-	} else {
-		r = apply_plan(b, &hs, &p, rep, true);
-		if (r < 0) {
-			log_error("out of memory");
-			rc = EXIT_ENV;
-			goto out;
-		}
-		rc = r ? EXIT_NOT_IN_SYNC : EXIT_OK;
+	case RECONCILE_STOPPED:
+	case RECONCILE_FAILED:
+		log_error("%s", step.err == -ENOMEM ? "out of memory" : strerror(-step.err));
+		rc = EXIT_ENV;
+		goto out;
 	}
-
-	if (fell_back && rc != EXIT_ENV)
+	if (mode == MODE_CHECK)
+		rc = step.result ? EXIT_NOT_IN_SYNC : EXIT_OK;
+	else
+		rc = step.plan.errors.n || (!dry_run && step.result) ? EXIT_NOT_IN_SYNC : EXIT_OK;
+	if (fell_back)
 		rc = EXIT_USAGE; /* applied the last good set: the set itself is bad */
 	if (json)
-		report_print_json(stdout, rep);
+		report_print_json(stdout, step.rep);
 	else if (log_level >= 0 || rc)
-		report_print_text(stdout, rep,
+		report_print_text(stdout, step.rep,
 				  mode == MODE_APPLY && !dry_run ? "changed" : "would change");
 out:
-	json_decref(rep);
-	plan_free(&p);
-	host_state_free(&hs);
+	reconcile_free(&step);
 	backend_close(b);
 	if (have_vi)
 		virt_info_free(&vi);
 	desired_state_free(&ds);
-	if (lock_fd >= 0)
-		close(lock_fd);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* watch.c - `offloadctl watch`: apply, then keep the desired state
+/* cmd-watch.c - `offloadctl watch`: apply, then keep the desired state
  *
  * One poll loop over:
  *   - rtnetlink link events (RTNLGRP_LINK): new and renamed interfaces;
@@ -20,12 +20,6 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <linux/ethtool_netlink.h>
-#include <linux/rtnetlink.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,11 +37,12 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "backend/ethtool-netlink.h"
+#include "backend/monitor.h"
 #include "backend/lock.h"
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "cli/metrics.h"
+#include "cli/reconcile.h"
 #include "host/config-set.h"
 #include "host/virt-detect.h"
 #include "lib/log.h"
@@ -101,8 +96,7 @@ struct watch {
 	struct backend *b;
 	struct host_state cur; /* the state as of our last pass */
 
-	struct nl_sock *rt;  /* link events */
-	struct nl_sock *mon; /* ethtool monitor group */
+	struct monitor *mon; /* link and feature events */
 	int ino, sig, timer;
 
 	bool dirty;		    /* something happened: a pass is due */
@@ -485,108 +479,31 @@ static void on_inotify(struct watch *w)
 
 /* --- events from the kernel --- */
 
-static int on_link(struct nl_msg *msg, void *arg)
+static void on_event(void *arg, const struct monitor_event *ev)
 {
 	struct watch *w = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct ifinfomsg *ifi;
-	struct nlattr *tb[IFLA_MAX + 1];
-	struct iface *ifc;
+	struct iface *ifc = ev->ifindex ? host_state_find_index(&w->cur, ev->ifindex) : NULL;
 
-	if (nlh->nlmsg_type == RTM_DELLINK) {
+	switch (ev->type) {
+	case MONITOR_LINK_NEW:
+		/* New, or renamed: the rules that match it may have changed. */
+		if (!ifc || strcmp(ifc->name, ev->ifname) != 0)
+			schedule(w);
+		return;
+	case MONITOR_LINK_DEL:
 		/* Nothing to set, but the rules may match nothing now
 		 * (unmatched-rule) and what we knew of it goes. */
+	case MONITOR_LOST:
 		schedule(w);
-		return NL_OK;
+		return;
+	case MONITOR_FEATURES:
+		/* The echo of our own change matches what we hold: nothing to do. */
+		if (!ev->have_bits || !ifc || !ifc->have_features ||
+		    memcmp(&ev->active, &ifc->active, sizeof(ev->active)) != 0 ||
+		    memcmp(&ev->wanted, &ifc->wanted, sizeof(ev->wanted)) != 0)
+			schedule(w);
+		return;
 	}
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return NL_OK;
-	ifi = nlmsg_data(nlh);
-	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
-		return NL_OK;
-	ifc = host_state_find_index(&w->cur, ifi->ifi_index);
-	/* New, or renamed: the rules that match it may have changed. */
-	if (!ifc || strcmp(ifc->name, nla_get_string(tb[IFLA_IFNAME])) != 0)
-		schedule(w);
-	return NL_OK;
-}
-
-static int on_monitor(struct nl_msg *msg, void *arg)
-{
-	struct watch *w = arg;
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
-	struct nlattr *tb[ETHTOOL_A_FEATURES_MAX + 1];
-	struct nlattr *hdr[ETHTOOL_A_HEADER_MAX + 1];
-	struct featbits active, wanted;
-	struct iface *ifc;
-
-	if (gh->cmd != ETHTOOL_MSG_FEATURES_NTF)
-		return NL_OK;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETHTOOL_A_FEATURES_MAX, NULL) < 0 ||
-	    !tb[ETHTOOL_A_FEATURES_HEADER] || !tb[ETHTOOL_A_FEATURES_ACTIVE] ||
-	    !tb[ETHTOOL_A_FEATURES_WANTED] ||
-	    nla_parse_nested(hdr, ETHTOOL_A_HEADER_MAX, tb[ETHTOOL_A_FEATURES_HEADER], NULL) < 0 ||
-	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX]) {
-		schedule(w);
-		return NL_OK;
-	}
-	ifc = host_state_find_index(&w->cur, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
-	if (!ifc || !ifc->have_features ||
-	    ethnl_bitset_parse(tb[ETHTOOL_A_FEATURES_ACTIVE], w->cur.names.count, &w->cur.names,
-			       &active, NULL) < 0 ||
-	    ethnl_bitset_parse(tb[ETHTOOL_A_FEATURES_WANTED], w->cur.names.count, &w->cur.names,
-			       &wanted, NULL) < 0) {
-		schedule(w);
-		return NL_OK;
-	}
-	/* The echo of our own change matches what we hold: nothing to do. */
-	if (memcmp(&active, &ifc->active, sizeof(active)) != 0 ||
-	    memcmp(&wanted, &ifc->wanted, sizeof(wanted)) != 0)
-		schedule(w);
-	return NL_OK;
-}
-
-static void drain(struct watch *w, struct nl_sock *sk)
-{
-	int r;
-
-	while ((r = nl_recvmsgs_default(sk)) >= 0)
-		;
-	/* An overflowing socket lost events: look at everything. */
-	if (r != -NLE_AGAIN)
-		schedule(w);
-}
-
-static int open_event_sockets(struct watch *w)
-{
-	int grp, r;
-
-	w->rt = nl_socket_alloc();
-	w->mon = nl_socket_alloc();
-	if (!w->rt || !w->mon)
-		return -ENOMEM;
-	nl_socket_disable_seq_check(w->rt);
-	nl_socket_disable_seq_check(w->mon);
-	r = nl_connect(w->rt, NETLINK_ROUTE);
-	if (r < 0)
-		return -EIO;
-	r = genl_connect(w->mon);
-	if (r < 0)
-		return -EIO;
-	nl_socket_set_buffer_size(w->rt, 4 << 20, 0);
-	nl_socket_set_buffer_size(w->mon, 4 << 20, 0);
-	if (nl_socket_add_membership(w->rt, RTNLGRP_LINK) < 0)
-		return -EIO;
-	grp = genl_ctrl_resolve_grp(w->mon, ETHTOOL_GENL_NAME, ETHTOOL_MCGRP_MONITOR_NAME);
-	if (grp < 0)
-		return -EPROTONOSUPPORT;
-	if (nl_socket_add_membership(w->mon, grp) < 0)
-		return -EIO;
-	nl_socket_set_nonblocking(w->rt);
-	nl_socket_set_nonblocking(w->mon);
-	nl_socket_modify_cb(w->rt, NL_CB_VALID, NL_CB_CUSTOM, on_link, w);
-	nl_socket_modify_cb(w->mon, NL_CB_VALID, NL_CB_CUSTOM, on_monitor, w);
-	return 0;
 }
 
 /* --- a pass --- */
@@ -807,38 +724,25 @@ static void free_bad(char **bad, size_t n)
 	free(bad);
 }
 
-/*
- * One pass: under the lock, take the configuration changes inotify has
- * queued (a wrapper's drop-in written and applied while we waited must
- * not be reverted with the old set), read every interface, plan, and
- * apply each interface on its own: one that cannot take its rules is
- * reported once, retried with back-off, and never stops the others.
- */
-static void run_pass(struct watch *w)
-{
-	const char *lock_path = getenv("OFFLOADCTL_LOCK_FILE");
-	char **bad = NULL; /* by interface: the rules it cannot take */
-	size_t n_bad = 0;
-	struct host_state hs = { 0 };
-	struct plan p = { 0 };
-	int64_t now, next_retry = 0;
-	int lock_fd, r;
+/* What one pass knows beside the reconcile step. */
+struct pass {
+	struct watch *w;
+	char **bad; /* by interface: the rules it cannot take */
+	size_t n_bad;
+	int64_t now, next_retry;
+};
 
-	w->dirty = false;
-	log_debug("pass %lu", ++w->passes);
-	w->counters.passes++;
-	lock_fd = lock_acquire(lock_path ? lock_path : LOCK_FILE_DEFAULT, PASS_LOCK_TIMEOUT);
-	if (lock_fd < 0) {
-		log_warn("cannot take the lock (%s); trying again", strerror(-lock_fd));
-		w->failures++;
-		w->counters.failed_passes++;
-		write_metrics(w);
-		back_off(w);
-		return;
-	}
+/* Under the lock: take the configuration changes inotify has queued (a
+ * wrapper's drop-in written and applied while we waited must not be
+ * reverted with the old set). */
+static int pass_locked(struct reconcile *rc, void *arg)
+{
+	struct pass *ps = arg;
+	struct watch *w = ps->w;
+
 	on_inotify(w);
 	if (w->exiting)
-		goto out;
+		return 1;
 	w->reloaded = false;
 	if (w->reload) {
 		w->reload = false;
@@ -846,160 +750,200 @@ static void run_pass(struct watch *w)
 		if (w->reloaded)
 			watch_config_dirs(w); /* the new set's files, wherever they are */
 	}
-	/* As check does: the link dump only when a rule needs kind, mac,
-	 * driver or module; new and renamed interfaces come with the feature
-	 * dump too. */
-	r = desired_state_uses_link_facts(&w->ds) ? backend_read_host(w->b, &hs)
-						  : backend_read_host_features(w->b, &hs);
-	if (r < 0) {
-		log_error("cannot read interfaces: %s", strerror(-r));
-		goto fail;
-	}
-	r = plan_compute(&hs, &w->ds, w->have_vi ? &w->vi : NULL, &p);
-	if (r < 0)
-		goto fail;
-	warn_once(w, &p.warnings);
-	if (p.invalid.n) {
-		for (size_t i = 0; i < p.invalid.n; i++)
-			log_error("%s", p.invalid.items[i]);
-		goto fail;
-	}
-	say_global_errors(w, &p);
-	iw_prune(w, &hs);
-	now = now_ms();
-	/* Rules an interface cannot take (a fixed feature): said once for
-	 * it, all of them in one line; the interface is left as it is. */
-	if (p.errors.n) {
-		bad = calloc(hs.n ? hs.n : 1, sizeof(*bad));
-		if (!bad)
-			goto fail;
-		n_bad = hs.n;
-		for (size_t e = 0; e < p.errors.n; e++) {
-			size_t k = p.error_iface[e];
-			char *joined;
+	rc->vi = w->have_vi ? &w->vi : NULL;
+	return 0;
+}
 
-			if (k == PLAN_NO_IFACE)
-				continue;
-			if (asprintf(&joined, "%s%s%s", bad[k] ? bad[k] : "", bad[k] ? "; " : "",
-				     p.errors.items[e]) < 0)
-				goto fail;
-			free(bad[k]);
-			bad[k] = joined;
-		}
-		for (size_t k = 0; k < hs.n; k++) {
-			struct iface_watch *t;
+/* The plan is made: its warnings and problems are said once; rules an
+ * interface cannot take (a fixed feature) are said once for it, all of
+ * them in one line, and the interface is left as it is. */
+static int pass_planned(struct reconcile *rc, void *arg)
+{
+	struct pass *ps = arg;
+	struct watch *w = ps->w;
+	const struct plan *p = &rc->plan;
+	struct host_state *hs = &rc->hs;
 
-			if (!bad[k])
-				continue;
-			t = iw_get(w, hs.ifaces[k].ifindex, true);
-			if (!t)
-				goto fail;
-			iw_say(t, bad[k], true);
-		}
-	}
-	for (size_t i = 0; i < p.n; i++) {
-		struct iface *ifc = &hs.ifaces[p.ifaces[i].iface];
-		/* kept only for interfaces that failed or drifted: a first
-		 * pass over 10,000 new veths makes none */
-		struct iface_watch *t = iw_get(w, ifc->ifindex, false);
-		bool existed = host_state_find_index(&w->cur, ifc->ifindex) != NULL;
-		bool drift = existed && !w->first_pass && !w->reloaded;
-		struct plan one = p;
-		json_t *rep;
+	warn_once(w, &rc->plan.warnings);
+	say_global_errors(w, p);
+	iw_prune(w, hs);
+	ps->now = now_ms();
+	if (!p->errors.n)
+		return 0;
+	ps->bad = calloc(hs->n ? hs->n : 1, sizeof(*ps->bad));
+	if (!ps->bad)
+		return -ENOMEM;
+	ps->n_bad = hs->n;
+	for (size_t e = 0; e < p->errors.n; e++) {
+		size_t k = p->error_iface[e];
+		char *joined;
 
-		/* nothing to retry until the interface or the rules change */
-		if (bad && bad[p.ifaces[i].iface])
+		if (k == PLAN_NO_IFACE)
 			continue;
-		if (t && t->retry_ms > now) {
-			if (!next_retry || t->retry_ms < next_retry)
-				next_retry = t->retry_ms;
-			continue;
-		}
-		one.ifaces = &p.ifaces[i];
-		one.n = 1;
-		rep = report_new();
-		if (!rep)
-			goto fail;
-		r = apply_plan(w->b, &hs, &one, rep, false);
-		if (r < 0) {
-			json_decref(rep);
-			goto fail;
-		}
-		if ((r == 1 || drift) && !t && !(t = iw_get(w, ifc->ifindex, true))) {
-			json_decref(rep);
-			goto fail;
-		}
-		if (r == 1) {
-			/* refused and rolled back: again later, less often */
-			char *msg = report_errors(rep), *retry = NULL;
-			int64_t delay = BACKOFF_MIN_MS;
+		if (asprintf(&joined, "%s%s%s", ps->bad[k] ? ps->bad[k] : "",
+			     ps->bad[k] ? "; " : "", p->errors.items[e]) < 0)
+			return -ENOMEM;
+		free(ps->bad[k]);
+		ps->bad[k] = joined;
+	}
+	for (size_t k = 0; k < hs->n; k++) {
+		struct iface_watch *t;
 
-			for (unsigned int k = 0; k < t->fails && delay < BACKOFF_MAX_MS; k++)
-				delay *= 2;
-			if (delay > BACKOFF_MAX_MS)
-				delay = BACKOFF_MAX_MS;
-			t->fails++;
-			w->counters.refusals++;
-			t->retry_ms = now + delay;
-			if (!next_retry || t->retry_ms < next_retry)
-				next_retry = t->retry_ms;
-			if (msg && asprintf(&retry, "%s (will try again, backing off up to %d s)",
-					    msg, BACKOFF_MAX_MS / 1000) < 0)
-				retry = NULL;
-			iw_say(t, retry ? retry : "cannot set its features", true);
-			free(retry);
-			free(msg);
-		} else {
-			log_pass(w, rep, w->first_pass);
-			if (t && t->said) {
-				log_notice("'%s' holds its desired state now", ifc->name);
-				free(t->said);
-				t->said = NULL;
-			}
-			if (t)
-				t->fails = 0;
-			if (drift)
-				note_revert(w, t, ifc->name, rep, now);
-			if (t && t->retry_ms > now && (!next_retry || t->retry_ms < next_retry))
-				next_retry = t->retry_ms;
-		}
-		json_decref(rep);
+		if (!ps->bad[k])
+			continue;
+		t = iw_get(w, hs->ifaces[k].ifindex, true);
+		if (!t)
+			return -ENOMEM;
+		iw_say(t, ps->bad[k], true);
+	}
+	return 0;
+}
+
+/* An interface waiting out a back-off (refused, or fought over) is left
+ * alone until then. */
+static bool pass_skip(struct reconcile *rc, void *arg, size_t i)
+{
+	struct pass *ps = arg;
+	struct iface_watch *t =
+		iw_get(ps->w, rc->hs.ifaces[rc->plan.ifaces[i].iface].ifindex, false);
+
+	if (t && t->retry_ms > ps->now) {
+		if (!ps->next_retry || t->retry_ms < ps->next_retry)
+			ps->next_retry = t->retry_ms;
+		return true;
+	}
+	return false;
+}
+
+/* One interface was tried: log what changed, or say why not and back off. */
+static int pass_applied(struct reconcile *rc, void *arg, size_t i, int result, json_t *rep)
+{
+	struct pass *ps = arg;
+	struct watch *w = ps->w;
+	struct iface *ifc = &rc->hs.ifaces[rc->plan.ifaces[i].iface];
+	/* kept only for interfaces that failed or drifted: a first pass over
+	 * 10,000 new veths makes none */
+	struct iface_watch *t = iw_get(w, ifc->ifindex, false);
+	bool existed = host_state_find_index(&w->cur, ifc->ifindex) != NULL;
+	bool drift = existed && !w->first_pass && !w->reloaded;
+	int64_t now = ps->now;
+
+	if ((result == 1 || drift) && !t && !(t = iw_get(w, ifc->ifindex, true)))
+		return -ENOMEM;
+	if (result == 1) {
+		/* refused and rolled back: again later, less often */
+		char *msg = report_errors(rep), *retry = NULL;
+		int64_t delay = BACKOFF_MIN_MS;
+
+		for (unsigned int k = 0; k < t->fails && delay < BACKOFF_MAX_MS; k++)
+			delay *= 2;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		t->fails++;
+		w->counters.refusals++;
+		t->retry_ms = now + delay;
+		if (!ps->next_retry || t->retry_ms < ps->next_retry)
+			ps->next_retry = t->retry_ms;
+		if (msg && asprintf(&retry, "%s (will try again, backing off up to %d s)", msg,
+				    BACKOFF_MAX_MS / 1000) < 0)
+			retry = NULL;
+		iw_say(t, retry ? retry : "cannot set its features", true);
+		free(retry);
+		free(msg);
+		return 0;
+	}
+	log_pass(w, rep, w->first_pass);
+	if (t && t->said) {
+		log_notice("'%s' holds its desired state now", ifc->name);
+		free(t->said);
+		t->said = NULL;
+	}
+	if (t)
+		t->fails = 0;
+	if (drift)
+		note_revert(w, t, ifc->name, rep, now);
+	if (t && t->retry_ms > now && (!ps->next_retry || t->retry_ms < ps->next_retry))
+		ps->next_retry = t->retry_ms;
+	return 0;
+}
+
+/*
+ * One pass: the reconcile step apply takes, each interface on its own: one
+ * that cannot take its rules is reported once, retried with back-off, and
+ * never stops the others.
+ */
+static void run_pass(struct watch *w)
+{
+	struct pass ps = { .w = w };
+	const struct reconcile_hooks hooks = {
+		.locked = pass_locked,
+		.planned = pass_planned,
+		.skip = pass_skip,
+		.applied = pass_applied,
+		.arg = &ps,
+	};
+	struct reconcile rc;
+	bool ok = false;
+
+	w->dirty = false;
+	log_debug("pass %lu", ++w->passes);
+	w->counters.passes++;
+	reconcile_init(&rc);
+	rc.mode = RECONCILE_APPLY_EACH;
+	rc.b = w->b;
+	rc.ds = &w->ds;
+	rc.lock = true;
+	rc.lock_timeout = PASS_LOCK_TIMEOUT;
+	rc.hooks = &hooks;
+	switch (reconcile_run(&rc)) {
+	case RECONCILE_DONE:
+		ok = true;
+		break;
+	case RECONCILE_STOPPED:
+		reconcile_free(&rc);
+		free_bad(ps.bad, ps.n_bad);
+		return;
+	case RECONCILE_LOCK:
+		log_warn("cannot take the lock (%s); trying again", strerror(-rc.err));
+		break;
+	case RECONCILE_READ:
+		log_read_error(w->b, rc.err);
+		break;
+	case RECONCILE_INVALID:
+		for (size_t i = 0; i < rc.plan.invalid.n; i++)
+			log_error("%s", rc.plan.invalid.items[i]);
+		break;
+	case RECONCILE_NOT_PERMITTED: /* the lock is always taken */
+	case RECONCILE_FAILED:
+		break;
+	}
+	/* Keep what we learnt about the interfaces, also after a failure, so
+	 * that the echoes of a rollback are recognised. */
+	if (ok || rc.hs.names.count) {
+		host_state_free(&w->cur);
+		w->cur = rc.hs;
+		memset(&rc.hs, 0, sizeof(rc.hs));
+	}
+	free_bad(ps.bad, ps.n_bad);
+	reconcile_free(&rc);
+	if (!ok) {
+		/* try again later */
+		w->failures++;
+		w->counters.failed_passes++;
+		write_metrics(w);
+		back_off(w);
+		return;
 	}
 	w->failures = 0;
 	w->first_pass = false;
 	memset(&w->not_before, 0, sizeof(w->not_before));
-	host_state_free(&w->cur);
-	w->cur = hs;
-	memset(&hs, 0, sizeof(hs));
 	/* An interface waiting out a back-off gets its pass then. */
-	if (next_retry) {
+	if (ps.next_retry) {
 		w->dirty = true;
-		arm_timer_sooner(w, next_retry - now_ms());
+		arm_timer_sooner(w, ps.next_retry - now_ms());
 	}
 	w->counters.last_success = wall_seconds();
 	write_metrics(w);
-out:
-	free_bad(bad, n_bad);
-	host_state_free(&hs);
-	plan_free(&p);
-	close(lock_fd);
-	return;
-fail:
-	/* Keep what we learnt about the interfaces, so that the echoes of a
-	 * rollback are recognised, and try again later. */
-	if (hs.names.count) {
-		host_state_free(&w->cur);
-		w->cur = hs;
-		memset(&hs, 0, sizeof(hs));
-	}
-	free_bad(bad, n_bad);
-	host_state_free(&hs);
-	plan_free(&p);
-	close(lock_fd);
-	w->failures++;
-	w->counters.failed_passes++;
-	write_metrics(w);
-	back_off(w);
 }
 
 /*
@@ -1252,8 +1196,7 @@ static void watch_free(struct watch *w)
 		virt_info_free(&w->vi);
 	host_state_free(&w->cur);
 	backend_close(w->b);
-	nl_socket_free(w->rt);
-	nl_socket_free(w->mon);
+	monitor_close(w->mon);
 	if (w->ino >= 0)
 		close(w->ino);
 	if (w->sig >= 0)
@@ -1332,7 +1275,7 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 		rc = EXIT_ENV;
 		goto out;
 	}
-	if (open_event_sockets(&w) < 0) {
+	if (monitor_open(on_event, &w, &w.mon) < 0) {
 		log_error("cannot listen to link and feature events (rtnetlink and the ethtool "
 			  "monitor group); run watch as root, or use the boot unit");
 		rc = EXIT_ENV;
@@ -1364,8 +1307,8 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 	while (!w.exiting) {
 		struct pollfd pfd[5] = {
 			{ .fd = w.sig, .events = POLLIN },
-			{ .fd = nl_socket_get_fd(w.rt), .events = POLLIN },
-			{ .fd = nl_socket_get_fd(w.mon), .events = POLLIN },
+			{ .fd = monitor_link_fd(w.mon), .events = POLLIN },
+			{ .fd = monitor_features_fd(w.mon), .events = POLLIN },
 			{ .fd = w.ino, .events = POLLIN },
 			{ .fd = w.timer, .events = POLLIN },
 		};
@@ -1382,9 +1325,9 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 		if (w.exiting)
 			break;
 		if (pfd[1].revents)
-			drain(&w, w.rt);
+			monitor_read_links(w.mon);
 		if (pfd[2].revents)
-			drain(&w, w.mon);
+			monitor_read_features(w.mon, &w.cur.names);
 		if (pfd[3].revents)
 			on_inotify(&w);
 		if (pfd[4].revents) {
@@ -1396,8 +1339,8 @@ int cmd_watch(const struct global_opts *g, int argc, char **argv)
 				/* Events that came in during the pass are seen by the
 				 * next one: take what is queued first. */
 				run_pass(&w);
-				drain(&w, w.mon);
-				drain(&w, w.rt);
+				monitor_read_features(w.mon, &w.cur.names);
+				monitor_read_links(w.mon);
 			}
 		}
 		if (w.supervise && w.scopes_dirty && !w.exiting) {

@@ -1,4 +1,4 @@
-/* cli-host.c - the command layer's way into the kernel: namespace, backend */
+/* session.c - what every command opens: the namespace, the backend, the host */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +57,30 @@ int enter_netns(const struct global_opts *g)
 	return 0;
 }
 
+void log_read_error(const struct backend *b, int err)
+{
+	const char *kernel = backend_last_message(b);
+
+	log_error("cannot read interfaces (%s backend): %s%s%s", backend_name(b), strerror(-err),
+		  kernel ? ": kernel reports: " : "", kernel ? kernel : "");
+}
+
+int open_backend(const struct global_opts *g, struct backend **ret_b)
+{
+	int r = backend_open(g->backend, ret_b);
+
+	if (r == -EPROTONOSUPPORT) {
+		log_error("the kernel has no ethtool netlink family (Linux 5.6+); use --backend "
+			  "ioctl");
+		return EXIT_ENV;
+	}
+	if (r < 0) {
+		log_error("cannot open the %s backend: %s", g->backend, strerror(-r));
+		return EXIT_ENV;
+	}
+	return 0;
+}
+
 int host_open(const struct global_opts *g, struct backend **ret_b, struct host_state *ret_hs)
 {
 	return host_open_read(g, ret_b, ret_hs, true);
@@ -72,19 +96,12 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 	r = enter_netns(g);
 	if (r)
 		return r;
-	r = backend_open(g->backend, &b);
-	if (r == -EPROTONOSUPPORT) {
-		log_error("the kernel has no ethtool netlink family (Linux 5.6+); use --backend "
-			  "ioctl");
-		return EXIT_ENV;
-	}
-	if (r < 0) {
-		log_error("cannot open the %s backend: %s", g->backend, strerror(-r));
-		return EXIT_ENV;
-	}
+	r = open_backend(g, &b);
+	if (r)
+		return r;
 	r = link_facts ? backend_read_host(b, &hs) : backend_read_host_features(b, &hs);
 	if (r < 0) {
-		log_error("cannot read interfaces (%s backend): %s", backend_name(b), strerror(-r));
+		log_read_error(b, r);
 		host_state_free(&hs);
 		backend_close(b);
 		return EXIT_ENV;

@@ -162,6 +162,7 @@ out:
 		host_state_free(&hs);
 		return r;
 	}
+	host_state_sort(&hs); /* a document written by hand may be in any order */
 	*ret_hs = hs;
 	*ret_vi = vi;
 	return 0;

@@ -55,3 +55,18 @@ void host_state_free(struct host_state *hs)
 	free(hs->ifaces);
 	memset(hs, 0, sizeof(*hs));
 }
+
+static int by_ifindex(const void *a, const void *b)
+{
+	const struct iface *x = a, *y = b;
+
+	if (x->ifindex != y->ifindex)
+		return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+	return strcmp(x->name, y->name); /* a facts file without ifindex */
+}
+
+void host_state_sort(struct host_state *hs)
+{
+	if (hs->n > 1)
+		qsort(hs->ifaces, hs->n, sizeof(hs->ifaces[0]), by_ifindex);
+}

@@ -29,7 +29,7 @@ struct iface {
 /* Everything the plan and the facts need to know about the interfaces. */
 struct host_state {
 	struct feature_names names;
-	struct iface *ifaces; /* in ifindex order */
+	struct iface *ifaces; /* in ifindex order: every reader sorts (host_state_sort) */
 	size_t n;
 	size_t cap;
 	char kernel_release[65]; /* uname -r, "" = unknown */
@@ -52,3 +52,6 @@ struct iface *host_state_find_index(struct host_state *hs, int ifindex);
 /* Append a zeroed interface; returns it or NULL. */
 struct iface *host_state_add(struct host_state *hs);
 void host_state_free(struct host_state *hs);
+/* Put the interfaces in ifindex order, as the model keeps them: kernels
+ * may dump in hash order, a facts file in any. */
+void host_state_sort(struct host_state *hs);

@@ -413,6 +413,17 @@ static int note_unmatched_rules(const struct host_state *hs, const struct desire
 	return 0;
 }
 
+bool plan_opts_selects(const struct plan_opts *o, const struct iface *ifc)
+{
+	if (!o || !o->n_only)
+		return true;
+	for (size_t k = 0; k < o->n_only; k++)
+		if (o->only_exact[k] ? strcmp(o->only[k], ifc->name) == 0
+				     : fnmatch(o->only[k], ifc->name, 0) == 0)
+			return true;
+	return false;
+}
+
 int plan_compute(const struct host_state *hs, const struct desired_state *ds,
 		 const struct virt_info *vi, struct plan *ret)
 {
@@ -425,7 +436,7 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 	struct plan p = { 0 };
 	struct featbits *expansions = NULL;
 	enum feature_name_kind *kinds = NULL;
-	bool *rule_hit = NULL;
+	bool *rule_hit = NULL, filtered = o && o->n_only;
 	size_t n_feat = 0, k = 0;
 	int r = 0;
 
@@ -481,7 +492,7 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 	for (size_t i = 0; i < hs->n; i++) {
 		bool matched;
 
-		if (!hs->ifaces[i].have_features)
+		if (!hs->ifaces[i].have_features || !plan_opts_selects(o, &hs->ifaces[i]))
 			continue;
 		r = plan_iface(hs, ds, vi, i, expansions, kinds, &p, rule_hit, o && o->decisions,
 			       &matched);
@@ -490,12 +501,12 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 		p.n_matched += matched;
 	}
 
-	r = note_unmatched_rules(hs, ds, vi, rule_hit, &p);
+	r = filtered ? 0 : note_unmatched_rules(hs, ds, vi, rule_hit, &p);
 	if (r < 0)
 		goto out;
 
 	/* An exact name that matches no interface. */
-	if (ds->missing_interface != DS_POLICY_IGNORE) {
+	if (ds->missing_interface != DS_POLICY_IGNORE && !filtered) {
 		for (size_t ri = 0; ri < ds->n_rules; ri++) {
 			const struct ds_rule *rule = &ds->rules[ri];
 

@@ -45,7 +45,17 @@ struct plan_decision {
 
 struct plan_opts {
 	bool decisions; /* fill plan.decisions */
+	/* Plan these interfaces only (--interface, --ifname): names or globs,
+	 * only_exact[i] for a name taken literally.  The others are left out,
+	 * and rules or names that match none of them are no one's business
+	 * in this run (no missing-interface or unmatched-rule problems). */
+	char *const *only;
+	const bool *only_exact;
+	size_t n_only;
 };
+
+/* True when ifc is among o's interfaces (always without a filter). */
+bool plan_opts_selects(const struct plan_opts *o, const struct iface *ifc);
 
 struct plan {
 	struct plan_iface *ifaces; /* only interfaces with changes */
