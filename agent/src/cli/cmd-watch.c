@@ -384,7 +384,7 @@ static void watch_config_dirs(struct watch *w)
 		while (d && (de = readdir(d))) {
 			char sub[PATH_MAX * 2];
 
-			if (de->d_name[0] == '.')
+			if (!config_set_is_scope_name(de->d_name))
 				continue;
 			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
 			add_scope_dir(w, &v, &n, sub, NULL);

@@ -133,6 +133,12 @@ bool config_set_is_dropin_name(const char *name)
 	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".yaml") == 0;
 }
 
+bool config_set_is_scope_name(const char *name)
+{
+	/* hidden entries are leftovers, as for drop-ins */
+	return name[0] != '.';
+}
+
 /* dir/ *.yaml in name order; *ret_n is how many there were.  A missing dir
  * is fine (0). */
 static int load_dropins(struct desired_state *ds, const char *dir_path, size_t *ret_n,
@@ -272,8 +278,7 @@ int config_set_scopes(const char *confdir, const char *netns_dir, struct strlist
 	while (r == 0 && (de = readdir(d))) {
 		char dir[PATH_MAX * 2], ns[PATH_MAX * 2];
 
-		/* the same rule as for drop-ins: hidden entries are leftovers */
-		if (de->d_name[0] == '.')
+		if (!config_set_is_scope_name(de->d_name))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", path, de->d_name);
 		if (!config_set_dir_has_dropins(dir))

@@ -26,6 +26,8 @@ int config_set_load_scope(struct desired_state *ds, const char *confdir, const c
 /* The one drop-in rule: "*.yaml", not hidden (editors' and package
  * managers' leftovers start with a dot). */
 bool config_set_is_dropin_name(const char *name);
+/* The rule for a scope directory's name (confdir/netns/NAME): not hidden. */
+bool config_set_is_scope_name(const char *name);
 /* True when dir holds a drop-in: a scope with rules. */
 bool config_set_dir_has_dropins(const char *dir);
 /* True when confdir's host set has a file: offloadctl.yaml or a drop-in. */

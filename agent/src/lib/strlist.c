@@ -53,12 +53,12 @@ int strlist_addf(struct strlist *l, const char *fmt, ...)
 	return 0;
 }
 
-int strlist_contains(const struct strlist *l, const char *s)
+bool strlist_contains(const struct strlist *l, const char *s)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->items[i], s) == 0)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 void strlist_free(struct strlist *l)

@@ -71,15 +71,6 @@ size_t offload_summaries_mapped(const struct offload_map *m, const struct iface 
 	return m->n;
 }
 
-size_t offload_summaries(const struct host_state *hs, const struct iface *ifc,
-			 struct offload_summary *out)
-{
-	struct offload_map m;
-
-	offload_map_init(hs, &m);
-	return offload_summaries_mapped(&m, ifc, out);
-}
-
 bool facts_iface_selected(const struct facts_options *o, const struct iface *ifc)
 {
 	if (o->n_filters == 0)

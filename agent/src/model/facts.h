@@ -17,12 +17,6 @@ struct offload_summary {
 	int feature;   /* the one feature it stands for, or -1 */
 };
 
-/* ethtool -k's summary lines for ifc, in ethtool's order; returns how many
- * were written to out (at most n_offload_defs).  Works the map out on every
- * call: for many interfaces, offload_map_init() once and the _mapped form. */
-size_t offload_summaries(const struct host_state *hs, const struct iface *ifc,
-			 struct offload_summary *out);
-
 /* Which kernel features each summary line stands for: the same on every
  * interface of a host, so worked out once (name matching is the costly part). */
 #define OFFLOAD_MAP_MAX 16
@@ -38,6 +32,8 @@ struct offload_map {
 };
 
 void offload_map_init(const struct host_state *hs, struct offload_map *ret);
+/* ethtool -k's summary lines for ifc, in ethtool's order; returns how many
+ * were written to out (at most n_offload_defs). */
 size_t offload_summaries_mapped(const struct offload_map *m, const struct iface *ifc,
 				struct offload_summary *out);
 
