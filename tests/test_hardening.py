@@ -60,7 +60,7 @@ def test_strip_c_keeps_calls_and_drops_comments():
 
 
 # The only process-making calls, where they may be (see the module's text).
-ALLOWED = {("cmd-state.c", "fork"), ("cmd-watch.c", "fork"), ("cmd-watch.c", "execv")}
+ALLOWED = {("cmd-state.c", "fork"), ("watch-scopes.c", "fork"), ("watch-scopes.c", "execv")}
 
 
 def test_no_source_calls_a_shell_or_a_program():
