@@ -8,6 +8,8 @@
 #   make bench          optimised build, benchmark against ethtool and the floor,
 #                       watch and the wrappers (docs/bench.md; 20-30 minutes)
 #   make docs           docs/advice.md from the advice knowledge base (advice/*.yaml)
+#   make schemas        the word lists of facts/desired-state.schema.json from
+#                       offloadctl names --json
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
@@ -116,6 +118,13 @@ $(BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c | pkg-config-check
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The word lists of facts/desired-state.schema.json come from the agent's
+# vocabulary (offloadctl names --json); tests/test_schema_desired.py fails
+# when the schema is out of date.
+.PHONY: schemas
+schemas: $(BUILD)/offloadctl
+	$(Q)$(PYTHON) scripts/schema-gen.py $(BUILD)/offloadctl
 
 # docs/advice.md is generated from the knowledge base; tests/test_advice.py
 # fails when it is out of date.

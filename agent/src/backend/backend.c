@@ -156,6 +156,7 @@ int backend_read_host_features(struct backend *b, struct host_state *hs)
 	/* The ioctl needs the names first: the link dump gives them. */
 	if (b->kind != BACKEND_NETLINK)
 		return backend_read_host(b, hs);
+	read_kernel_release(hs); /* plan messages name it */
 	r = ethnl_feature_names(b->nl, &hs->names);
 	if (r < 0)
 		return r;

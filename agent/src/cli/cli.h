@@ -4,13 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes of CONTRACT.md. */
-enum {
-	EXIT_OK = 0,
-	EXIT_NOT_IN_SYNC = 1, /* check: differs; apply/watch: could not reach, rolled back */
-	EXIT_USAGE = 2,	      /* bad usage or bad desired state; nothing touched */
-	EXIT_ENV = 3,	      /* not permitted, namespace or family unavailable, lock */
-};
+#include "model/vocab.h" /* exit codes */
 
 #define DEFAULT_CONFIG_DIR "/etc/offloadctl"
 
@@ -40,6 +34,7 @@ int cmd_check(const struct global_opts *g, int argc, char **argv);
 int cmd_apply(const struct global_opts *g, int argc, char **argv);
 int cmd_watch(const struct global_opts *g, int argc, char **argv);
 int cmd_advise(const struct global_opts *g, int argc, char **argv);
+int cmd_names(const struct global_opts *g, int argc, char **argv);
 
 struct advice_list;
 struct host_state;

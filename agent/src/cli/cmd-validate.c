@@ -15,13 +15,14 @@
 #include "lib/escape.h"
 #include "lib/log.h"
 #include "model/desired-state.h"
+#include "model/report.h"
 
-/* Load the files named on the command line, or the configuration set.
- * Prints every error; returns 0 or an exit code. */
-int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files,
-			   struct desired_state *ds)
+/* Load the files named on the command line, or the configuration set;
+ * the parser's errors go to errors.  Returns 0 or an exit code; ds is
+ * initialised either way (what a bad set held is there to report). */
+static int load_set(const struct global_opts *g, int nfiles, char **files, struct desired_state *ds,
+		    struct strlist *errors)
 {
-	struct strlist errors = { 0 };
 	int r;
 
 	desired_state_init(ds);
@@ -36,28 +37,41 @@ int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files
 		return EXIT_USAGE;
 	}
 	if (nfiles > 0)
-		r = config_set_load_files(ds, files, (size_t)nfiles, &errors);
+		r = config_set_load_files(ds, files, (size_t)nfiles, errors);
 	else if (g->netns)
 		/* a named namespace's own scope, never the host's rules */
-		r = config_set_load_scope(ds, g->config_dir, g->netns, &errors);
+		r = config_set_load_scope(ds, g->config_dir, g->netns, errors);
 	else
-		r = config_set_load_confdir(ds, g->config_dir, &errors);
-	for (size_t i = 0; i < errors.n; i++) {
-		fputs("offloadctl: ", stderr);
-		text_write_safe(stderr, errors.items[i]);
-		fputc('\n', stderr);
-	}
-	strlist_free(&errors);
+		r = config_set_load_confdir(ds, g->config_dir, errors);
 	if (r == -ENOMEM) {
 		log_error("out of memory");
-		desired_state_free(ds);
 		return EXIT_ENV;
 	}
-	if (r < 0) {
-		desired_state_free(ds);
-		return EXIT_USAGE;
+	return r < 0 ? EXIT_USAGE : 0;
+}
+
+/* Each message on its own line after "offloadctl: " (and prefix), made
+ * safe for a terminal. */
+static void print_list(const struct strlist *l, const char *prefix)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		fprintf(stderr, "offloadctl: %s", prefix);
+		text_write_safe(stderr, l->items[i]);
+		fputc('\n', stderr);
 	}
-	return 0;
+}
+
+int desired_state_load_cli(const struct global_opts *g, int nfiles, char **files,
+			   struct desired_state *ds)
+{
+	struct strlist errors = { 0 };
+	int rc = load_set(g, nfiles, files, ds, &errors);
+
+	print_list(&errors, "");
+	strlist_free(&errors);
+	if (rc)
+		desired_state_free(ds);
+	return rc;
 }
 
 static bool keeps_last_good(const struct global_opts *g, int nfiles)
@@ -182,22 +196,63 @@ int config_check_permissions(const struct global_opts *g, int nfiles,
 	return bad ? EXIT_USAGE : 0;
 }
 
+/* validate --json: {"valid", "files", "rules", "features", "errors",
+ * "warnings"}, every message "file:line:column: ..." where it has a place. */
+static int print_json(const struct desired_state *ds, bool valid, const struct strlist *errors,
+		      const struct strlist *warnings, size_t nfeat)
+{
+	json_t *doc = json_object(), *files = json_array();
+	int r = doc && files ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < ds->files.n; i++) {
+		char *safe = name_json_dup(ds->files.items[i]);
+
+		r = safe ? json_array_append_new(files, json_string(safe)) : -ENOMEM;
+		free(safe);
+	}
+	if (r == 0 &&
+	    (json_object_set_new(doc, "valid", json_boolean(valid)) < 0 ||
+	     json_object_set_new(doc, "files", files) < 0 ||
+	     json_object_set_new(doc, "rules", json_integer((json_int_t)ds->n_rules)) < 0 ||
+	     json_object_set_new(doc, "features", json_integer((json_int_t)nfeat)) < 0 ||
+	     json_object_set_new(doc, "errors", json_array()) < 0 ||
+	     json_object_set_new(doc, "warnings", json_array()) < 0))
+		r = -ENOMEM;
+	else if (r)
+		json_decref(files);
+	if (r == 0 && (report_add_messages(doc, "errors", errors) < 0 ||
+		       report_add_messages(doc, "warnings", warnings) < 0))
+		r = -ENOMEM;
+	if (r == 0)
+		report_print_json(stdout, doc);
+	json_decref(doc);
+	return r;
+}
+
 int cmd_validate(const struct global_opts *g, int argc, char **argv)
 {
+	enum {
+		OPT_JSON = 256
+	};
 	static const struct option opts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct strlist errors = { 0 }, warnings = { 0 };
 	struct desired_state ds;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	size_t nfeat = 0;
-	int opt, r;
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			quiet = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case 'h':
 			fputs(command_find("validate")->usage, stdout);
@@ -206,15 +261,39 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 			return usage_error("validate", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	r = desired_state_load_cli(g, argc - optind, argv + optind, &ds);
-	if (r)
-		return r;
+	rc = load_set(g, argc - optind, argv + optind, &ds, &errors);
+	if (rc == EXIT_USAGE && errors.n == 0) {
+		/* refused before reading (a namespace path): said already */
+		desired_state_free(&ds);
+		return rc;
+	}
+	if (rc == EXIT_ENV)
+		goto out;
+	/* valid or not: the names are only warned about, the kernel decides */
+	if (desired_state_unknown_names(&ds, &warnings) < 0) {
+		log_error("out of memory");
+		rc = EXIT_ENV;
+		goto out;
+	}
 	for (size_t i = 0; i < ds.n_rules; i++)
 		nfeat += ds.rules[i].n_features;
-	if (!quiet && log_level >= 0)
+	if (json) {
+		if (print_json(&ds, rc == 0, &errors, &warnings, nfeat) < 0) {
+			log_error("out of memory");
+			rc = EXIT_ENV;
+		}
+		goto out;
+	}
+	print_list(&errors, "");
+	if (log_level >= 0)
+		print_list(&warnings, "warning: ");
+	if (rc == 0 && !quiet && log_level >= 0)
 		printf("valid: %zu file%s, %zu rule%s, %zu feature setting%s\n", ds.files.n,
 		       ds.files.n == 1 ? "" : "s", ds.n_rules, ds.n_rules == 1 ? "" : "s", nfeat,
 		       nfeat == 1 ? "" : "s");
+out:
 	desired_state_free(&ds);
-	return EXIT_OK;
+	strlist_free(&errors);
+	strlist_free(&warnings);
+	return rc;
 }

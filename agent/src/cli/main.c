@@ -72,15 +72,30 @@ const struct command commands[] = {
 	  "                    stdin) instead of this host\n"
 	  "  -h, --help        show this help\n" },
 	{ "validate", cmd_validate, "check a desired state file; touches nothing",
-	  "Usage: offloadctl [GLOBAL OPTIONS] validate [FILE ...]\n"
+	  "Usage: offloadctl [GLOBAL OPTIONS] validate [OPTIONS] [FILE ...]\n"
 	  "\n"
 	  "Parse and check the desired state: the configuration set\n"
 	  "(/etc/offloadctl/offloadctl.yaml, then conf.d/*.yaml), or the FILEs given,\n"
-	  "or '-' for standard input.  Every error names file:line:column.  Touches\n"
-	  "nothing and needs no privilege.  Exit 0 when valid, 2 when not.\n"
+	  "or '-' for standard input.  Every error names file:line:column.  A feature\n"
+	  "name outside offloadctl's own table is a warning, not an error: the running\n"
+	  "kernel decides at check and apply.  Touches nothing and needs no privilege.\n"
+	  "Exit 0 when valid, 2 when not.\n"
 	  "\n"
 	  "Options:\n"
+	  "  --json            print {valid, files, rules, features, errors, warnings}\n"
 	  "  -q, --quiet       print nothing on success\n"
+	  "  -h, --help        show this help\n" },
+	{ "names", cmd_names, "the words offloadctl knows: virtualisation, features, exit codes",
+	  "Usage: offloadctl [GLOBAL OPTIONS] names [--json]\n"
+	  "\n"
+	  "Print the agent's vocabulary: the virtualisation words (VM, container,\n"
+	  "the conditions of match.virtualization), ethtool's legacy feature names\n"
+	  "with the kernel features they stand for, the kernel feature names known\n"
+	  "without a kernel, the exit codes and the words of each 'defaults' key.\n"
+	  "The JSON Schemas and the wrappers are checked against it.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json            print it as JSON\n"
 	  "  -h, --help        show this help\n" },
 	{ "check", cmd_check, "compare the desired state with the interfaces",
 	  "Usage: offloadctl [GLOBAL OPTIONS] check [OPTIONS] [FILE ...]\n"

@@ -25,9 +25,12 @@
 
 #include "host/hostfs.h"
 #include "host/virt-detect.h"
+#include "model/vocab.h"
 #include "lib/escape.h"
 #include "lib/log.h"
 
+/* Words of the vocabulary (model/vocab.c) that the tables below need as
+ * constants; tests/test_names.py checks every word detection can give. */
 static const char NONE[] = "none";
 static const char VM_OTHER[] = "vm-other";
 static const char CONTAINER_OTHER[] = "container-other";
@@ -642,11 +645,6 @@ static const char *decide_vm(const struct vm_sources *s)
 
 /* ---- Containers ---- */
 
-/* $container values systemd knows (container_table); others are container-other. */
-static const char *const container_names[] = {
-	"lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch",
-};
-
 /* Marker files, systemd's detect_container_files(); docker last: .dockerenv
  * can end up in any image. */
 static const struct {
@@ -857,10 +855,19 @@ static const char *container_from_name(const char *name, const char *files)
 		return NONE;
 	if (streq(name, "oci"))
 		return streq(files, NONE) ? CONTAINER_OTHER : files;
-	for (size_t i = 0; i < ARRAY_SIZE(container_names); i++)
-		if (streq(name, container_names[i]))
-			return container_names[i];
-	return CONTAINER_OTHER;
+	/* the words systemd's container_table knows, from the vocabulary:
+	 * every container word but none, openvz (a /proc/vz probe, never a
+	 * $container value) and container-other; others are container-other */
+	switch (virt_container_from_string(name)) {
+	case -1:
+	case VIRT_CONTAINER_NONE:
+	case VIRT_CONTAINER_OPENVZ:
+	case VIRT_CONTAINER_OTHER:
+		return CONTAINER_OTHER;
+	default:
+		return virt_container_to_string(
+			(enum virt_container)virt_container_from_string(name));
+	}
 }
 
 struct container_sources {

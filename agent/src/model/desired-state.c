@@ -17,6 +17,7 @@
 #include "model/desired-state.h"
 #include "model/features.h"
 #include "model/virt.h"
+#include "model/vocab.h"
 #include "model/yaml-keys.h"
 
 struct ctx {
@@ -94,31 +95,32 @@ static bool check_mac(struct ctx *c, const struct ynode *key, const struct ynode
 
 static bool check_virt(struct ctx *c, const struct ynode *key, const struct ynode *item)
 {
-	static const char *const common[] = {
-		"none",	    "vm",	   "container", "xen",	     "xen-dom0", "xen-domU",
-		"kvm",	    "qemu",	   "vmware",	"microsoft", "oracle",	 "amazon",
-		"google",   "bochs",	   "parallels", "bhyve",     "docker",	 "podman",
-		"lxc",	    "lxc-libvirt", "openvz",	"wsl",	     "proot",	 "systemd-nspawn",
-		"vm-other",
-	};
+	const char *words[VIRT_VM_MAX + VIRT_CONTAINER_MAX + VIRT_COND_MAX];
 	const char *near;
 	char q[YKEYS_QUOTE_MAX];
+	size_t n = 0;
 
 	(void)key;
 	if (virt_word_known(item->value))
 		return true;
-	near = ykeys_nearest(item->value, common, sizeof(common) / sizeof(common[0]));
-	if (near && virt_word_known(near))
+	for (int i = 0; i < VIRT_VM_MAX; i++)
+		words[n++] = virt_vm_to_string((enum virt_vm)i);
+	for (int i = 0; i < VIRT_CONTAINER_MAX; i++)
+		words[n++] = virt_container_to_string((enum virt_container)i);
+	for (int i = 0; i < VIRT_COND_MAX; i++)
+		words[n++] = virt_condition_to_string((enum virt_condition)i);
+	near = ykeys_nearest(item->value, words, n);
+	if (near)
 		ykeys_err(&c->y, item->line, item->column,
 			  "unknown virtualization '%s'; did you mean '%s'?", ykeys_qnode(q, item),
 			  near);
 	else
-		ykeys_err(&c->y, item->line, item->column,
-			  "unknown virtualization '%s'; expected a word of systemd-detect-virt "
-			  "such as "
-			  "'xen', 'kvm' or 'docker', or 'vm', 'container', 'none', 'xen-dom0', "
-			  "'xen-domU'",
-			  ykeys_qnode(q, item));
+		ykeys_err(
+			&c->y, item->line, item->column,
+			"unknown virtualization '%s'; expected a word of systemd-detect-virt such "
+			"as 'xen', 'kvm' or 'docker', or 'vm', 'container', 'none', 'xen-dom0', "
+			"'xen-domU' (offloadctl names)",
+			ykeys_qnode(q, item));
 	return false;
 }
 
@@ -230,7 +232,7 @@ static void on_rule_features(struct ykeys *y, const struct ynode *k, const struc
 {
 	struct ctx *c = (struct ctx *)y;
 	struct rule_state *rs = data;
-	char q[YKEYS_QUOTE_MAX], q2[YKEYS_QUOTE_MAX];
+	char q2[YKEYS_QUOTE_MAX];
 
 	(void)k;
 	if (v->n == 0) {
@@ -241,7 +243,6 @@ static void on_rule_features(struct ykeys *y, const struct ynode *k, const struc
 	ykeys_check_duplicates(&c->y, (struct ynode *)v);
 	for (size_t i = 0; i + 1 < v->n; i += 2) {
 		const struct ynode *fk = v->items[i], *fv = v->items[i + 1];
-		const char *near;
 		int value;
 
 		if (fk->dup || fk->type == Y_BAD)
@@ -252,21 +253,9 @@ static void on_rule_features(struct ykeys *y, const struct ynode *k, const struc
 				  ynode_kind(fk));
 			continue;
 		}
-		if (!feature_name_known_static(fk->value)) {
-			near = feature_name_suggest(NULL, fk->value);
-			if (near)
-				ykeys_err(&c->y, fk->line, fk->column,
-					  "unknown feature '%s'; did you mean '%s'?",
-					  ykeys_qnode(q, fk), near);
-			else
-				ykeys_err(&c->y, fk->line, fk->column,
-					  "unknown feature '%s'; expected an ethtool name such as "
-					  "'tx' "
-					  "or 'tx-checksumming', or a kernel feature name such as "
-					  "'tx-checksum-ip-generic'",
-					  ykeys_qnode(q, fk));
-			continue;
-		}
+		/* Any name: the running kernel's string set decides at plan time
+		 * (a newer kernel has names this table lacks); validate warns
+		 * about names outside the static table. */
 		if (fv->type == Y_BAD)
 			continue;
 		if (fv->type != Y_SCALAR) {
@@ -405,6 +394,19 @@ static const struct policy_def {
 	{ "unmatched-rule", 7, offsetof(struct desired_state, unmatched_rule) },
 };
 static const char *const policy_words[] = { "ignore", "warn", "error" };
+
+const char *desired_state_policy_key(size_t i, unsigned int *ret_words)
+{
+	if (i >= ARRAY_SIZE(policies))
+		return NULL;
+	*ret_words = policies[i].words;
+	return policies[i].key;
+}
+
+const char *ds_policy_to_string(enum ds_policy p)
+{
+	return (size_t)p < ARRAY_SIZE(policy_words) ? policy_words[p] : NULL;
+}
 
 static void on_policy(struct ykeys *y, const struct ynode *k, const struct ynode *v, void *data)
 {
@@ -608,4 +610,38 @@ bool desired_state_uses_link_facts(const struct desired_state *ds)
 		}
 	}
 	return false;
+}
+
+int desired_state_unknown_names(const struct desired_state *ds, struct strlist *ret)
+{
+	for (size_t i = 0; i < ds->n_rules; i++) {
+		const struct ds_rule *rule = &ds->rules[i];
+
+		for (size_t k = 0; k < rule->n_features; k++) {
+			const struct ds_feature *f = &rule->features[k];
+			const char *near;
+			char q[YKEYS_QUOTE_MAX];
+			int r;
+
+			if (feature_name_known_static(f->name))
+				continue;
+			ykeys_quote(q, f->name, strlen(f->name));
+			near = feature_name_suggest(NULL, f->name);
+			if (near)
+				r = strlist_addf(
+					ret, "%s:%u:%u: unknown feature '%s'; did you mean '%s'?",
+					f->loc.file, f->loc.line, f->loc.column, q, near);
+			else
+				r = strlist_addf(
+					ret,
+					"%s:%u:%u: unknown feature '%s': not a name this "
+					"offloadctl knows (an ethtool name such as 'tx' or a "
+					"kernel feature name such as 'tx-checksum-ip-generic'); "
+					"check and apply ask the running kernel",
+					f->loc.file, f->loc.line, f->loc.column, q);
+			if (r < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
 }

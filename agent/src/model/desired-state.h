@@ -19,6 +19,12 @@ enum ds_policy {
 	DS_POLICY_ERROR
 };
 
+/* "ignore", "warn", "error"; NULL out of range. */
+const char *ds_policy_to_string(enum ds_policy p);
+/* The i-th key of `defaults` and in *ret_words the policies it takes (bit
+ * i: enum ds_policy i), or NULL past the last: `offloadctl names`. */
+const char *desired_state_policy_key(size_t i, unsigned int *ret_words);
+
 struct ds_location {
 	const char *file;	   /* points into desired_state.files */
 	unsigned int line, column; /* 1-based */
@@ -77,6 +83,13 @@ int desired_state_parse_buffer(struct desired_state *ds, const char *name, const
 			       size_t len, struct strlist *errors);
 
 void desired_state_free(struct desired_state *ds);
+
+/* Feature names outside this offloadctl's static table (ethtool's names and
+ * the kernel names it knows), one "file:line:column: unknown feature ..."
+ * each, with the nearest known name when one is close.  The parser accepts
+ * them: the running kernel's string set decides at plan time; validate,
+ * which may not run on that kernel, warns.  Returns 0 or -ENOMEM. */
+int desired_state_unknown_names(const struct desired_state *ds, struct strlist *ret);
 
 /* True when some rule has a host condition (match.virtualization): only
  * then is the virtualisation worth detecting. */

@@ -23,7 +23,7 @@ const size_t n_offload_defs = sizeof(offload_defs) / sizeof(offload_defs[0]);
 
 /* Kernel feature names (netdev_features_strings) from 4.x to 6.18, so that
  * `validate` can tell a typo from a feature without asking the kernel. */
-static const char *const kernel_feature_names[] = {
+const char *const kernel_feature_names[] = {
 	"tx-scatter-gather",
 	"tx-checksum-ipv4",
 	"tx-checksum-ip-generic",
@@ -90,7 +90,7 @@ static const char *const kernel_feature_names[] = {
 	"hsr-fwd-offload",
 	"hsr-dup-offload",
 };
-static const size_t n_kernel_feature_names =
+const size_t n_kernel_feature_names =
 	sizeof(kernel_feature_names) / sizeof(kernel_feature_names[0]);
 
 int feature_names_index(const struct feature_names *fn, const char *name)

@@ -79,6 +79,12 @@ enum feature_name_kind {
 enum feature_name_kind feature_name_expand(const struct feature_names *fn, const char *name,
 					   struct featbits *ret_bits);
 
+/* The kernel feature names this offloadctl knows without a kernel (those
+ * of recent kernels): what validate warns against; a running kernel's
+ * string set may hold more. */
+extern const char *const kernel_feature_names[];
+extern const size_t n_kernel_feature_names;
+
 /* True for a legacy name or a kernel feature name any recent kernel knows
  * (used by `validate`, which does not ask the running kernel). */
 bool feature_name_known_static(const char *name);

@@ -437,6 +437,7 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 	struct featbits *expansions = NULL;
 	enum feature_name_kind *kinds = NULL;
 	bool *rule_hit = NULL, filtered = o && o->n_only;
+	const char *kernel;
 	size_t n_feat = 0, k = 0;
 	int r = 0;
 
@@ -451,6 +452,7 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 	}
 
 	/* Names first: one this kernel does not know makes the state invalid. */
+	kernel = hs->kernel_release[0] ? hs->kernel_release : "release unknown";
 	for (size_t ri = 0; ri < ds->n_rules; ri++) {
 		const struct ds_rule *rule = &ds->rules[ri];
 
@@ -464,10 +466,10 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 
 				loc_prefix(where, sizeof(where), &f->loc);
 				kinds[k] = FEATURE_NAME_UNKNOWN;
-				r = strlist_addf(
-					&p.invalid,
-					"%s: this kernel has no feature that '%s' stands for",
-					where, f->name);
+				r = strlist_addf(&p.invalid,
+						 "%s: this kernel (%s) has no feature that '%s' "
+						 "stands for",
+						 where, kernel, f->name);
 				if (r < 0)
 					goto out;
 			} else if (kinds[k] == FEATURE_NAME_UNKNOWN) {
@@ -475,14 +477,17 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 				char where[512];
 
 				loc_prefix(where, sizeof(where), &f->loc);
-				r = hint ? strlist_addf(
-						   &p.invalid,
-						   "%s: this kernel has no feature '%s'; did you "
-						   "mean '%s'?",
-						   where, f->name, hint)
+				/* the running kernel's string set is the judge: a
+				 * newer kernel knows names no table here has */
+				r = hint ? strlist_addf(&p.invalid,
+							"%s: unknown feature '%s' for this kernel "
+							"(%s); did you mean '%s'?",
+							where, f->name, kernel, hint)
 					 : strlist_addf(&p.invalid,
-							"%s: this kernel has no feature '%s'",
-							where, f->name);
+							"%s: unknown feature '%s' for this kernel "
+							"(%s): its feature names are 'ethtool -k' "
+							"and 'offloadctl facts'",
+							where, f->name, kernel);
 				if (r < 0)
 					goto out;
 			}
