@@ -130,7 +130,8 @@ def test_report_shape_and_side_effects(netns):
     e = r["interfaces"]["rs0"]
     feats = {c["feature"]: c for c in e["changes"]}
     assert feats["tx-checksum-ip-generic"]["from"] == "on" and feats["tx-checksum-ip-generic"]["to"] == "off"
-    assert re.fullmatch(r"<stdin>:\d+", feats["tx-checksum-ip-generic"]["rule"])
+    # the feature setting that decides it, in the one location form
+    assert re.fullmatch(r"<stdin>:\d+:\d+", feats["tx-checksum-ip-generic"]["rule"])
     side = {c["feature"]: c for c in e["side_effects"]}
     # the kernel switches TSO off with TX checksumming: reported, not fought
     assert side["tx-tcp-segmentation"] == {"feature": "tx-tcp-segmentation", "from": "on", "to": "off"}

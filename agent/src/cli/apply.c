@@ -159,7 +159,7 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		 * switched on its own because of them (TSO with TX checksums). */
 		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
 			bool want;
-			char buf[1024];
+			char buf[1024], where[512];
 
 			if (!featbits_test(&pi->want_mask, bit))
 				continue;
@@ -167,15 +167,13 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			if (featbits_test(&ifc->active, bit) == want &&
 			    !(featbits_test(&pi->mask, bit) && featbits_test(&res.refused, bit)))
 				continue;
-			snprintf(
-				buf, sizeof(buf),
-				"%s:%u: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
-				pi->want_rule[bit] ? pi->want_rule[bit]->file : "-",
-				pi->want_rule[bit] ? pi->want_rule[bit]->line : 0, fname(hs, bit),
-				ifc->name, want ? "on" : "off",
-				featbits_test(&ifc->active, bit) ? "on" : "off",
-				want ? "a feature it depends on is off, or the driver refuses it"
-				     : "another feature needs it, or the driver refuses it");
+			ds_location_format(pi->want_rule[bit], where, sizeof(where));
+			snprintf(buf, sizeof(buf),
+				 "%s: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
+				 where, fname(hs, bit), ifc->name, want ? "on" : "off",
+				 featbits_test(&ifc->active, bit) ? "on" : "off",
+				 want ? "a feature it depends on is off, or the driver refuses it"
+				      : "another feature needs it, or the driver refuses it");
 			report_add_message(rep, "errors", buf);
 			if (log_errors)
 				log_error("%s", buf);

@@ -1,4 +1,5 @@
 /* cmd-facts.c - `offloadctl facts` and `offloadctl show` */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "lib/log.h"
 #include "model/advice.h"
 #include "model/facts.h"
+#include "model/report.h"
 
 int cmd_facts(const struct global_opts *g, int argc, char **argv)
 {
@@ -125,14 +127,28 @@ out:
 	return r < 0 ? EXIT_ENV : EXIT_OK;
 }
 
-/* One cell: on/off, '*' fixed, '~' partly fixed, '!' requested otherwise. */
-static void cell(char *buf, size_t len, bool active, int fixed, bool refused)
+/* What show says of one feature or summary line of one interface. */
+struct show_cell {
+	bool active;
+	int fixed;    /* 0, 1 fixed, 2 partly fixed: switched off, members stay on */
+	bool refused; /* requested otherwise, the kernel keeps it so */
+};
+
+/* One cell as text: on/off, '*' fixed, '~' partly fixed, '!' requested otherwise. */
+static void cell_text(char *buf, size_t len, const struct show_cell *c)
 {
-	snprintf(buf, len, "%s%s", active ? "on" : "off",
-		 fixed == 1   ? "*"
-		 : fixed == 2 ? "~"
-		 : refused    ? "!"
-			      : "");
+	snprintf(buf, len, "%s%s", c->active ? "on" : "off",
+		 c->fixed == 1	 ? "*"
+		 : c->fixed == 2 ? "~"
+		 : c->refused	 ? "!"
+				 : "");
+}
+
+/* The same cell as JSON: {"active", "fixed", "partly_fixed", "refused"}. */
+static json_t *cell_json(const struct show_cell *c)
+{
+	return json_pack("{s:b,s:b,s:b,s:b}", "active", c->active, "fixed", c->fixed == 1,
+			 "partly_fixed", c->fixed == 2, "refused", c->refused);
 }
 
 /* A summary line of several features that is on, with a member the driver
@@ -156,6 +172,85 @@ static bool partly_fixed_on(const struct offload_line *l, const struct iface *if
 	return fixed_on && changeable;
 }
 
+static struct show_cell summary_cell(const struct offload_map *m, size_t s, const struct iface *ifc,
+				     const struct offload_summary *x, unsigned int count)
+{
+	return (struct show_cell){ x->active,
+				   partly_fixed_on(&m->line[s], ifc, count) ? 2 : x->fixed == 1,
+				   x->requested >= 0 && (bool)x->requested != x->active };
+}
+
+static struct show_cell feature_cell(const struct iface *ifc, unsigned int i)
+{
+	bool active = featbits_test(&ifc->active, i);
+
+	return (struct show_cell){ active, iface_feature_fixed(ifc, i),
+				   featbits_test(&ifc->wanted, i) != active };
+}
+
+/* show --json: {"interfaces": [{"name", "advice", "offloads": {LINE: CELL},
+ * "features": {FEATURE: CELL} (--all)}], "advice": [pending hits]}, the
+ * same judgements as the table. */
+static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel,
+		     const struct offload_map *map, struct offload_summary (*sums)[16], size_t nsum,
+		     const bool *marked, bool all, const struct advice_list *advice)
+{
+	json_t *doc = json_object(), *ifs = json_array(), *adv = json_array();
+	int r = doc && ifs && adv && json_object_set_new(doc, "interfaces", ifs) == 0 &&
+				json_object_set_new(doc, "advice", adv) == 0
+			? 0
+			: -ENOMEM;
+
+	if (r && doc) {
+		json_decref(doc);
+		return r;
+	}
+	if (r) {
+		json_decref(ifs);
+		json_decref(adv);
+		return r;
+	}
+	for (size_t k = 0; r == 0 && k < nsel; k++) {
+		const struct iface *ifc = &hs->ifaces[sel[k]];
+		json_t *e = json_object(), *offloads = json_object(), *features = NULL;
+		char *name = name_json_dup(ifc->name);
+
+		if (!e || !offloads || !name || json_array_append_new(ifs, e) < 0 ||
+		    json_object_set_new(e, "name", json_string(name)) < 0 ||
+		    json_object_set_new(e, "advice", json_boolean(marked[sel[k]])) < 0 ||
+		    json_object_set_new(e, "offloads", offloads) < 0)
+			r = -ENOMEM;
+		free(name);
+		for (size_t s = 0; r == 0 && s < nsum; s++) {
+			struct show_cell c =
+				summary_cell(map, s, ifc, &sums[k][s], hs->names.count);
+
+			if (json_object_set_new(offloads, sums[k][s].long_name, cell_json(&c)) < 0)
+				r = -ENOMEM;
+		}
+		if (r == 0 && all) {
+			features = json_object();
+			if (!features || json_object_set_new(e, "features", features) < 0)
+				r = -ENOMEM;
+		}
+		for (unsigned int i = 0; r == 0 && all && i < hs->names.count; i++) {
+			struct show_cell c = feature_cell(ifc, i);
+
+			if (hs->names.names[i][0] &&
+			    json_object_set_new(features, hs->names.names[i], cell_json(&c)) < 0)
+				r = -ENOMEM;
+		}
+	}
+	for (size_t i = 0; r == 0 && i < advice->n; i++)
+		if (advice->hits[i].pending &&
+		    json_array_append_new(adv, advice_hit_to_json(hs, &advice->hits[i], false)) < 0)
+			r = -ENOMEM;
+	if (r == 0)
+		report_print_json(stdout, doc);
+	json_decref(doc);
+	return r;
+}
+
 static int col_width(const char *label)
 {
 	return (int)(strlen(label) > 4 ? strlen(label) : 4);
@@ -163,11 +258,16 @@ static int col_width(const char *label)
 
 int cmd_show(const struct global_opts *g, int argc, char **argv)
 {
+	enum {
+		OPT_JSON = 256
+	};
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool json = false;
 	struct facts_options fo = { 0 };
 	struct offload_summary(*sums)[16] = NULL;
 	char(*labels)[NAME_ESC_MAX] = NULL;
@@ -185,6 +285,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		switch (opt) {
 		case 'a':
 			all = true;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case 'h':
 			fputs(command_find("show")->usage, stdout);
@@ -228,6 +331,13 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	offload_map_init(&hs, &map);
 	for (size_t k = 0; k < nsel; k++)
 		nsum = offload_summaries_mapped(&map, &hs.ifaces[sel[k]], sums[k]);
+	if (json) {
+		r = show_json(&hs, sel, nsel, &map, sums, nsum, marked, all, &advice) < 0 ? EXIT_ENV
+											  : EXIT_OK;
+		if (r)
+			log_error("out of memory");
+		goto out;
+	}
 	width = strlen("feature");
 	for (size_t s = 0; s < nsum; s++)
 		if (strlen(sums[0][s].long_name) > width)
@@ -260,13 +370,12 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		printf("%-*s", (int)width, sums[0][s].long_name);
 		for (size_t k = 0; k < nsel; k++) {
 			const struct iface *ifc = &hs.ifaces[sel[k]];
-			struct offload_summary *x = &sums[k][s];
+			struct show_cell sc =
+				summary_cell(&map, s, ifc, &sums[k][s], hs.names.count);
 			char c[8];
 			int w = col_width(labels[k]);
 
-			cell(c, sizeof(c), x->active,
-			     partly_fixed_on(&map.line[s], ifc, hs.names.count) ? 2 : x->fixed,
-			     x->requested >= 0 && (bool)x->requested != x->active);
+			cell_text(c, sizeof(c), &sc);
 			printf("  %-*s", w, c);
 		}
 		putchar('\n');
@@ -276,13 +385,11 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			continue;
 		printf("%-*s", (int)width, hs.names.names[i]);
 		for (size_t k = 0; k < nsel; k++) {
-			const struct iface *ifc = &hs.ifaces[sel[k]];
-			bool active = featbits_test(&ifc->active, i);
+			struct show_cell sc = feature_cell(&hs.ifaces[sel[k]], i);
 			char c[8];
 			int w = col_width(labels[k]);
 
-			cell(c, sizeof(c), active, iface_feature_fixed(ifc, i),
-			     featbits_test(&ifc->wanted, i) != active);
+			cell_text(c, sizeof(c), &sc);
 			printf("  %-*s", w, c);
 		}
 		putchar('\n');

@@ -496,6 +496,12 @@ static void process_document(struct ctx *c, struct ynode *root)
 
 /* ---- public interface -------------------------------------------------- */
 
+void ds_location_format(const struct ds_location *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u:%u", l && l->file ? l->file : "-", l ? l->line : 0,
+		 l ? l->column : 0);
+}
+
 void desired_state_init(struct desired_state *ds)
 {
 	memset(ds, 0, sizeof(*ds));

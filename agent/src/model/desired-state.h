@@ -30,6 +30,10 @@ struct ds_location {
 	unsigned int line, column; /* 1-based */
 };
 
+/* "file:line:column", the one form every message and report gives a
+ * place in the desired state ("-:0:0" for none); into buf. */
+void ds_location_format(const struct ds_location *l, char *buf, size_t len);
+
 struct ds_feature {
 	char *name; /* as written: ethtool short or long name, or kernel name */
 	bool value;

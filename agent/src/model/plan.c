@@ -65,15 +65,15 @@ static bool has_glob(const char *s)
 
 static void loc_prefix(char *buf, size_t len, const struct ds_location *l)
 {
-	snprintf(buf, len, "%s:%u:%u", l->file ? l->file : "-", l->line, l->column);
+	ds_location_format(l, buf, len);
 }
 
 /* Per interface and feature bit: the value the last matching rule wants. */
 struct wish {
 	struct featbits set;
 	struct featbits value;
-	const struct ds_location *rule[FEAT_MAX_BITS];
-	const struct ds_location *setting[FEAT_MAX_BITS]; /* the feature's own line */
+	/* the feature setting that decides each bit: its own file:line:column */
+	const struct ds_location *setting[FEAT_MAX_BITS];
 };
 
 /* A warning or an error, as the policy says; an error records the interface
@@ -259,7 +259,6 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 					continue;
 				featbits_set(&w.set, b, true);
 				featbits_set(&w.value, b, f->value);
-				w.rule[b] = &rule->loc;
 				w.setting[b] = &f->loc;
 			}
 		}
@@ -306,7 +305,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		}
 		pi.changes = c;
 		c[pi.n_changes++] = (struct plan_change){
-			.feature = b, .to = want, .requested_only = req_only, .rule = w.rule[b]
+			.feature = b, .to = want, .requested_only = req_only, .rule = w.setting[b]
 		};
 		featbits_set(&pi.mask, b, true);
 		featbits_set(&pi.values, b, featbits_test(&w.value, b));
@@ -320,7 +319,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		free(pi.changes);
 		return -ENOMEM;
 	}
-	memcpy(pi.want_rule, w.rule, hs->names.count * sizeof(*pi.want_rule));
+	memcpy(pi.want_rule, w.setting, hs->names.count * sizeof(*pi.want_rule));
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct plan_iface *v = realloc(p->ifaces, cap * sizeof(*v));

@@ -11,7 +11,7 @@ struct plan_change {
 	bool to;			/* from is !to */
 	bool requested_only;		/* active already as wanted; only the
 					 * kernel's requested state differs */
-	const struct ds_location *rule; /* the rule that wins for this feature */
+	const struct ds_location *rule; /* the feature setting that wins (file:line:column) */
 };
 
 struct plan_iface {
@@ -20,7 +20,7 @@ struct plan_iface {
 	struct featbits values;
 	struct featbits want_mask; /* every bit the rules decide, changed or not */
 	struct featbits want_values;
-	const struct ds_location **want_rule; /* by feature index: the winning rule */
+	const struct ds_location **want_rule; /* by feature index: the winning setting */
 	struct plan_change *changes;
 	size_t n_changes;
 };

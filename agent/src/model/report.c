@@ -47,16 +47,16 @@ static int add_entry(json_t *rep, const char *ifname, const char *list, const ch
 	return 0;
 }
 
-/* "file:line", the report's form of a rule's location. */
+/* "file:line:column" (ds_location_format()), made valid for JSON. */
 static json_t *location(const struct ds_location *l)
 {
-	char *file = name_json_dup(l->file ? l->file : "-"), *buf = NULL;
-	json_t *j = NULL;
+	char buf[4200], *safe;
+	json_t *j;
 
-	if (file && asprintf(&buf, "%s:%u", file, l->line) >= 0)
-		j = json_string(buf);
-	free(file);
-	free(buf);
+	ds_location_format(l, buf, sizeof(buf));
+	safe = name_json_dup(buf);
+	j = safe ? json_string(safe) : NULL;
+	free(safe);
 	return j;
 }
 
@@ -83,25 +83,16 @@ int report_add_decision(json_t *rep, const char *ifname, const char *feature, bo
 			const struct ds_location *by)
 {
 	json_t *e = iface_entry(rep, ifname), *d, *v;
-	char *file = name_json_dup(by && by->file ? by->file : "-"), *where = NULL;
 
-	if (!e || !file) {
-		free(file);
+	if (!e)
 		return -ENOMEM;
-	}
 	d = json_object_get(e, "decided");
 	if (!d) {
 		d = json_object();
-		if (!d || json_object_set_new(e, "decided", d) < 0) {
-			free(file);
+		if (!d || json_object_set_new(e, "decided", d) < 0)
 			return -ENOMEM;
-		}
 	}
-	if (asprintf(&where, "%s:%u:%u", file, by ? by->line : 0, by ? by->column : 0) < 0)
-		where = NULL;
-	free(file);
-	v = where ? json_pack("{s:s,s:s}", "value", value ? "on" : "off", "by", where) : NULL;
-	free(where);
+	v = json_pack("{s:s,s:o}", "value", value ? "on" : "off", "by", location(by));
 	return !v || json_object_set_new(d, feature, v) < 0 ? -ENOMEM : 0;
 }
 
