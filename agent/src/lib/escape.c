@@ -1,4 +1,4 @@
-/* names.c - names from the kernel, made safe to print */
+/* escape.c - names from the kernel, made safe to print (escape.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

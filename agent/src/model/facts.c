@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/escape.h"
+#include "lib/json-writer.h"
 #include "model/advice.h"
 #include "model/facts.h"
 #include "version.h"
@@ -82,104 +83,28 @@ bool facts_iface_selected(const struct facts_options *o, const struct iface *ifc
 }
 
 /*
- * The interfaces are written by hand into a buffer of our own, not through a
- * jansson tree: building and dumping ~85 small objects per interface cost
- * about twice what ethtool takes for the same dump, and stdio's formatting
- * was the next cost.  The output is byte for byte what
- * json_dumpf(JSON_COMPACT | JSON_PRESERVE_ORDER) printed; strings that need
- * escaping (or are not UTF-8) still go through jansson.
+ * The interfaces are written with the streaming writer (lib/json-writer.c),
+ * not through a jansson tree: building and dumping ~85 small objects per
+ * interface cost about twice what ethtool takes for the same dump.  The
+ * output is byte for byte what json_dumpf(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) printed.
  */
-struct obuf {
-	FILE *f;
-	char *p;
-	size_t n, cap;
-};
-
-#define OBUF_SIZE (64 * 1024)
-
-static void ob_flush(struct obuf *b)
-{
-	if (b->n)
-		fwrite(b->p, 1, b->n, b->f);
-	b->n = 0;
-}
-
-static void ob_put(struct obuf *b, const char *s, size_t len)
-{
-	if (b->n + len > b->cap)
-		ob_flush(b);
-	if (len > b->cap) {
-		fwrite(s, 1, len, b->f);
-		return;
-	}
-	memcpy(b->p + b->n, s, len);
-	b->n += len;
-}
-
-#define ob_lit(b, s) ob_put((b), (s), sizeof(s) - 1)
-
-static void ob_str(struct obuf *b, const char *s)
-{
-	ob_put(b, s, strlen(s));
-}
-
-static void ob_int(struct obuf *b, long long v)
-{
-	char tmp[24];
-	int len = snprintf(tmp, sizeof(tmp), "%lld", v);
-
-	ob_put(b, tmp, (size_t)len);
-}
-
-static bool plain_string(const char *s, size_t *ret_len)
-{
-	const char *p;
-
-	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"' ||
-		    *p == '\\')
-			return false;
-	*ret_len = (size_t)(p - s);
-	return true;
-}
-
-/* A JSON string; -EINVAL (nothing written) when s is not UTF-8. */
-static int put_string(struct obuf *b, const char *s)
-{
-	size_t len;
-	json_t *j;
-	int r;
-
-	if (plain_string(s, &len)) {
-		ob_lit(b, "\"");
-		ob_put(b, s, len);
-		ob_lit(b, "\"");
-		return 0;
-	}
-	j = json_string(s);
-	if (!j)
-		return -EINVAL;
-	ob_flush(b);
-	r = json_dumpf(j, b->f, JSON_COMPACT | JSON_ENCODE_ANY) < 0 ? -EIO : 0;
-	json_decref(j);
-	return r;
-}
 
 /* ,"key":"value", or ,"key":null for "" and for what is not UTF-8; with
  * no_null, nothing at all instead of null (facts/README.md "Formats"). */
-static int put_member(struct obuf *b, const char *key, const char *value, bool no_null)
+static int put_member(struct jw *b, const char *key, const char *value, bool no_null)
 {
 	int r;
 
 	if (!value[0] && no_null)
 		return 0;
-	ob_lit(b, ",\"");
-	ob_str(b, key);
-	ob_lit(b, "\":");
-	r = value[0] ? put_string(b, value) : -EINVAL;
+	jw_lit(b, ",\"");
+	jw_str(b, key);
+	jw_lit(b, "\":");
+	r = value[0] ? jw_string(b, value) : -EINVAL;
 	if (r == -EINVAL) {
 		/* not UTF-8: null, never a broken document */
-		ob_lit(b, "null");
+		jw_lit(b, "null");
 		r = 0;
 	}
 	return r;
@@ -187,7 +112,7 @@ static int put_member(struct obuf *b, const char *key, const char *value, bool n
 
 static const char *const tristates[] = { "null", "false", "true" };
 
-static int iface_write(struct obuf *b, const struct host_state *hs, const struct offload_map *map,
+static int iface_write(struct jw *b, const struct host_state *hs, const struct offload_map *map,
 		       const struct iface *ifc, const struct facts_options *o)
 {
 	/* The eight states of a kernel feature, in the document's key order. */
@@ -206,8 +131,8 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 	size_t n;
 	int r;
 
-	ob_lit(b, "{\"ifindex\":");
-	ob_int(b, ifc->ifindex);
+	jw_lit(b, "{\"ifindex\":");
+	jw_int(b, ifc->ifindex);
 	r = put_member(b, "kind", ifc->kind, o->no_null);
 	if (r == 0)
 		r = put_member(b, "driver", ifc->driver, o->no_null);
@@ -215,9 +140,9 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		r = put_member(b, "module", ifc->module, o->no_null);
 	if (r == 0)
 		r = put_member(b, "mac", ifc->mac, o->no_null);
-	ob_lit(b, ",\"operstate\":");
+	jw_lit(b, ",\"operstate\":");
 	if (r == 0)
-		r = put_string(b, ifc->operstate);
+		r = jw_string(b, ifc->operstate);
 	if (r == 0)
 		r = put_member(b, "master", name_json(ifc->master, master_esc, sizeof(master_esc)),
 			       o->no_null);
@@ -226,19 +151,19 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 	if (ifc->have_link_role || !o->no_null) {
 		bool first = true;
 
-		ob_lit(b, ",\"forwarding\":{");
+		jw_lit(b, ",\"forwarding\":{");
 		for (int fam = 0; fam < 2; fam++) {
 			int v = ifc->have_link_role ? ifc->forwarding[fam] : -1;
 
 			if (v < 0 && o->no_null)
 				continue;
 			if (!first)
-				ob_lit(b, ",");
+				jw_lit(b, ",");
 			first = false;
-			ob_str(b, fam ? "\"ipv6\":" : "\"ipv4\":");
-			ob_str(b, tristates[v + 1]);
+			jw_str(b, fam ? "\"ipv6\":" : "\"ipv4\":");
+			jw_str(b, tristates[v + 1]);
 		}
-		ob_lit(b, "}");
+		jw_lit(b, "}");
 	}
 	if (r == 0)
 		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "", o->no_null);
@@ -246,53 +171,53 @@ static int iface_write(struct obuf *b, const struct host_state *hs, const struct
 		return r;
 	if (!ifc->have_features) {
 		if (o->no_null)
-			ob_lit(b, "}");
+			jw_lit(b, "}");
 		else if (o->with_features)
-			ob_lit(b, ",\"offloads\":null,\"features\":null}");
+			jw_lit(b, ",\"offloads\":null,\"features\":null}");
 		else
-			ob_lit(b, ",\"offloads\":null}");
+			jw_lit(b, ",\"offloads\":null}");
 		return 0;
 	}
-	ob_lit(b, ",\"offloads\":{");
+	jw_lit(b, ",\"offloads\":{");
 	n = offload_summaries_mapped(map, ifc, sum);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (i)
-			ob_lit(b, ",");
-		r = put_string(b, sum[i].long_name);
-		ob_str(b, sum[i].active ? ":{\"active\":true" : ":{\"active\":false");
+			jw_lit(b, ",");
+		r = jw_string(b, sum[i].long_name);
+		jw_str(b, sum[i].active ? ":{\"active\":true" : ":{\"active\":false");
 		/* fixed and requested are null for a line of several features */
 		if (sum[i].fixed >= 0 || !o->no_null) {
-			ob_lit(b, ",\"fixed\":");
-			ob_str(b, tristates[sum[i].fixed + 1]);
+			jw_lit(b, ",\"fixed\":");
+			jw_str(b, tristates[sum[i].fixed + 1]);
 		}
 		if (sum[i].requested >= 0 || !o->no_null) {
-			ob_lit(b, ",\"requested\":");
-			ob_str(b, tristates[sum[i].requested + 1]);
+			jw_lit(b, ",\"requested\":");
+			jw_str(b, tristates[sum[i].requested + 1]);
 		}
-		ob_lit(b, "}");
+		jw_lit(b, "}");
 	}
-	ob_lit(b, "}");
+	jw_lit(b, "}");
 	if (o->with_features) {
 		bool first = true;
 
-		ob_lit(b, ",\"features\":{");
+		jw_lit(b, ",\"features\":{");
 		for (unsigned int i = 0; i < hs->names.count && r == 0; i++) {
 			unsigned int k;
 
 			if (!hs->names.names[i][0])
 				continue;
 			if (!first)
-				ob_lit(b, ",");
+				jw_lit(b, ",");
 			first = false;
-			r = put_string(b, hs->names.names[i]);
+			r = jw_string(b, hs->names.names[i]);
 			k = (unsigned int)featbits_test(&ifc->active, i) |
 			    (unsigned int)featbits_test(&ifc->wanted, i) << 1 |
 			    (unsigned int)iface_feature_fixed(ifc, i) << 2;
-			ob_str(b, states[k]);
+			jw_str(b, states[k]);
 		}
-		ob_lit(b, "}");
+		jw_lit(b, "}");
 	}
-	ob_lit(b, "}");
+	jw_lit(b, "}");
 	return r;
 }
 
@@ -363,7 +288,7 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 		const struct facts_options *o)
 {
 	const char *ind = o->facter ? "    " : "  ";
-	struct obuf b = { .f = f, .cap = OBUF_SIZE };
+	struct jw b;
 	struct offload_map map;
 	bool first = true;
 	json_t *v;
@@ -391,8 +316,7 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 	r = dump_inline(f, v);
 	json_decref(v);
 	fprintf(f, ",\n%s\"interfaces\": {", ind);
-	b.p = malloc(OBUF_SIZE);
-	if (!b.p)
+	if (jw_open(&b, f) < 0)
 		return -ENOMEM;
 	offload_map_init(hs, &map);
 	for (size_t i = 0; i < hs->n && r == 0; i++) {
@@ -401,22 +325,21 @@ int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs
 		if (!facts_iface_selected(o, ifc))
 			continue;
 		if (!first)
-			ob_lit(&b, ",");
-		ob_lit(&b, "\n  ");
-		ob_put(&b, ind, strlen(ind));
+			jw_lit(&b, ",");
+		jw_lit(&b, "\n  ");
+		jw_put(&b, ind, strlen(ind));
 		first = false;
 		{
 			char esc[NAME_ESC_MAX];
 
 			/* Any bytes the kernel allows (names.h): valid JSON. */
-			r = put_string(&b, name_json(ifc->name, esc, sizeof(esc)));
+			r = jw_string(&b, name_json(ifc->name, esc, sizeof(esc)));
 		}
-		ob_lit(&b, ": ");
+		jw_lit(&b, ": ");
 		if (r == 0)
 			r = iface_write(&b, hs, &map, ifc, o);
 	}
-	ob_flush(&b);
-	free(b.p);
+	jw_close(&b);
 	fprintf(f, "%s%s},\n", first ? "" : "\n", first ? "" : ind);
 	if (r == 0)
 		r = advice_write(f, ind, vi, hs, o);
