@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -84,3 +85,16 @@ def test_text_says_the_same(names):
         assert any(ln.split() == [row["short"], row["long"], row["kernel"]] for ln in lines), row
     for e in names["exit_codes"]:
         assert any(ln.split()[:2] == [str(e["code"]), e["name"]] for ln in lines), e
+
+
+def test_the_puppet_modules_copy_of_the_legacy_names_agrees(names):
+    """The Puppet module still keeps ethtool's legacy names (its type expands
+    them offline); until it takes them from the agent, its table must be the
+    agent's.  Ruby evaluates the module's constant: no text is scraped."""
+    lib = os.path.join(ROOT, "modules", "puppet", "lib", "puppet_x", "offloadctl", "desired_state.rb")
+    p = subprocess.run(["ruby", "-e", f'require {json.dumps(lib)}; '
+                        'puts JSON.generate(PuppetX::Offloadctl::Names::LEGACY)'],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == [[r["short"], r["long"], r["kernel"]]
+                                    for r in names["features"]["legacy"]]

@@ -254,3 +254,17 @@ int ethnl_features_dump_parse_msgs(const void *const *bufs, const size_t *lens, 
 	}
 	return ctx.error;
 }
+
+int ethnl_features_ntf_parse_msg(const void *buf, size_t len, const struct feature_names *names,
+				 int *ret_ifindex, struct featbits *ret_active,
+				 struct featbits *ret_wanted)
+{
+	struct nl_msg *msg = ethnl_msg_from_bytes(buf, len);
+	int r;
+
+	if (!msg)
+		return -EINVAL;
+	r = ethnl_features_ntf_parse(msg, names, ret_ifindex, ret_active, ret_wanted);
+	nlmsg_free(msg);
+	return r;
+}

@@ -38,6 +38,11 @@ int ethnl_bitset_parse(const void *nest_attr, unsigned int count, const struct f
 int ethnl_strset_parse_msg(const void *buf, size_t len, struct feature_names *ret);
 int ethnl_features_parse_msg(const void *buf, size_t len, struct host_state *hs);
 int ethnl_set_reply_parse_msg(const void *buf, size_t len, const struct host_state *hs);
+/* A FEATURES_NTF given as bytes, as watch's monitor reads it
+ * (ethnl-internal.h's ethnl_features_ntf_parse()): unit tests, fuzzers. */
+int ethnl_features_ntf_parse_msg(const void *buf, size_t len, const struct feature_names *names,
+				 int *ret_ifindex, struct featbits *ret_active,
+				 struct featbits *ret_wanted);
 /* Replies of one feature dump, in order, into hs as
  * ethnl_features_dump_ifaces() builds it (interfaces added): unit tests. */
 int ethnl_features_dump_parse_msgs(const void *const *bufs, const size_t *lens, size_t n,
