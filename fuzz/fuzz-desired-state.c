@@ -64,7 +64,8 @@ static void check_state(const struct desired_state *ds)
 
 		for (size_t i = 0; i < ds->n_rules; i++)
 			for (size_t j = 0; j < ds->rules[i].n_features; j++)
-				unknown += !feature_name_known_static(ds->rules[i].features[j].name);
+				unknown +=
+					!feature_name_known_static(ds->rules[i].features[j].name);
 		if (desired_state_unknown_names(ds, &warnings) == 0 && warnings.n != unknown)
 			abort();
 		for (size_t i = 0; i < warnings.n; i++)

@@ -61,13 +61,9 @@ static int report_add_notes(json_t *rep, const struct host_state *hs, const stru
 	return 0;
 }
 
-struct each_ctx {
-	struct reconcile *rc;
-};
-
 static int on_each(void *arg, size_t i, int result, json_t *one)
 {
-	struct reconcile *rc = ((struct each_ctx *)arg)->rc;
+	struct reconcile *rc = arg;
 
 	return rc->hooks->applied(rc, rc->hooks->arg, i, result, one);
 }
@@ -78,7 +74,6 @@ static int apply_each(struct reconcile *rc)
 {
 	const struct plan *p = &rc->plan;
 	const struct reconcile_hooks *h = rc->hooks;
-	struct each_ctx ctx = { rc };
 	bool *skip = calloc(p->n ? p->n : 1, sizeof(*skip));
 	int r;
 
@@ -91,7 +86,7 @@ static int apply_each(struct reconcile *rc)
 	for (size_t i = 0; h && h->skip && i < p->n; i++)
 		skip[i] = skip[i] || h->skip(rc, h->arg, i);
 	r = apply_plan_each(rc->b, &rc->hs, p, skip, rc->rep, rc->log_errors,
-			    h && h->applied ? on_each : NULL, &ctx);
+			    h && h->applied ? on_each : NULL, rc);
 	free(skip);
 	return r;
 }
