@@ -138,7 +138,7 @@ _offloadctl()
     virt) opts="--brief -h --help" ;;
     show) opts="--all --json -h --help" ;;
     advise) opts="--json --desired-state --id --all --facts --list-ids -h --help" ;;
-    validate) opts="-q --quiet --json -h --help" ;;
+    validate) opts="-q --quiet --json --kernel -h --help" ;;
     names) opts="--json -h --help" ;;
     check) opts="--json --facts -i --interface -I --ifname --all-scopes -h --help" ;;
     apply) opts="-n --dry-run --json --lock-timeout -i --interface -I --ifname --all-scopes --per-interface --fall-back -h --help" ;;

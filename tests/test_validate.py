@@ -135,11 +135,43 @@ def test_warn_file(name):
     assert doc["valid"] is True and doc["errors"] == [] and doc["files"] == [path]
     line, col, frag = read_expect(name, WARN)[0]
     assert any(w.startswith(f"{path}:{line}:{col}: ") and frag in w for w in doc["warnings"])
+    # --kernel: this host's kernel judges the name, as check would
+    k = validate("--kernel", path)
+    assert k.returncode == 2 and k.stdout == ""
+    assert_error(k, path, line, col, f"unknown feature '{frag.split(chr(39))[1]}' for this kernel "
+                 f"({os.uname().release})")
     # validate -q still warns (it only drops the summary); the global -q
     # ("only errors") does not
     q = validate("-q", path)
     assert q.stdout == "" and "warning: " in q.stderr
     assert agent("-q", "validate", path).stderr == ""
+
+
+def test_kernel_accepts_what_the_kernel_has():
+    """validate --kernel: a kernel name outside the static table but known
+    to this kernel is valid, without a warning."""
+    names = set(json.loads(agent("names", "--json").stdout)["features"]["kernel"])
+    facts = json.loads(agent("facts", check=True).stdout)
+    here = {n for i in facts["interfaces"].values() for n in i["features"]}
+    good = os.path.join(GOOD, "minimal.yaml")
+    assert validate("--kernel", good).returncode == 0
+
+    def doc(name):
+        return f"version: 1\ninterfaces:\n  - match: {{name: eth0}}\n    features: {{{name}: off}}\n"
+
+    # a name of offloadctl's table that this kernel lacks: plain validate
+    # takes it silently, --kernel refuses it
+    gone = sorted(names - here)
+    assert gone, "this kernel has every name of the table (tx-lockless, ...)?"
+    assert validate("-", input=doc(gone[0])).stderr == ""
+    k = validate("--kernel", "-", input=doc(gone[0]))
+    assert k.returncode == 2 and f"unknown feature '{gone[0]}' for this kernel" in k.stderr
+    # a name this kernel has beyond the table (newer kernels): the other way
+    for extra in sorted(here - names)[:1]:
+        plain = validate("-", input=doc(extra))
+        assert plain.returncode == 0 and "warning: " in plain.stderr
+        k = validate("--kernel", "-", input=doc(extra))
+        assert k.returncode == 0 and k.stderr == "", k.stderr
 
 
 def test_warn_corpus_is_complete():

@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "cli/cli.h"
 #include "host/config-set.h"
 #include "host/last-good.h"
 #include "lib/escape.h"
 #include "lib/log.h"
 #include "model/desired-state.h"
+#include "model/plan.h"
 #include "model/report.h"
 
 /* Load the files named on the command line, or the configuration set;
@@ -196,6 +198,37 @@ int config_check_permissions(const struct global_opts *g, int nfiles,
 	return bad ? EXIT_USAGE : 0;
 }
 
+/* The running kernel's judgement of ds's feature names (the plan's, with no
+ * interface needed): a name it lacks is an error in errors naming the
+ * kernel release.  Returns 0, EXIT_USAGE for such a name, or EXIT_ENV
+ * when the kernel could not be asked (said). */
+static int judge_names(const struct global_opts *g, const struct desired_state *ds,
+		       struct strlist *errors)
+{
+	struct host_state hs = { 0 };
+	struct backend *b = NULL;
+	struct plan p = { 0 };
+	int rc = host_open_read(g, &b, &hs, false);
+
+	if (rc)
+		return rc;
+	if (plan_compute(&hs, ds, NULL, &p) < 0) {
+		log_error("out of memory");
+		rc = EXIT_ENV;
+	}
+	for (size_t i = 0; rc == 0 && i < p.invalid.n; i++)
+		if (strlist_add(errors, p.invalid.items[i]) < 0) {
+			log_error("out of memory");
+			rc = EXIT_ENV;
+		}
+	if (rc == 0 && p.invalid.n)
+		rc = EXIT_USAGE;
+	plan_free(&p);
+	host_state_free(&hs);
+	backend_close(b);
+	return rc;
+}
+
 /* validate --json: {"valid", "files", "rules", "features", "errors",
  * "warnings"}, every message "file:line:column: ..." where it has a place. */
 static int print_json(const struct desired_state *ds, bool valid, const struct strlist *errors,
@@ -232,17 +265,19 @@ static int print_json(const struct desired_state *ds, bool valid, const struct s
 int cmd_validate(const struct global_opts *g, int argc, char **argv)
 {
 	enum {
-		OPT_JSON = 256
+		OPT_JSON = 256,
+		OPT_KERNEL
 	};
 	static const struct option opts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "kernel", no_argument, NULL, OPT_KERNEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strlist errors = { 0 }, warnings = { 0 };
 	struct desired_state ds;
-	bool quiet = false, json = false;
+	bool quiet = false, json = false, kernel = false;
 	size_t nfeat = 0;
 	int opt, rc;
 
@@ -253,6 +288,9 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_KERNEL:
+			kernel = true;
 			break;
 		case 'h':
 			fputs(command_find("validate")->usage, stdout);
@@ -269,8 +307,13 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 	}
 	if (rc == EXIT_ENV)
 		goto out;
-	/* valid or not: the names are only warned about, the kernel decides */
-	if (desired_state_unknown_names(&ds, &warnings) < 0) {
+	if (rc == 0 && kernel) {
+		/* --kernel: this host's kernel judges the names, as check does */
+		rc = judge_names(g, &ds, &errors);
+		if (rc == EXIT_ENV)
+			goto out;
+	} else if (desired_state_unknown_names(&ds, &warnings) < 0) {
+		/* without the kernel the names are only warned about */
 		log_error("out of memory");
 		rc = EXIT_ENV;
 		goto out;

@@ -85,6 +85,9 @@ const struct command commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  --json            print {valid, files, rules, features, errors, warnings}\n"
+	  "  --kernel          judge feature names by this host's kernel, as check does:\n"
+	  "                    a name it lacks is an error (for a wrapper's validation\n"
+	  "                    on the host it configures)\n"
 	  "  -q, --quiet       print nothing on success\n"
 	  "  -h, --help        show this help\n" },
 	{ "names", cmd_names, "the words offloadctl knows: virtualisation, features, exit codes",

@@ -61,7 +61,9 @@ class offloadctl::config {
       group        => 'root',
       mode         => '0644',
       content      => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
-      validate_cmd => 'offloadctl validate %',
+      # --kernel: feature names as this host's kernel has them (plain
+      # validate only warns about names outside the agent's own table)
+      validate_cmd => 'offloadctl validate --kernel %',
     }
   }
 

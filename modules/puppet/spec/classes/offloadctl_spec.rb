@@ -25,7 +25,7 @@ describe 'offloadctl' do
     it { is_expected.to compile.with_all_deps }
     it do
       is_expected.to contain_file('/etc/offloadctl/offloadctl.yaml')
-        .with_validate_cmd('offloadctl validate %')
+        .with_validate_cmd('offloadctl validate --kernel %')
         .with_content(%r{^version: 1$})
         .with_content(%r{^      module: "xen_netfront"$})
         .with_content(%r{^      tx: off$})
@@ -41,7 +41,7 @@ describe 'offloadctl' do
       let(:params) { super().merge(netns: 'blue', apply: false) }
 
       # the namespace's scope, never the host's offloadctl.yaml
-      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml').with_validate_cmd('offloadctl validate %') }
+      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/50-puppet-offloadctl.yaml').with_validate_cmd('offloadctl validate --kernel %') }
       it { is_expected.to contain_file('/etc/offloadctl/netns/blue').with_ensure('directory') }
       it { is_expected.not_to contain_file('/etc/offloadctl/offloadctl.yaml') }
       it { is_expected.not_to contain_exec('offloadctl apply') }
