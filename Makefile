@@ -8,6 +8,8 @@
 #   make bench          optimised build, benchmark against ethtool and the floor,
 #                       watch and the wrappers (docs/bench.md; 20-30 minutes)
 #   make docs           docs/advice.md from the advice knowledge base (advice/*.yaml)
+#   make schemas        the word lists of facts/desired-state.schema.json from
+#                       offloadctl names --json
 #   make install        DESTDIR=... PREFIX=/usr (binary, man pages, units, udev rule,
 #                       completion, /etc/offloadctl/offloadctl.yaml unless present)
 #   make deb            a Debian package in build/deb/
@@ -43,7 +45,11 @@ endif
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wwrite-strings
-override CFLAGS += -std=c11 $(WARNINGS) -D_GNU_SOURCE -DOFFLOADCTL_VERSION='"$(VERSION)"' \
+# Includes name the layer ("model/plan.h"): agent/src is the include root;
+# $(BUILD)/gen holds what the build generates (version.h, advice-table.c).
+# -MMD -MP: each object depends on the headers it includes, nothing more.
+override CPPFLAGS += -iquote agent/src -iquote $(BUILD)/gen -MMD -MP
+override CFLAGS += -std=c11 $(WARNINGS) -D_GNU_SOURCE \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ifneq ($(SANITIZE),)
@@ -59,22 +65,46 @@ Q := @
 vecho := @echo
 endif
 
-SRCS := $(sort $(wildcard agent/src/*.c))
+# The agent's layers, one folder each (README.md "Layout"; tests/test_layers.py
+# keeps the order): lib < model < backend, host < cli.
+LAYERS := lib model backend host cli
+SRCS := $(sort $(foreach l,$(LAYERS),$(wildcard agent/src/$(l)/*.c)))
 # The advice knowledge base (docs/advice.md): advice/*.yaml, turned into a C
 # table at build time so the agent carries the advice of its own version.
 ADVICE_SRCS := $(sort $(wildcard advice/*.yaml))
 OBJS := $(SRCS:agent/src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/advice-table.o
-# The model and backends, without the command layer: what unit tests link.
-LIB_OBJS := $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/cmd-%.o $(BUILD)/obj/cli-%.o \
-	$(BUILD)/obj/watch.o,$(OBJS))
+# Every layer but the command line (cli/): what unit tests link.
+LIB_OBJS := $(filter-out $(BUILD)/obj/cli/%,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all deps demo check test unit install uninstall deb clean format docs
+.PHONY: all deps demo check test unit install uninstall deb clean format docs pkg-config-check
 
 all: $(BUILD)/offloadctl
 
-$(BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
+# A missing library is said by name, with how to get it, before any
+# compiler error about a header it would have provided.
+pkg-config-check:
+	@command -v $(PKG_CONFIG) >/dev/null 2>&1 || { \
+		echo "offloadctl: '$(PKG_CONFIG)' not found; install it: scripts/install-deps build" >&2; \
+		exit 1; }
+	@missing=""; for p in $(PKGS); do $(PKG_CONFIG) --exists $$p || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "offloadctl: pkg-config cannot find:$$missing" >&2; \
+		echo "offloadctl: install the development packages: scripts/install-deps build" >&2; \
+		echo "offloadctl: (Debian: libnl-3-dev libnl-genl-3-dev libjansson-dev libyaml-dev)" >&2; \
+		exit 1; \
+	fi
+
+# The version, in one generated place: VERSION becomes $(BUILD)/gen/version.h,
+# and only the files that print it include it.
+$(BUILD)/gen/version.h: VERSION
+	@mkdir -p $(@D)
+	$(vecho) "  GEN     $@"
+	$(Q)printf '/* Generated from VERSION by the Makefile: do not edit. */\n#define OFFLOADCTL_VERSION "%s"\n' \
+		"$(VERSION)" > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: agent/src/%.c | pkg-config-check $(BUILD)/gen/version.h
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -84,10 +114,17 @@ $(BUILD)/gen/advice-table.c: $(ADVICE_SRCS) scripts/advice-gen.py
 	$(vecho) "  GEN     $@"
 	$(Q)$(PYTHON) scripts/advice-gen.py --c $@ $(ADVICE_SRCS)
 
-$(BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c agent/src/advice.h agent/src/iface.h
+$(BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c | pkg-config-check
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $<"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -iquote agent/src -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The word lists of facts/desired-state.schema.json come from the agent's
+# vocabulary (offloadctl names --json); tests/test_schema_desired.py fails
+# when the schema is out of date.
+.PHONY: schemas
+schemas: $(BUILD)/offloadctl
+	$(Q)$(PYTHON) scripts/schema-gen.py $(BUILD)/offloadctl
 
 # docs/advice.md is generated from the knowledge base; tests/test_advice.py
 # fails when it is out of date.
@@ -100,10 +137,10 @@ $(BUILD)/offloadctl: $(OBJS)
 	$(vecho) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(vecho) "  CC      $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -iquote agent/src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
 
@@ -258,7 +295,7 @@ puppet-module:
 dist: ansible-collection puppet-module
 
 format:
-	clang-format -i agent/src/*.c agent/src/*.h tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c
+	clang-format -i $(foreach l,$(LAYERS),agent/src/$(l)/*.c agent/src/$(l)/*.h) tests/unit/*.c tests/unit/*.h fuzz/*.c bench/*.c
 
 # Fuzzing (issue 7): libFuzzer targets in fuzz/ on the agent's objects (all
 # but main.o, as an archive) built by clang with ASan and UBSan into
@@ -268,26 +305,32 @@ FUZZ_TIME   ?= 60
 FUZZ_BUILD  := build-fuzz
 FUZZ_SAN    := address,undefined
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -std=c11 \
-	-D_GNU_SOURCE -DOFFLOADCTL_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-FUZZ_OBJS   := $(filter-out $(FUZZ_BUILD)/obj/main.o,$(SRCS:agent/src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
+	-D_GNU_SOURCE -iquote agent/src -iquote $(FUZZ_BUILD)/gen -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS   := $(filter-out $(FUZZ_BUILD)/obj/cli/main.o,$(SRCS:agent/src/%.c=$(FUZZ_BUILD)/obj/%.o)) \
 	$(FUZZ_BUILD)/obj/advice-table.o
 FUZZ_BINS   := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/fuzz-*.c))
 
-$(FUZZ_BUILD)/obj/%.o: agent/src/%.c $(wildcard agent/src/*.h) VERSION
+$(FUZZ_BUILD)/gen/version.h: VERSION
+	@mkdir -p $(@D)
+	$(Q)printf '/* Generated from VERSION by the Makefile: do not edit. */\n#define OFFLOADCTL_VERSION "%s"\n' \
+		"$(VERSION)" > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/obj/%.o: agent/src/%.c | pkg-config-check $(FUZZ_BUILD)/gen/version.h
 	@mkdir -p $(@D)
 	$(vecho) "  FUZZCC  $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-$(FUZZ_BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c agent/src/advice.h
+$(FUZZ_BUILD)/obj/advice-table.o: $(BUILD)/gen/advice-table.c
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote agent/src -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
 $(FUZZ_BUILD)/liboffloadctl.a: $(FUZZ_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $(FUZZ_OBJS)
 
 $(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_BUILD)/liboffloadctl.a
 	$(vecho) "  FUZZLD  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote agent/src -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
 		$(FUZZ_BUILD)/liboffloadctl.a $(LDLIBS)
 
 # Saves the kernel's replies as netlink seeds: fuzz/capture-corpus.
@@ -327,3 +370,7 @@ check-san:
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# The headers each object and test included, from -MMD (none before the
+# first build).
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -1,7 +1,7 @@
 /* floor.c - the physical floor of offloadctl's commands (bench/bench.py)
  *
  * Sends exactly the netlink requests a command of the agent needs, set up
- * as agent/src/ethtool-netlink.c and link.c set them up (libnl sockets,
+ * as agent/src/backend/ethnl-socket.c and backend/link.c set them up (libnl sockets,
  * 1 MiB receive buffer, 64 KiB reads, no MSG_PEEK, NETLINK_EXT_ACK), and
  * reads the replies without parsing or printing them: what is left when
  * the model, the plan and the output are taken away.

@@ -26,7 +26,7 @@ _offloadctl()
     prev=""
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
-    local commands="facts virt show advise validate check apply watch help"
+    local commands="facts virt show advise validate check apply watch names help"
     local global_opts="--netns --root --backend --config-dir -v --verbose -q --quiet --version -h --help"
     local global_args="--netns|--root|--backend|--config-dir"
 
@@ -136,9 +136,10 @@ _offloadctl()
     case $cmd in
     facts) opts="--format --full --output -h --help" ;;
     virt) opts="--brief -h --help" ;;
-    show) opts="--all -h --help" ;;
+    show) opts="--all --json -h --help" ;;
     advise) opts="--json --desired-state --id --all --facts --list-ids -h --help" ;;
-    validate) opts="-q --quiet -h --help" ;;
+    validate) opts="-q --quiet --json --kernel -h --help" ;;
+    names) opts="--json -h --help" ;;
     check) opts="--json --facts -i --interface -I --ifname --all-scopes -h --help" ;;
     apply) opts="-n --dry-run --json --lock-timeout -i --interface -I --ifname --all-scopes --per-interface --fall-back -h --help" ;;
     watch) opts="--metrics-file -h --help" ;;

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desired-state.h"
-#include "features.h"
+#include "model/desired-state.h"
+#include "model/features.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,9 +51,27 @@ static void check_state(const struct desired_state *ds)
 		if (r->loc.line == 0 || !r->loc.file)
 			abort();
 		for (size_t j = 0; j < r->n_features; j++)
-			/* validate accepted it, so it must be a name it knows */
-			if (!feature_name_known_static(r->features[j].name))
+			/* any name is accepted (the kernel judges it at plan
+			 * time), but never an empty one */
+			if (!r->features[j].name[0] || r->features[j].loc.line == 0)
 				abort();
+	}
+	/* validate's warnings about names outside the static table: one per
+	 * such name, each at its place */
+	{
+		struct strlist warnings = { 0 };
+		size_t unknown = 0;
+
+		for (size_t i = 0; i < ds->n_rules; i++)
+			for (size_t j = 0; j < ds->rules[i].n_features; j++)
+				unknown +=
+					!feature_name_known_static(ds->rules[i].features[j].name);
+		if (desired_state_unknown_names(ds, &warnings) == 0 && warnings.n != unknown)
+			abort();
+		for (size_t i = 0; i < warnings.n; i++)
+			if (!strstr(warnings.items[i], ": unknown feature '"))
+				abort();
+		strlist_free(&warnings);
 	}
 }
 

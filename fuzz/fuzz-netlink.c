@@ -17,8 +17,8 @@
 
 #include <netlink/attr.h>
 
-#include "ethtool-netlink.h"
-#include "link.h"
+#include "backend/ethtool-netlink.h"
+#include "backend/link.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -228,6 +228,18 @@ static void fuzz_bitsets(const uint8_t *data, size_t size)
 	}
 }
 
+/* The monitor's FEATURES_NTF parser (watch): the same checks as the dump. */
+static void fuzz_ntf(const uint8_t *data, size_t size)
+{
+	struct featbits active, wanted;
+	int ifindex;
+
+	if (ethnl_features_ntf_parse_msg(data, size, &hs.names, &ifindex, &active, &wanted) == 0) {
+		check_bits(&active, N_NAMES);
+		check_bits(&wanted, N_NAMES);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!hs.names.names)
@@ -236,5 +248,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_features(data, size);
 	fuzz_link(data, size);
 	fuzz_bitsets(data, size);
+	fuzz_ntf(data, size);
 	return 0;
 }

@@ -272,6 +272,28 @@ def test_show_marks_fixed_and_refused(netns):
     assert rows["tx-checksum-ipv4"] == ["off*"]
 
 
+def test_show_json_says_what_the_table_says(netns):
+    """show --json: the same cells as the table, as data."""
+    netns.veth("sj0", "sj1")
+    netns.ethtool_K("sj0", "tx", "off", "tso", "on", check=False)
+    text = netns.agent("show", "--all", "sj0", "sj1", check=True).stdout
+    rows = {l.split()[0]: l.split()[1:] for l in text.splitlines() if l and l[0] not in "*~+ "}
+    doc = json.loads(netns.agent("show", "--json", "--all", "sj0", "sj1", check=True).stdout)
+    # the columns in the table's order (ifindex order)
+    assert [e["name"] for e in doc["interfaces"]] == rows["feature"]
+    assert sorted(rows["feature"]) == ["sj0", "sj1"]
+    sj0 = rows["feature"].index("sj0")
+    for k, e in enumerate(doc["interfaces"]):
+        for name, c in list(e["offloads"].items()) + list(e["features"].items()):
+            mark = "*" if c["fixed"] else "~" if c["partly_fixed"] else "!" if c["refused"] else ""
+            assert rows[name][k] == ("on" if c["active"] else "off") + mark, (name, e["name"])
+    assert doc["interfaces"][sj0]["features"]["tx-tcp-segmentation"]["refused"] is True
+    # without --all, only the summary lines
+    plain = json.loads(netns.agent("show", "--json", "sj0", check=True).stdout)
+    assert "features" not in plain["interfaces"][0]
+    assert set(plain["interfaces"][0]["offloads"]) == set(doc["interfaces"][0]["offloads"])
+
+
 def test_unprivileged_show_and_virt(netns):
     netns.veth("us0", "us1")
     pre = ["ip", "netns", "exec", netns.name, "setpriv", "--reuid=65534", "--regid=65534",

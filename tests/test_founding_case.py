@@ -111,7 +111,7 @@ def test_driver_xen_netfront_matches_nothing_and_says_so():
     p = agent("check", "--json", "--facts", path, "-", input=d)
     rep = json.loads(p.stdout)
     assert p.returncode == 0 and rep["in_sync"] is True
-    assert rep["unmatched_rules"] == [{"rule": "<stdin>:3", "match": "driver 'xen_netfront', "
+    assert rep["unmatched_rules"] == [{"rule": "<stdin>:3:5", "match": "driver 'xen_netfront', "
                                        "virtualization 'xen-domU'"}]
     assert "<stdin>:3:5: this rule matched no interface" in p.stderr
     t = agent("check", "--facts", path, "-", input=d)
@@ -126,7 +126,7 @@ def test_glob_matching_nothing_on_a_debian_domu():
     p = agent("check", "--json", "--facts", path, "-", input=d)
     rep = json.loads(p.stdout)
     assert p.returncode == 0
-    assert [u["rule"] for u in rep["unmatched_rules"]] == ["<stdin>:3"]
+    assert [u["rule"] for u in rep["unmatched_rules"]] == ["<stdin>:3:5"]
     assert any("matched no interface (match: name 'eth*')" in w for w in rep["warnings"])
     # unmatched-rule: error makes it a failure; ignore quiets it.
     for policy, rc in (("error", 1), ("ignore", 0)):
@@ -190,10 +190,10 @@ def test_module_rule_on_virtual_interfaces_matches_nothing_and_says_so(netns):
     p = netns.agent("check", "--json", "-", input=d)
     rep = json.loads(p.stdout)
     assert p.returncode == 0
-    assert rep["unmatched_rules"] == [{"rule": "<stdin>:3", "match": "module 'xen_netfront'"}]
+    assert rep["unmatched_rules"] == [{"rule": "<stdin>:3:5", "match": "module 'xen_netfront'"}]
     # apply too, and apply -i (the udev unit) stays quiet about other rules
     p = netns.agent("apply", "--json", "-", input=d)
-    assert json.loads(p.stdout)["unmatched_rules"][0]["rule"] == "<stdin>:3"
+    assert json.loads(p.stdout)["unmatched_rules"][0]["rule"] == "<stdin>:3:5"
     p = netns.agent("apply", "--json", "-i", "mm0", "-", input=d)
     assert json.loads(p.stdout)["unmatched_rules"] == [] and p.stderr == ""
 

@@ -98,7 +98,7 @@ def test_desired_state_corpus_has_every_repository_document():
     corpus = set(os.listdir(os.path.join(FUZZ, "corpus", "desired-state")))
     want = set()
     for kind, d in (("good", "tests/fixtures/desired/good"), ("bad", "tests/fixtures/desired/bad"),
-                    ("example", "examples")):
+                    ("warn", "tests/fixtures/desired/warn"), ("example", "examples")):
         want |= {f"{kind}-{n}" for n in os.listdir(os.path.join(ROOT, d)) if n.endswith(".yaml")}
     assert want <= corpus, f"refresh with fuzz/capture-corpus: missing {sorted(want - corpus)}"
 

@@ -9,7 +9,7 @@ name that is both a directory of /etc/offloadctl/netns and /run/netns).
 Nothing else may.
 
 The parser's limits themselves (DS_MAX_FILE_SIZE, DS_MAX_RULES, DS_MAX_DEPTH
-in agent/src/desired-state.h) and their messages are tested in
+in agent/src/model/desired-state.h) and their messages are tested in
 test_validate.py; here every hostile input also runs under a hard address
 space limit (prlimit --as), which an input that made the agent allocate in
 proportion to it would hit.
@@ -24,7 +24,7 @@ import pytest
 
 from ocutil import ROOT, agent_path, run, plain_agent
 
-SOURCES = sorted(glob.glob(os.path.join(ROOT, "agent", "src", "*.[ch]")))
+SOURCES = sorted(glob.glob(os.path.join(ROOT, "agent", "src", "**", "*.[ch]"), recursive=True))
 
 # Everything that starts a program or a shell, or makes a process to run one.
 SPAWNERS = ["system", "popen", "execl", "execlp", "execle", "execv", "execvp", "execvpe", "execve",
@@ -50,7 +50,7 @@ def strip_c(text):
 
 def test_sources_are_there():
     names = {os.path.basename(s) for s in SOURCES}
-    assert {"main.c", "desired-state.c", "apply.c", "ethtool-netlink.c"} <= names
+    assert {"main.c", "desired-state.c", "apply.c", "ethnl-features.c"} <= names
 
 
 def test_strip_c_keeps_calls_and_drops_comments():
@@ -60,7 +60,7 @@ def test_strip_c_keeps_calls_and_drops_comments():
 
 
 # The only process-making calls, where they may be (see the module's text).
-ALLOWED = {("cmd-state.c", "fork"), ("watch.c", "fork"), ("watch.c", "execv")}
+ALLOWED = {("cmd-state.c", "fork"), ("watch-scopes.c", "fork"), ("watch-scopes.c", "execv")}
 
 
 def test_no_source_calls_a_shell_or_a_program():

@@ -259,7 +259,8 @@ def test_quoted_names_are_cut_on_character_boundaries(tmp_path):
     f = tmp_path / "x.yaml"
     f.write_text(f"version: 1\ninterfaces:\n  - match: {{name: h0}}\n    features: {{{key}: off}}\n")
     p = subprocess.run([agent_path(), "validate", str(f)], capture_output=True, timeout=10)
-    assert p.returncode == 2
+    # a name outside the static table is a warning (the kernel judges it)
+    assert p.returncode == 0 and b"warning: " in p.stderr
     p.stderr.decode("utf-8")  # raises if a character was cut in two
     assert b"..." in p.stderr
 

@@ -409,7 +409,7 @@ def complete(*words, cword=None):
 def test_completion_commands_and_global_options():
     assert complete("ch") == ["check"]
     assert set(complete("")) == {"facts", "virt", "show", "advise", "validate", "check", "apply",
-                                 "watch", "help"}
+                                 "watch", "names", "help"}
     assert "--netns" in complete("--n")
     assert complete("--backend", "") == ["netlink", "ioctl", "auto"]
     # A global option's argument is not the command.
@@ -425,6 +425,8 @@ def test_completion_per_command_options():
     assert complete("virt", "--b") == ["--brief"]
     assert "--facts" in complete("check", "--")
     assert "--desired-state" in complete("advise", "--d")
+    assert complete("validate", "--j") == ["--json"]
+    assert complete("names", "--") == ["--json", "--help"]
 
 
 def test_completion_interfaces_and_files(netns):

@@ -108,7 +108,7 @@ def test_validate(vg, tmp_path):
     bad = state(tmp_path, "version: 1\ninterfaces:\n  - match: {name: x}\n    features: {txx: of}\n"
                 "  - {match: {name: [a, *b]}, features: {}}\n", "bad.yaml")
     p = vg("validate", bad, expect=2)
-    assert "unknown feature 'txx'" in p.stderr
+    assert "for feature 'txx'" in p.stderr
 
 
 def test_check(vg, tmp_path):

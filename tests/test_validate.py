@@ -3,9 +3,13 @@
 Every bad file in tests/fixtures/desired/bad/ has a sidecar NAME.expect with
 one or more lines "LINE:COLUMN fragment": validate must exit 2 and print
 "offloadctl: FILE:LINE:COLUMN: ...fragment..." for each line.  Every file in
-good/ and examples/ must validate.  Inputs that are too big are generated here
+warn/ validates with a warning in the same form ("offloadctl: warning: ..."):
+feature names outside the agent's static table, which the running kernel
+judges at check and apply.  Every file in good/ and examples/ must validate
+without a word.  Inputs that are too big are generated here
 rather than committed.
 """
+import json
 import os
 import random
 import re
@@ -19,6 +23,7 @@ from ocutil import ROOT, agent, agent_path
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "desired")
 BAD = os.path.join(FIXTURES, "bad")
+WARN = os.path.join(FIXTURES, "warn")
 GOOD = os.path.join(FIXTURES, "good")
 EXAMPLES = os.path.join(ROOT, "examples")
 
@@ -34,9 +39,9 @@ def yaml_files(d):
     return sorted(f for f in os.listdir(d) if f.endswith(".yaml"))
 
 
-def read_expect(name):
+def read_expect(name, corpus=BAD):
     out = []
-    with open(os.path.join(BAD, name[:-len(".yaml")] + ".expect"), encoding="utf-8") as f:
+    with open(os.path.join(corpus, name[:-len(".yaml")] + ".expect"), encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line:
@@ -112,6 +117,82 @@ def test_bad_file_on_stdin(name):
     line, col, frag = read_expect(name)[0]
     err = p.stderr.decode("utf-8", "replace")
     assert f"offloadctl: <stdin>:{line}:{col}: " in err and frag in err, err
+
+
+@pytest.mark.parametrize("name", yaml_files(WARN))
+def test_warn_file(name):
+    """A feature name validate does not know is a warning, and --json says
+    the same: valid, with the warning at its file:line:column."""
+    path = os.path.join(WARN, name)
+    p = validate(path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("valid: 1 file, ")
+    for line, col, frag in read_expect(name, WARN):
+        assert_error(p, "warning: " + path, line, col, frag)
+    j = validate("--json", path)
+    assert j.returncode == 0 and j.stderr == ""
+    doc = json.loads(j.stdout)
+    assert doc["valid"] is True and doc["errors"] == [] and doc["files"] == [path]
+    line, col, frag = read_expect(name, WARN)[0]
+    assert any(w.startswith(f"{path}:{line}:{col}: ") and frag in w for w in doc["warnings"])
+    # --kernel: this host's kernel judges the name, as check would
+    k = validate("--kernel", path)
+    assert k.returncode == 2 and k.stdout == ""
+    assert_error(k, path, line, col, f"unknown feature '{frag.split(chr(39))[1]}' for this kernel "
+                 f"({os.uname().release})")
+    # validate -q still warns (it only drops the summary); the global -q
+    # ("only errors") does not
+    q = validate("-q", path)
+    assert q.stdout == "" and "warning: " in q.stderr
+    assert agent("-q", "validate", path).stderr == ""
+
+
+def test_kernel_accepts_what_the_kernel_has():
+    """validate --kernel: a kernel name outside the static table but known
+    to this kernel is valid, without a warning."""
+    names = set(json.loads(agent("names", "--json").stdout)["features"]["kernel"])
+    facts = json.loads(agent("facts", check=True).stdout)
+    here = {n for i in facts["interfaces"].values() for n in i["features"]}
+    good = os.path.join(GOOD, "minimal.yaml")
+    assert validate("--kernel", good).returncode == 0
+
+    def doc(name):
+        return f"version: 1\ninterfaces:\n  - match: {{name: eth0}}\n    features: {{{name}: off}}\n"
+
+    # a name of offloadctl's table that this kernel lacks: plain validate
+    # takes it silently, --kernel refuses it
+    gone = sorted(names - here)
+    assert gone, "this kernel has every name of the table (tx-lockless, ...)?"
+    assert validate("-", input=doc(gone[0])).stderr == ""
+    k = validate("--kernel", "-", input=doc(gone[0]))
+    assert k.returncode == 2 and f"unknown feature '{gone[0]}' for this kernel" in k.stderr
+    # a name this kernel has beyond the table (newer kernels): the other way
+    for extra in sorted(here - names)[:1]:
+        plain = validate("-", input=doc(extra))
+        assert plain.returncode == 0 and "warning: " in plain.stderr
+        k = validate("--kernel", "-", input=doc(extra))
+        assert k.returncode == 0 and k.stderr == "", k.stderr
+
+
+def test_warn_corpus_is_complete():
+    files = yaml_files(WARN)
+    assert len(files) >= 3
+    assert {f[:-len(".expect")] for f in os.listdir(WARN) if f.endswith(".expect")} == \
+        {f[:-len(".yaml")] for f in files}
+
+
+@pytest.mark.parametrize("name", ["version-2.yaml", "several-errors.yaml"])
+def test_bad_file_json(name):
+    """validate --json: not valid, every error in the one location format."""
+    path = os.path.join(BAD, name)
+    p = validate("--json", path)
+    assert p.returncode == 2
+    doc = json.loads(p.stdout)
+    assert doc["valid"] is False and doc["files"] == [path]
+    want = [f"{path}:{line}:{col}: " for line, col, _ in read_expect(name)]
+    for w in want:
+        assert any(e.startswith(w) for e in doc["errors"]), (w, doc["errors"])
+    assert all(re.match(re.escape(path) + r":\d+:\d+: ", e) for e in doc["errors"])
 
 
 @pytest.mark.parametrize("name", yaml_files(GOOD))

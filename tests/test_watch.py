@@ -97,7 +97,7 @@ def test_drift_reverted_within_2s_and_logged(setup):
     before = w.passes()
     ns.ethtool_K("h2", "tx", "on", check=True)
     assert wait_for(lambda: tx(ns, "h2") is False), w.text()
-    assert re.search(r"reverted drift on 'h2': tx-checksum-ip-generic on -> off \(rule .*offloadctl.yaml:3\)", w.text())
+    assert re.search(r"reverted drift on 'h2': tx-checksum-ip-generic on -> off \(rule .*offloadctl.yaml:4:16\)", w.text())
     time.sleep(1.0)
     # the drift took one pass; our own change did not start another
     assert w.passes() == before + 1, w.text()

@@ -1,7 +1,7 @@
 /* test-advice.c - the advice evaluation on a synthetic host: kernel
  * versions, applies versus pending, the founding case's two entries, and
  * the role conditions (forwarding, bridge ports, XDP, the master's driver) */
-#include "advice.h"
+#include "model/advice.h"
 #include "unit.h"
 
 static const char *names[] = {

@@ -1,22 +1,26 @@
 /* test-netlink-dump.c - the feature dump read into a host state with the
  * interfaces added (check, apply and watch): in ifindex order, out of it,
- * with repeats, and on top of interfaces that were already there */
+ * with repeats, and on top of interfaces that were already there; and the
+ * FEATURES_NTF that watch's monitor reads with the same parsers */
+#include <errno.h>
 #include <linux/ethtool_netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
-#include "ethtool-netlink.h"
-#include "iface.h"
+#include "backend/ethtool-netlink.h"
+#include "model/iface.h"
 #include "unit.h"
 
 #define COUNT 40 /* feature bits: two u32 words */
+
+static unsigned int bitset_size = COUNT; /* what the replies say they hold */
 
 static void put_bits(struct nl_msg *msg, int attr, uint32_t w0, uint32_t w1)
 {
 	uint32_t v[2] = { w0, w1 };
 	struct nlattr *nest = nla_nest_start(msg, attr);
 
-	nla_put_u32(msg, ETHTOOL_A_BITSET_SIZE, COUNT);
+	nla_put_u32(msg, ETHTOOL_A_BITSET_SIZE, bitset_size);
 	nla_put(msg, ETHTOOL_A_BITSET_VALUE, sizeof(v), v);
 	nla_put_flag(msg, ETHTOOL_A_BITSET_NOMASK);
 	nla_nest_end(msg, nest);
@@ -39,6 +43,34 @@ static struct nl_msg *reply(int ifindex, const char *name, uint32_t tag)
 	put_bits(msg, ETHTOOL_A_FEATURES_NOCHANGE, 0, 0);
 	nla_put_u32(msg, ETHTOOL_A_FEATURES_MAX + 7, 0); /* unknown attributes are skipped */
 	return msg;
+}
+
+/* A FEATURES_NTF (the monitor group) for ifindex: active = wanted = tag. */
+static struct nl_msg *ntf(uint8_t cmd, int ifindex, uint32_t tag)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *hdr;
+
+	genlmsg_put(msg, 0, 0, 30, 0, 0, cmd, 1);
+	hdr = nla_nest_start(msg, ETHTOOL_A_FEATURES_HEADER);
+	nla_put_u32(msg, ETHTOOL_A_HEADER_DEV_INDEX, (uint32_t)ifindex);
+	nla_nest_end(msg, hdr);
+	put_bits(msg, ETHTOOL_A_FEATURES_HW, 0xffffffffu, 0xff);
+	put_bits(msg, ETHTOOL_A_FEATURES_WANTED, tag, 0);
+	put_bits(msg, ETHTOOL_A_FEATURES_ACTIVE, tag, 1);
+	put_bits(msg, ETHTOOL_A_FEATURES_NOCHANGE, 0, 0);
+	return msg;
+}
+
+static int parse_ntf(const struct host_state *hs, uint8_t cmd, int ifindex, uint32_t tag,
+		     int *ret_ifindex, struct featbits *ret_active, struct featbits *ret_wanted)
+{
+	struct nl_msg *msg = ntf(cmd, ifindex, tag);
+	int r = ethnl_features_ntf_parse_msg(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len, &hs->names,
+					     ret_ifindex, ret_active, ret_wanted);
+
+	nlmsg_free(msg);
+	return r;
 }
 
 struct ifc_spec {
@@ -171,6 +203,41 @@ int main(void)
 		CHECK(dump(&hs, d, 16) == 0);
 		CHECK(holds(&hs, d, 16));
 		CHECK(host_state_find_index(&hs, 11) == NULL);
+		host_state_free(&hs);
+	}
+	/* A bitset whose size is not the string set's count is refused, as
+	 * ethtool refuses it: the interface's features stay unknown. */
+	{
+		const struct ifc_spec d[] = { { 4, "w", 0x4 } };
+
+		host_init(&hs);
+		bitset_size = COUNT - 8;
+		CHECK(dump(&hs, d, 1) == -EPROTO);
+		CHECK(hs.n == 1 && !hs.ifaces[0].have_features);
+		bitset_size = COUNT + 1;
+		CHECK(dump(&hs, d, 1) == -EPROTO);
+		bitset_size = COUNT;
+		CHECK(dump(&hs, d, 1) == 0 && holds(&hs, d, 1));
+		host_state_free(&hs);
+	}
+	/* The monitor's FEATURES_NTF: device and bits, with the dump's checks;
+	 * other messages of the group are not for it. */
+	{
+		struct featbits active, wanted;
+		int ifindex = 0;
+
+		host_init(&hs);
+		CHECK(parse_ntf(&hs, ETHTOOL_MSG_FEATURES_NTF, 7, 0x70, &ifindex, &active,
+				&wanted) == 0);
+		CHECK(ifindex == 7 && active.w[0] == 0x70 && active.w[1] == 1 &&
+		      wanted.w[0] == 0x70 && wanted.w[1] == 0);
+		CHECK(parse_ntf(&hs, ETHTOOL_MSG_LINKINFO_NTF, 7, 0x70, &ifindex, &active,
+				&wanted) == -ENOENT);
+		bitset_size = COUNT + 3;
+		CHECK(parse_ntf(&hs, ETHTOOL_MSG_FEATURES_NTF, 8, 0x80, &ifindex, &active,
+				&wanted) == -EPROTO);
+		CHECK(ifindex == 8); /* the device is known: watch looks at it again */
+		bitset_size = COUNT;
 		host_state_free(&hs);
 	}
 	return unit_done();

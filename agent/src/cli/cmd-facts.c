@@ -1,0 +1,415 @@
+/* cmd-facts.c - `offloadctl facts` and `offloadctl show` */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "cli/cli.h"
+#include "cli/metrics.h"
+#include "host/virt-detect.h"
+#include "lib/atomic-file.h"
+#include "lib/escape.h"
+#include "lib/log.h"
+#include "model/advice.h"
+#include "model/facts.h"
+#include "model/report.h"
+
+int cmd_facts(const struct global_opts *g, int argc, char **argv)
+{
+	enum {
+		OPT_FORMAT = 256,
+		OPT_FULL,
+		OPT_OUTPUT
+	};
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct facts_options fo = { .with_features = true };
+	const char *format = "json", *output = NULL;
+	struct atomic_file af = { 0 };
+	bool prometheus = false;
+	struct host_state hs;
+	struct virt_info vi;
+	struct backend *b;
+	bool full = false;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_FULL:
+			full = true;
+			break;
+		case OPT_OUTPUT:
+			output = optarg;
+			break;
+		case 'h':
+			fputs(command_find("facts")->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("facts", "unknown or incomplete option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (strcmp(format, "json") == 0) {
+		fo.with_features = true;
+	} else if (strcmp(format, "facter") == 0) {
+		/* Puppet turns a null into '', which is truthy: keys left out */
+		fo.facter = true;
+		fo.no_null = true;
+		fo.with_features = full;
+	} else if (strcmp(format, "ansible") == 0) {
+		fo.no_null = true;
+		fo.with_features = full;
+	} else if (strcmp(format, "prometheus") == 0) {
+		prometheus = true;
+	} else {
+		return usage_error(
+			"facts",
+			"unknown format '%s' (expected json, facter, ansible or prometheus)",
+			format);
+	}
+	fo.filters = argv + optind;
+	fo.n_filters = argc - optind;
+
+	/* Virtualisation first: it reads host files, not the namespace. */
+	r = virt_detect(g->root, &vi);
+	if (r < 0) {
+		log_error("cannot detect virtualisation: %s", strerror(-r));
+		return EXIT_ENV;
+	}
+	r = host_open(g, &b, &hs);
+	if (r) {
+		virt_info_free(&vi);
+		return r;
+	}
+	for (int i = 0; i < fo.n_filters; i++) {
+		bool hit = false;
+
+		for (size_t k = 0; k < hs.n && !hit; k++) {
+			struct facts_options one = { .filters = &fo.filters[i], .n_filters = 1 };
+
+			hit = facts_iface_selected(&one, &hs.ifaces[k]);
+		}
+		if (!hit)
+			log_warn("no interface matches '%s'", fo.filters[i]);
+	}
+	if (output) {
+		r = atomic_file_open(output, &af);
+		if (r < 0) {
+			log_error("cannot write '%s': %s", output, strerror(-r));
+			goto out;
+		}
+	}
+	if (prometheus)
+		r = facts_write_prometheus(output ? af.f : stdout, &vi, &hs, &fo);
+	else
+		r = facts_write(output ? af.f : stdout, &vi, &hs, &fo);
+	if (output && r == 0)
+		r = atomic_file_commit(&af);
+	else if (output)
+		atomic_file_discard(&af);
+	if (r < 0)
+		log_error("cannot write facts%s%s%s: %s", output ? " to '" : "",
+			  output ? output : "", output ? "'" : "", strerror(-r));
+out:
+	host_state_free(&hs);
+	backend_close(b);
+	virt_info_free(&vi);
+	return r < 0 ? EXIT_ENV : EXIT_OK;
+}
+
+/* What show says of one feature or summary line of one interface. */
+struct show_cell {
+	bool active;
+	int fixed;    /* 0, 1 fixed, 2 partly fixed: switched off, members stay on */
+	bool refused; /* requested otherwise, the kernel keeps it so */
+};
+
+/* One cell as text: on/off, '*' fixed, '~' partly fixed, '!' requested otherwise. */
+static void cell_text(char *buf, size_t len, const struct show_cell *c)
+{
+	snprintf(buf, len, "%s%s", c->active ? "on" : "off",
+		 c->fixed == 1	 ? "*"
+		 : c->fixed == 2 ? "~"
+		 : c->refused	 ? "!"
+				 : "");
+}
+
+/* The same cell as JSON: {"active", "fixed", "partly_fixed", "refused"}. */
+static json_t *cell_json(const struct show_cell *c)
+{
+	return json_pack("{s:b,s:b,s:b,s:b}", "active", c->active, "fixed", c->fixed == 1,
+			 "partly_fixed", c->fixed == 2, "refused", c->refused);
+}
+
+/* A summary line of several features that is on, with a member the driver
+ * keeps on next to members that can change: switching the line off (tx
+ * off) leaves that member on (netfront's tx-checksum-ipv4). */
+static bool partly_fixed_on(const struct offload_line *l, const struct iface *ifc,
+			    unsigned int count)
+{
+	bool fixed_on = false, changeable = false;
+
+	if (l->feature >= 0)
+		return false;
+	for (unsigned int i = 0; i < count; i++) {
+		if (!featbits_test(&l->members, i))
+			continue;
+		if (!iface_feature_fixed(ifc, i))
+			changeable = true;
+		else if (featbits_test(&ifc->active, i))
+			fixed_on = true;
+	}
+	return fixed_on && changeable;
+}
+
+static struct show_cell summary_cell(const struct offload_map *m, size_t s, const struct iface *ifc,
+				     const struct offload_summary *x, unsigned int count)
+{
+	return (struct show_cell){ x->active,
+				   partly_fixed_on(&m->line[s], ifc, count) ? 2 : x->fixed == 1,
+				   x->requested >= 0 && (bool)x->requested != x->active };
+}
+
+static struct show_cell feature_cell(const struct iface *ifc, unsigned int i)
+{
+	bool active = featbits_test(&ifc->active, i);
+
+	return (struct show_cell){ active, iface_feature_fixed(ifc, i),
+				   featbits_test(&ifc->wanted, i) != active };
+}
+
+/* show --json: {"interfaces": [{"name", "advice", "offloads": {LINE: CELL},
+ * "features": {FEATURE: CELL} (--all)}], "advice": [pending hits]}, the
+ * same judgements as the table. */
+static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel,
+		     const struct offload_map *map, struct offload_summary (*sums)[16], size_t nsum,
+		     const bool *marked, bool all, const struct advice_list *advice)
+{
+	json_t *doc = json_object(), *ifs = json_array(), *adv = json_array();
+	int r = doc && ifs && adv && json_object_set_new(doc, "interfaces", ifs) == 0 &&
+				json_object_set_new(doc, "advice", adv) == 0
+			? 0
+			: -ENOMEM;
+
+	if (r && doc) {
+		json_decref(doc);
+		return r;
+	}
+	if (r) {
+		json_decref(ifs);
+		json_decref(adv);
+		return r;
+	}
+	for (size_t k = 0; r == 0 && k < nsel; k++) {
+		const struct iface *ifc = &hs->ifaces[sel[k]];
+		json_t *e = json_object(), *offloads = json_object(), *features = NULL;
+		char *name = name_json_dup(ifc->name);
+
+		if (!e || !offloads || !name || json_array_append_new(ifs, e) < 0 ||
+		    json_object_set_new(e, "name", json_string(name)) < 0 ||
+		    json_object_set_new(e, "advice", json_boolean(marked[sel[k]])) < 0 ||
+		    json_object_set_new(e, "offloads", offloads) < 0)
+			r = -ENOMEM;
+		free(name);
+		for (size_t s = 0; r == 0 && s < nsum; s++) {
+			struct show_cell c =
+				summary_cell(map, s, ifc, &sums[k][s], hs->names.count);
+
+			if (json_object_set_new(offloads, sums[k][s].long_name, cell_json(&c)) < 0)
+				r = -ENOMEM;
+		}
+		if (r == 0 && all) {
+			features = json_object();
+			if (!features || json_object_set_new(e, "features", features) < 0)
+				r = -ENOMEM;
+		}
+		for (unsigned int i = 0; r == 0 && all && i < hs->names.count; i++) {
+			struct show_cell c = feature_cell(ifc, i);
+
+			if (hs->names.names[i][0] &&
+			    json_object_set_new(features, hs->names.names[i], cell_json(&c)) < 0)
+				r = -ENOMEM;
+		}
+	}
+	for (size_t i = 0; r == 0 && i < advice->n; i++)
+		if (advice->hits[i].pending &&
+		    json_array_append_new(adv, advice_hit_to_json(hs, &advice->hits[i], false)) < 0)
+			r = -ENOMEM;
+	if (r == 0)
+		report_print_json(stdout, doc);
+	json_decref(doc);
+	return r;
+}
+
+static int col_width(const char *label)
+{
+	return (int)(strlen(label) > 4 ? strlen(label) : 4);
+}
+
+int cmd_show(const struct global_opts *g, int argc, char **argv)
+{
+	enum {
+		OPT_JSON = 256
+	};
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	struct facts_options fo = { 0 };
+	struct offload_summary(*sums)[16] = NULL;
+	char(*labels)[NAME_ESC_MAX] = NULL;
+	struct offload_map map;
+	size_t *sel = NULL, nsel = 0, nsum = 0, width = 0;
+	struct advice_list advice = { 0 };
+	bool *marked = NULL, have_vi = false;
+	struct host_state hs;
+	struct virt_info vi;
+	struct backend *b;
+	bool all = false;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			all = true;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			fputs(command_find("show")->usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("show", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	fo.filters = argv + optind;
+	fo.n_filters = argc - optind;
+	/* The advice may depend on the virtualisation; without it (an
+	 * unreadable host file) the table is still shown. */
+	have_vi = virt_detect(g->root, &vi) == 0;
+	r = host_open(g, &b, &hs);
+	if (r) {
+		if (have_vi)
+			virt_info_free(&vi);
+		return r;
+	}
+
+	sel = calloc(hs.n ? hs.n : 1, sizeof(*sel));
+	sums = calloc(hs.n ? hs.n : 1, sizeof(*sums));
+	marked = calloc(hs.n ? hs.n : 1, sizeof(*marked));
+	if (!sel || !sums || !marked || advice_evaluate(&hs, have_vi ? &vi : NULL, &advice) < 0) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	for (size_t i = 0; i < hs.n; i++)
+		if (facts_iface_selected(&fo, &hs.ifaces[i]) && hs.ifaces[i].have_features)
+			sel[nsel++] = i;
+	if (nsel == 0) {
+		log_error("no interface matches; 'ip link' lists them (add --netns NAME for a "
+			  "namespace)");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < advice.n; i++)
+		if (advice.hits[i].pending && advice.hits[i].iface >= 0)
+			marked[advice.hits[i].iface] = true;
+	offload_map_init(&hs, &map);
+	for (size_t k = 0; k < nsel; k++)
+		nsum = offload_summaries_mapped(&map, &hs.ifaces[sel[k]], sums[k]);
+	if (json) {
+		r = show_json(&hs, sel, nsel, &map, sums, nsum, marked, all, &advice) < 0 ? EXIT_ENV
+											  : EXIT_OK;
+		if (r)
+			log_error("out of memory");
+		goto out;
+	}
+	width = strlen("feature");
+	for (size_t s = 0; s < nsum; s++)
+		if (strlen(sums[0][s].long_name) > width)
+			width = strlen(sums[0][s].long_name);
+	if (all)
+		for (unsigned int i = 0; i < hs.names.count; i++)
+			if (strlen(hs.names.names[i]) > width)
+				width = strlen(hs.names.names[i]);
+
+	/* Column labels: names as the kernel has them, control characters and
+	 * stray bytes escaped (names.h). */
+	labels = calloc(nsel, sizeof(*labels));
+	if (!labels) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	for (size_t k = 0; k < nsel; k++) {
+		char tmp[NAME_ESC_MAX];
+
+		snprintf(labels[k], sizeof(labels[k]), "%s%s",
+			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)),
+			 marked[sel[k]] ? "+" : "");
+	}
+	printf("%-*s", (int)width, "feature");
+	for (size_t k = 0; k < nsel; k++)
+		printf("  %-*s", col_width(labels[k]), labels[k]);
+	putchar('\n');
+	for (size_t s = 0; s < nsum; s++) {
+		printf("%-*s", (int)width, sums[0][s].long_name);
+		for (size_t k = 0; k < nsel; k++) {
+			const struct iface *ifc = &hs.ifaces[sel[k]];
+			struct show_cell sc =
+				summary_cell(&map, s, ifc, &sums[k][s], hs.names.count);
+			char c[8];
+			int w = col_width(labels[k]);
+
+			cell_text(c, sizeof(c), &sc);
+			printf("  %-*s", w, c);
+		}
+		putchar('\n');
+	}
+	for (unsigned int i = 0; all && i < hs.names.count; i++) {
+		if (!hs.names.names[i][0])
+			continue;
+		printf("%-*s", (int)width, hs.names.names[i]);
+		for (size_t k = 0; k < nsel; k++) {
+			struct show_cell sc = feature_cell(&hs.ifaces[sel[k]], i);
+			char c[8];
+			int w = col_width(labels[k]);
+
+			cell_text(c, sizeof(c), &sc);
+			printf("  %-*s", w, c);
+		}
+		putchar('\n');
+	}
+	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
+	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
+	if (advice.n_pending) {
+		printf("+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
+		advice_print_brief(stdout, &hs, &advice);
+	}
+	r = EXIT_OK;
+out:
+	free(labels);
+	advice_list_free(&advice);
+	if (have_vi)
+		virt_info_free(&vi);
+	free(marked);
+	free(sel);
+	free(sums);
+	host_state_free(&hs);
+	backend_close(b);
+	return r;
+}
