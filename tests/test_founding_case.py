@@ -31,8 +31,12 @@ def netfront(doc):
 
 # ---------------------------------------------------------------- real guests
 
-# The PVH domU's facts were not captured yet (tests/vm/README-xen.md).
-@pytest.mark.parametrize("name", ["xen-real-pv-domu.json"])
+# Captured by the Xen lab (tests/vm/README-xen.md) in a PV and a PVH domU of
+# a real Xen 4.17, before anything was changed there.
+DOMUS = ["xen-real-pv-domu.json", "xen-real-pvh-domu.json"]
+
+
+@pytest.mark.parametrize("name", DOMUS)
 def test_shipped_example_reaches_netfront_on_a_real_domu(name):
     """examples/xen-domu.yaml matched nothing on a real domU and said "in
     sync"; now it matches netfront by module and names enX0."""
@@ -56,11 +60,12 @@ def test_shipped_example_reaches_netfront_on_a_real_domu(name):
     assert rep["unmatched_rules"] == []
 
 
-def test_fixed_member_is_named_not_silent_on_a_real_pv_domu():
+@pytest.mark.parametrize("name", DOMUS)
+def test_fixed_member_is_named_not_silent_on_a_real_domu(name):
     """netfront's tx-checksum-ipv4 is fixed on: 'tx: off' sets the rest and
     says which member stays on, in text and JSON; by its own name it is
     fixed-feature's error.  The two paths agree on what is reachable."""
-    path = os.path.join(FACTS, "xen-real-pv-domu.json")
+    path = os.path.join(FACTS, name)
     doc = load(path)
     nf = netfront(doc)
     ifname = sorted(nf)[0]
@@ -102,10 +107,11 @@ def test_fixed_member_is_named_not_silent_on_a_real_pv_domu():
             assert msgs == [] and "unreachable" not in rep["interfaces"].get(ifname, {})
 
 
-def test_driver_xen_netfront_matches_nothing_and_says_so():
+@pytest.mark.parametrize("name", DOMUS)
+def test_driver_xen_netfront_matches_nothing_and_says_so(name):
     """The old example's match: on a real domU it matches nothing.  That is
     now a warning naming the rule, never a silent "in sync"."""
-    path = os.path.join(FACTS, "xen-real-pv-domu.json")
+    path = os.path.join(FACTS, name)
     d = ("version: 1\ninterfaces:\n  - match:\n      virtualization: xen-domU\n"
          "      driver: xen_netfront\n    features:\n      tx: off\n")
     p = agent("check", "--json", "--facts", path, "-", input=d)
@@ -118,9 +124,10 @@ def test_driver_xen_netfront_matches_nothing_and_says_so():
     assert "in sync: nothing to change, but see the 1 warning above" in t.stdout
 
 
-def test_glob_matching_nothing_on_a_debian_domu():
+@pytest.mark.parametrize("name", DOMUS)
+def test_glob_matching_nothing_on_a_debian_domu(name):
     """Debian 12 names the domU's NIC enX0: 'eth*' matches nothing."""
-    path = os.path.join(FACTS, "xen-real-pv-domu.json")
+    path = os.path.join(FACTS, name)
     assert not any(n.startswith("eth") for n in load(path)["interfaces"])
     d = "version: 1\ninterfaces:\n  - match: {name: 'eth*'}\n    features: {tx: off}\n"
     p = agent("check", "--json", "--facts", path, "-", input=d)
@@ -166,6 +173,7 @@ def test_dom0_vif_is_netback_and_tx_off_works_there():
 
 @pytest.mark.parametrize("name,domain,guest_type", [
     ("xen-real-pv-domu.json", "domU", "PV"),
+    ("xen-real-pvh-domu.json", "domU", "PVH"),
     ("xen-real-dom0.json", "dom0", "PV"),
 ])
 def test_real_guest_roles(name, domain, guest_type):
