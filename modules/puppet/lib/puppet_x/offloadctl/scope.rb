@@ -148,7 +148,7 @@ module PuppetX
       def self.valid?(content, runner)
         @valid ||= {}
         return @valid[content] if @valid.key?(content)
-        @valid[content] = runner.call(nil, ['validate', '-'], content)[2].zero?
+        @valid[content] = runner.call(nil, ['validate', '--kernel', '-'], content)[2].zero?
       end
 
       # `check --json` of the scope with content as path's; ifnames narrows
@@ -258,7 +258,7 @@ module PuppetX
       # to path unless it is there already. Raises Puppet::Error.
       def self.write(path, content, runner, what)
         return if File.exist?(path) && File.read(path) == content
-        out, err, code = runner.call(nil, ['validate', '-'], content)
+        out, err, code = runner.call(nil, ['validate', '--kernel', '-'], content)
         unless code.zero?
           msg = [err.strip, out.strip].reject(&:empty?).join('; ')
           raise Puppet::Error, "offloadctl validate refused #{what} (exit #{code}): #{msg.gsub(Scope::STDIN_NAME, path)}"

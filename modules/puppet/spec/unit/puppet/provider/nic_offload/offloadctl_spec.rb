@@ -170,7 +170,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       expect(mine.provider).to receive(:warning).with(%r{decided by #{later[:path]}:4:16})
       mine.provider.features_insync?('tx' => 'off')
       expect(seen).to eq("version: 1\n")
-      expect(calls.first).to eq(['validate', '-'])
+      expect(calls.first).to eq(['validate', '--kernel', '-'])
       expect(calls[1][-2]).to eq('-')
       expect(File.exist?(later[:path])).to be false
     end
@@ -191,7 +191,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       res.provider.features = { 'tx' => 'off' }
       res.provider.persist = :true
       res.provider.flush
-      expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '--ifname', 'eth0', '-']])
+      expect(calls.map { |c| c[:args] }).to eq([['validate', '--kernel', '-'], ['apply', '--json', '--ifname', 'eth0', '-']])
       expect(File.read(dropin)).to include('Managed by Puppet: Nic_offload[eth0]')
       expect(File.read(dropin)).to match(%r{^\s+tx: off$})
       expect(Dir.children(File.dirname(dropin))).to eq([File.basename(dropin)]) # no temporary file

@@ -74,7 +74,7 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
     r.provider.content = r[:content]
     r.provider.features = 'in sync'
     r.provider.flush
-    expect(calls.map { |c| c[:args] }).to eq([['validate', '-'], ['apply', '--json', '--ifname', 'veth1', '-', admin]])
+    expect(calls.map { |c| c[:args] }).to eq([['validate', '--kernel', '-'], ['apply', '--json', '--ifname', 'veth1', '-', admin]])
     expect(File.read(path)).to eq("version: 1\n# new\n")
   end
 
