@@ -545,3 +545,31 @@ def test_follow_advice_that_does_not_apply_is_said(ansible, netns):
     assert "names xen-netfront-tx-csum, which does not apply to this host" in p.out, p
     assert offloads(netns, "va") == before
     assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "netns", netns.name, DROPIN))
+
+
+def test_failed_validation_leaves_no_backup(ansible, netns):
+    """A drop-in the agent refuses (a feature name this kernel does not have)
+    fails the play before anything is applied: the previous drop-in stays
+    byte for byte, and no backup (`NAME.yaml.PID.DATE~`) is left in the
+    scope's directory."""
+    netns.veth("va", "vb")
+    hv = ansible.host(netns, "h")
+    scope = os.path.join(hv["offloadctl_config_dir"], "netns", netns.name)
+    dropin = os.path.join(scope, DROPIN)
+    ok = ansible.inventory({"h": hv}, rules=[{"match": {"name": "va"}, "features": {"tx": False}}], name="ok.yml")
+    p = ansible.play(ok)
+    assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+    with open(dropin, "rb") as f:
+        kept = f.read()
+    before = offloads(netns, "va")
+    bad = ansible.inventory({"h": hv}, rules=[{"match": {"name": "va"},
+                                               "features": {"no-such-offload-feature": True}}], name="bad.yml")
+    for _ in range(2):
+        p = ansible.play(bad)
+        assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+        assert "failed to validate" in p.out, p
+        with open(dropin, "rb") as f:
+            assert f.read() == kept
+        left = sorted(os.listdir(scope))
+        assert left == [DROPIN], left
+        assert offloads(netns, "va") == before
