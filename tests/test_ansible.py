@@ -545,3 +545,86 @@ def test_follow_advice_that_does_not_apply_is_said(ansible, netns):
     assert "names xen-netfront-tx-csum, which does not apply to this host" in p.out, p
     assert offloads(netns, "va") == before
     assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "netns", netns.name, DROPIN))
+
+
+def test_failed_validation_leaves_no_backup(ansible, netns):
+    """A drop-in the agent refuses (a feature name this kernel does not have)
+    fails the play before anything is applied: the previous drop-in stays
+    byte for byte, and no backup (`NAME.yaml.PID.DATE~`) is left in the
+    scope's directory."""
+    netns.veth("va", "vb")
+    hv = ansible.host(netns, "h")
+    scope = os.path.join(hv["offloadctl_config_dir"], "netns", netns.name)
+    dropin = os.path.join(scope, DROPIN)
+    ok = ansible.inventory({"h": hv}, rules=[{"match": {"name": "va"}, "features": {"tx": False}}], name="ok.yml")
+    p = ansible.play(ok)
+    assert p.rc == 0 and p.recap["h"]["failed"] == 0, p
+    with open(dropin, "rb") as f:
+        kept = f.read()
+    before = offloads(netns, "va")
+    bad = ansible.inventory({"h": hv}, rules=[{"match": {"name": "va"},
+                                               "features": {"no-such-offload-feature": True}}], name="bad.yml")
+    for _ in range(2):
+        p = ansible.play(bad)
+        assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+        assert "failed to validate" in p.out, p
+        with open(dropin, "rb") as f:
+            assert f.read() == kept
+        left = sorted(os.listdir(scope))
+        assert left == [DROPIN], left
+        assert offloads(netns, "va") == before
+
+
+def test_state_absent_removes_only_its_own_drop_in(ansible, netns):
+    """Two uses of the role in one namespace's scope, each with its own
+    drop-in (offloadctl_dropin): offloadctl_state: absent on one removes that
+    drop-in alone, in check mode only says so, applies nothing (the
+    interfaces stay as they are), keeps the namespace in the fact while the
+    other's file is there, and a second run changes nothing; absent on the
+    other then removes its file and the fact's marker."""
+    netns.veth("va", "vb")
+    shared = ansible.host(netns, "shared")
+    etc, facts = shared["offloadctl_config_dir"], shared["offloadctl_facts_dir"]
+    scope = os.path.join(etc, "netns", netns.name)
+    marker = os.path.join(facts, "offloadctl.netns", netns.name)
+    a = dict(shared, offloadctl_dropin="50-ansible-a.yaml",
+             offloadctl_rules=[{"match": {"name": "va"}, "features": {"tx": False}}])
+    b = dict(shared, offloadctl_dropin="50-ansible-b.yaml",
+             offloadctl_rules=[{"match": {"name": "vb"}, "features": {"gro": True}}])
+    admin = os.path.join(scope, "60-admin.yaml")
+    for name, hv in (("a", a), ("b", b)):
+        p = ansible.play(ansible.inventory({name: hv}, name=f"{name}.yml"))
+        assert p.rc == 0 and p.total("failed") == 0, p
+    with open(admin, "w") as f:  # another owner's file, never the role's
+        f.write("version: 1\n")
+    with open(os.path.join(scope, "50-ansible-b.yaml"), "rb") as f:
+        b_text = f.read()
+    assert os.path.exists(marker)
+    state = {i: offloads(netns, i) for i in ("va", "vb")}
+    assert state["va"]["tx-checksumming"] is False and state["vb"]["generic-receive-offload"] is True
+
+    gone_a = ansible.inventory({"a": dict(a, offloadctl_state="absent")}, name="a-absent.yml")
+    p = ansible.play(gone_a, check=True)
+    assert p.rc == 0 and p.total("failed") == 0 and p.recap["a"]["changed"] > 0, p
+    assert os.path.exists(os.path.join(scope, "50-ansible-a.yaml"))
+    for run_no in (1, 2):
+        p = ansible.play(gone_a)
+        assert p.rc == 0 and p.total("failed") == 0, p
+        assert p.recap["a"]["changed"] == (1 if run_no == 1 else 0), p
+        assert sorted(os.listdir(scope)) == ["50-ansible-b.yaml", "60-admin.yaml"]
+        with open(os.path.join(scope, "50-ansible-b.yaml"), "rb") as f:
+            assert f.read() == b_text
+        assert os.path.exists(marker)  # b's file and the admin's are still in the scope
+        assert {i: offloads(netns, i) for i in ("va", "vb")} == state  # nothing applied, nothing reverted
+    p = ansible.play(gone_a, check=True)
+    assert p.rc == 0 and p.recap["a"]["changed"] == 0, p
+
+    os.unlink(admin)
+    gone_b = ansible.inventory({"b": dict(b, offloadctl_state="absent")}, name="b-absent.yml")
+    for run_no in (1, 2):
+        p = ansible.play(gone_b)
+        assert p.rc == 0 and p.total("failed") == 0, p
+        assert p.recap["b"]["changed"] == (2 if run_no == 1 else 0), p
+        assert os.listdir(scope) == []
+        assert not os.path.exists(marker)
+        assert {i: offloads(netns, i) for i in ("va", "vb")} == state

@@ -407,20 +407,27 @@ nic_offload {{ 'oct-no-such-namespace/{A}': config_dir => {cfg}, features => {{ 
                                            p.stderr), p.stderr
 
 
-def test_later_file_of_the_scope_is_warned_about_and_never_fought(netns, puppet):
+def test_later_file_of_the_scope_fails_the_resource_and_is_never_fought(netns, puppet):
     """An admin's 60-admin.yaml decides gro on veth0 after the resource's
-    drop-in: three runs warn with its file:line:col, never change gro (the
-    kernel's notifications say so), and agree with the agent's check of the
-    scope, as the boot unit and watch apply it."""
+    drop-in: each of three runs fails that resource with a message naming
+    the file:line:col, the feature and what to do (exit 4, or 6 with the
+    other resource's changes), writes and applies nothing of it (gro and tx
+    on veth0 never change: the kernel's notifications say so), and the
+    other resource (veth1) still converges."""
     netns.veth(A, B)
     scope = puppet.config_dir / "netns" / netns.name
     scope.mkdir(parents=True)
     admin = scope / "60-admin.yaml"
     admin.write_text("version: 1\ninterfaces:\n  - match: {name: veth0}\n    features: {gro: off}\n")
+    tx_before = active(netns, A, "tx-checksum-ip-generic")
     m = f"""
 nic_offload {{ '{netns.name}/{A}':
   config_dir => {pp_str(str(puppet.config_dir))},
   features   => {{ 'tx' => 'off', 'gro' => 'on' }},
+}}
+nic_offload {{ '{netns.name}/{B}':
+  config_dir => {pp_str(str(puppet.config_dir))},
+  features   => {{ 'tx' => 'off' }},
 }}
 """
     with FeatureMonitor(netns) as mon:
@@ -428,15 +435,19 @@ nic_offload {{ '{netns.name}/{A}':
         for _ in range(3):
             p = puppet.apply(m)
             codes.append(p.returncode)
-            assert re.search(rf"Warning: Nic_offload\[{netns.name}/veth0\]\(provider=offloadctl\): rx-gro on 'veth0' in netns "
-                             rf"'{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later file of its scope, not by "
-                             r"this resource: left as that file says", p.stderr), p.stderr
-    assert codes == [2, 0, 0], (codes, p.stdout)
-    assert active(netns, A, "rx-gro") is False and active(netns, A, "tx-checksum-ip-generic") is False
-    assert "on" not in mon.states(A, "generic-receive-offload"), mon.text
-    assert "off" in mon.states(A, "tx-checksumming"), mon.text  # the monitor saw the run's own change
-    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
-    assert c.returncode == 0, c.stdout + c.stderr
+            assert re.search(rf"Error: /Stage\[main\]/Main/Nic_offload\[{netns.name}/veth0\]/features: change from .* failed: "
+                             rf"rx-gro on 'veth0' in netns '{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later "
+                             r"file of its scope, not by this resource: .*remove or change that file, or drop the feature "
+                             r"from this resource", p.stderr), p.stderr
+            assert not re.search(r"Warning: .*a later file of its scope", p.stderr), p.stderr
+            assert not dropin(puppet.config_dir, A, ns=netns.name).exists()
+    assert codes == [6, 4, 4], (codes, p.stdout, p.stderr)
+    assert active(netns, A, "rx-gro") is False and active(netns, A, "tx-checksum-ip-generic") is tx_before
+    assert mon.states(A, "generic-receive-offload") == [], mon.text
+    assert mon.states(A, "tx-checksumming") == [], mon.text
+    assert "off" in mon.states(B, "tx-checksumming"), mon.text  # the other resource converged
+    assert active(netns, B, "tx-checksum-ip-generic") is False
+    assert dropin(puppet.config_dir, B, ns=netns.name).exists()
 
 
 def test_class_and_resource_on_one_interface_never_flap_in_a_run(netns, puppet):

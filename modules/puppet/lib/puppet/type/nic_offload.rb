@@ -26,9 +26,10 @@ Puppet::Type.newtype(:nic_offload) do
     unit and `watch` apply it: `offloadctl check` of the scope with the
     resource's drop-in as it would be written, restricted to the features
     that drop-in decides. Where a later file of the scope decides one of
-    them instead (an admin's `60-local.yaml`), the resource warns with that
-    file:line:column and leaves the feature as that file says, so the two
-    never flap. A change is applied with one `offloadctl apply` of the scope
+    them instead (an admin's `60-local.yaml`), the resource fails, naming
+    that file:line:column and the feature, and writes and applies nothing:
+    the feature stays as that file says, on every run, so the two never
+    flap. Remove or change that file, or drop the feature from the resource. A change is applied with one `offloadctl apply` of the scope
     on that interface; the kernel's refusal fails the resource with the
     agent's message, and whatever had changed is rolled back by the agent.
 

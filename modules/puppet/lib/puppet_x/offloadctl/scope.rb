@@ -72,9 +72,19 @@ module PuppetX
         # through logger (where: " in netns 'x'", owner: who the file is
         # for); returns the refusal, a message, when the owner's file is
         # invalid or cannot be reached (then nothing of it is written or
-        # applied), else nil.
-        def refusal(logger, where, owner, tail = '')
+        # applied), else nil. With fail_overrides, a feature a later file
+        # decides is a refusal too (nic_offload: a failed resource naming
+        # that file, never a flap), else only a warning.
+        def refusal(logger, where, owner, tail = '', fail_overrides: false)
           return "offloadctl check#{where} failed (exit #{code}): #{errors.join('; ')}" if code > 1
+          if fail_overrides && !overrides.empty?
+            others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
+            words = overrides.map do |ifname, feature, by|
+              "#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, not by #{owner}"
+            end
+            return "#{words.join('; ')}: left as that file says and nothing of #{owner} is written or applied; " \
+                   "remove or change that file, or drop the feature from #{owner}#{tail}"
+          end
           overrides.each do |ifname, feature, by|
             logger.warning("#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, " \
                            "not by #{owner}: left as that file says")

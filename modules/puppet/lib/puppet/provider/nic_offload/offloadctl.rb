@@ -123,7 +123,8 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # In sync when the agent's check of the whole scope, with this
   # resource's drop-in as it would be written, finds nothing to change in
   # what that drop-in decides. A feature a later file of the scope decides
-  # is that file's: a warning names it, and it is not changed back.
+  # is that file's: the resource fails, naming that file:line:column and
+  # the feature, and nothing is changed (on every run: never a flap).
   def features_insync?(should)
     if interface_missing?
       info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
@@ -131,8 +132,9 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     end
     verdict = scope.judge(own_path, self.class.dropin_content(resource, should), [resource[:name]])
     # The agent already knows the kernel cannot hold this (a fixed
-    # feature): fail the property with its words, touch nothing.
-    @refused = verdict.refusal(self, netns_words, 'this resource')
+    # feature), or a later file of the scope decides one of the features:
+    # fail the property with its words, touch nothing.
+    @refused = verdict.refusal(self, netns_words, 'this resource', fail_overrides: true)
     raise Puppet::Error, @refused if @refused
     verdict.in_sync?
   end

@@ -126,15 +126,25 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       expect(res.provider.refused?).to be false
     end
 
-    it 'leaves a feature a later file decides to it, with a warning that names it' do
+    it 'fails, naming the later file that decides a feature and what to do, and changes nothing' do
       res
       FileUtils.mkdir_p(File.join(confdir, 'conf.d'))
       admin = File.join(confdir, 'conf.d', '60-admin.yaml')
       File.write(admin, "version: 1\n")
       agent_answers([report({ 'tx-checksum-ip-generic' => "#{admin}:4:16" }, ['tx-checksum-ip-generic']), '', 1],
                     [report('tx-checksum-ip-generic' => '<stdin>:9:11'), '', 1])
-      expect(res.provider).to receive(:warning).with(%r{tx-checksum-ip-generic on 'eth0' is decided by #{admin}:4:16, a later file})
-      expect(res.provider.features_insync?('tx' => 'off')).to be true
+      expect(res.provider).not_to receive(:warning)
+      expect { res.provider.features_insync?('tx' => 'off') }.to raise_error(Puppet::Error) { |e|
+        expect(e.message).to match(%r{tx-checksum-ip-generic on 'eth0' is decided by #{admin}:4:16, a later file of its scope, not by this resource})
+        expect(e.message).to include('remove or change that file, or drop the feature from this resource')
+      }
+      expect(res.provider.refused?).to be true
+      # refused: flush writes and applies nothing
+      res.provider.features = { 'tx' => 'off' }
+      expect(res.provider).not_to receive(:write_dropin)
+      expect(res.provider).not_to receive(:apply)
+      res.provider.flush
+      expect(File.exist?(dropin)).to be false
     end
 
     it "fails with the agent's words, the drop-in named, when the kernel cannot hold it" do
@@ -167,8 +177,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
         seen ||= File.read(args.last)
         [report({ 'tx-checksum-ip-generic' => "#{args.last}:4:16" }), '', 0]
       end
-      expect(mine.provider).to receive(:warning).with(%r{decided by #{later[:path]}:4:16})
-      mine.provider.features_insync?('tx' => 'off')
+      expect { mine.provider.features_insync?('tx' => 'off') }.to raise_error(Puppet::Error, %r{decided by #{later[:path]}:4:16})
       expect(seen).to eq("version: 1\n")
       expect(calls.first).to eq(['validate', '--kernel', '-'])
       expect(calls[1][-2]).to eq('-')
