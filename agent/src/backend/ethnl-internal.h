@@ -49,3 +49,8 @@ struct nl_msg *ethnl_msg_from_bytes(const void *buf, size_t len);
 int ethnl_features_ntf_parse(struct nl_msg *msg, const struct feature_names *names,
 			     int *ret_ifindex, struct featbits *ret_active,
 			     struct featbits *ret_wanted);
+
+/* A RINGS_NTF, CHANNELS_NTF, COALESCE_NTF, PAUSE_NTF or EEE_NTF (the monitor
+ * group): its group and device.  Returns 0, -ENOENT for another message,
+ * -EPROTO for one that cannot be read (*ret_ifindex 0). */
+int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex);

@@ -91,6 +91,9 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 		virt_info_free(&vi);
 		return r;
 	}
+	r = backend_read_settings(b, &hs, SETTING_GROUPS_ALL);
+	if (r < 0)
+		log_warn("cannot read rings, channels, coalesce, pause or EEE: %s", strerror(-r));
 	for (int i = 0; i < fo.n_filters; i++) {
 		bool hit = false;
 
