@@ -14,6 +14,13 @@ struct plan_change {
 	const struct ds_location *rule; /* the feature setting that wins (file:line:column) */
 };
 
+/* A parameter of rings, channels, coalesce, pause or EEE to send. */
+struct plan_setting {
+	unsigned int param; /* enum setting_param */
+	uint32_t from, to;
+	const struct ds_location *rule; /* the setting that wins (file:line:column) */
+};
+
 struct plan_iface {
 	size_t iface;	      /* index into host_state.ifaces */
 	struct featbits mask; /* the bits to send */
@@ -23,6 +30,11 @@ struct plan_iface {
 	const struct ds_location **want_rule; /* by feature index: the winning setting */
 	struct plan_change *changes;
 	size_t n_changes;
+	/* the groups' parameters that differ, in enum setting_param order,
+	 * which is apply's order by group: rings, channels (before the
+	 * features), coalesce, pause, eee (after) */
+	struct plan_setting *settings;
+	size_t n_settings;
 };
 
 /* A member of a group name (tx, sg, tso, ...) that keeps a state other than
