@@ -6,12 +6,15 @@
 #include <stdbool.h>
 
 #include "model/features.h"
+#include "model/settings.h"
 
 enum monitor_event_type {
 	MONITOR_LINK_NEW, /* a link appeared or changed: ifindex, ifname */
 	MONITOR_LINK_DEL, /* a link went away: ifindex */
 	MONITOR_FEATURES, /* FEATURES_NTF: ifindex (0 unknown); the bits when have_bits */
 	MONITOR_LOST,	  /* events were lost (the socket overran): look at everything */
+	MONITOR_SETTINGS, /* RINGS_NTF, CHANNELS_NTF, COALESCE_NTF, PAUSE_NTF or
+			   * EEE_NTF: ifindex (0 unknown), group */
 };
 
 struct monitor_event {
@@ -20,6 +23,7 @@ struct monitor_event {
 	const char *ifname; /* MONITOR_LINK_NEW; valid during the call */
 	bool have_bits;	    /* MONITOR_FEATURES: active and wanted could be read */
 	struct featbits active, wanted;
+	enum setting_group group; /* MONITOR_SETTINGS */
 };
 
 typedef void (*monitor_fn)(void *arg, const struct monitor_event *ev);

@@ -102,6 +102,13 @@ void on_event(void *arg, const struct monitor_event *ev)
 	case MONITOR_LOST:
 		schedule(w);
 		return;
+	case MONITOR_SETTINGS:
+		/* A group the rules set changed (drift, or the echo of our own
+		 * set, which the pass finds in sync): look again.  The
+		 * notification carries no values to compare. */
+		if (!ev->ifindex || (desired_state_setting_groups(&w->ds) & (1u << ev->group)))
+			schedule(w);
+		return;
 	case MONITOR_FEATURES:
 		/* The echo of our own change matches what we hold: nothing to do. */
 		if (!ev->have_bits || !ifc || !ifc->have_features ||
