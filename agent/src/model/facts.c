@@ -177,6 +177,46 @@ static void settings_write(struct jw *b, const struct iface *ifc, const struct f
 	}
 }
 
+json_t *facts_settings_json(const struct iface *ifc)
+{
+	const struct iface_settings *s = &ifc->settings;
+	json_t *all = json_object();
+
+	for (int g = 0; all && g < SG_MAX; g++) {
+		json_t *grp = NULL, *max = NULL;
+		unsigned int first, end;
+
+		if (!(s->read & (1u << g)))
+			continue;
+		if (s->supported & (1u << g)) {
+			grp = json_object();
+			setting_group_range((enum setting_group)g, &first, &end);
+			for (unsigned int p = first; grp && p < end; p++) {
+				if (!iface_settings_has(s, p))
+					continue;
+				json_object_set_new(grp, setting_defs[p].name,
+						    setting_defs[p].type == ST_BOOL
+							    ? json_boolean(s->value[p])
+							    : json_integer((json_int_t)s->value[p]));
+				if (!(s->has_max & setting_bit(p)))
+					continue;
+				if (!max) {
+					max = json_object();
+					json_object_set_new(grp, "max", max);
+				}
+				json_object_set_new(max, setting_defs[p].name,
+						    json_integer((json_int_t)s->max[p]));
+			}
+		}
+		if (json_object_set_new(all, setting_group_name((enum setting_group)g),
+					grp ? grp : json_null()) < 0) {
+			json_decref(all);
+			return NULL;
+		}
+	}
+	return all;
+}
+
 static int iface_write(struct jw *b, const struct host_state *hs, const struct offload_map *map,
 		       const struct iface *ifc, const struct facts_options *o)
 {
