@@ -125,6 +125,10 @@ static void settings_write(struct jw *b, const struct iface *ifc, const struct f
 
 		if (!(s->read & (1u << g)))
 			continue;
+		/* the compact formats (facter, ansible) keep rings and channels,
+		 * the groups with maxima; the rest with --full (facts/README.md) */
+		if (o->no_null && !o->with_features && g != SG_RINGS && g != SG_CHANNELS)
+			continue;
 		if (!(s->supported & (1u << g))) {
 			if (!o->no_null) {
 				jw_lit(b, ",\"");
