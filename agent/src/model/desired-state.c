@@ -296,12 +296,13 @@ static int add_setting(struct ds_rule *r, struct ds_setting st)
 	return 0;
 }
 
-/* A plain decimal count or number that fits in 32 bits. */
+/* A decimal count or number that fits in 32 bits. */
 static bool parse_u32(const struct ynode *v, uint32_t *ret)
 {
 	unsigned long long n = 0;
 
-	if (!v->plain || v->len == 0 || v->len > 10 || strlen(v->value) != v->len)
+	/* quoted too: the wrappers write every value as a quoted string */
+	if (v->len == 0 || v->len > 10 || strlen(v->value) != v->len)
 		return false;
 	for (size_t i = 0; i < v->len; i++) {
 		if (v->value[i] < '0' || v->value[i] > '9')
@@ -414,7 +415,7 @@ static void on_rule_group(struct ykeys *y, const struct ynode *k, const struct y
 		st.loc = (struct ds_location){ c->y.file, sk->line, sk->column };
 		switch (def->type) {
 		case ST_COUNT:
-			if (sv->plain && strcmp(sv->value, "max") == 0) {
+			if (strcmp(sv->value, "max") == 0) {
 				st.max = true;
 				break;
 			}
