@@ -92,9 +92,6 @@ def ethtool_group(ns, group, ifname):
     text = p.stdout
     if group in ("rings", "channels"):
         cur, mx = parse_sections(text, RING_LABELS if group == "rings" else CHANNEL_LABELS)
-        if group == "rings":
-            # ethtool 6.1 prints no RX Push; the kernel reports it
-            pass
         if mx:
             cur["max"] = mx
         return cur
@@ -249,9 +246,7 @@ def test_apply_twice_second_sends_no_set_request(netns):
     assert p1.returncode == 0, p1.stderr
     r1 = json.loads(p1.stdout)
     assert r1["changed"] is True and r1["in_sync"] is True
-    assert r1["interfaces"]["id0"]["changes"] == [
-        {"group": "channels", "setting": "rx", "from": 1, "to": 2, "rule": "<stdin>:1:67",
-         "resets_link": True}] or r1["interfaces"]["id0"]["changes"][0]["group"] == "channels"
+    assert len(r1["interfaces"]["id0"]["changes"]) == 1
     c = r1["interfaces"]["id0"]["changes"][0]
     assert (c["group"], c["setting"], c["from"], c["to"], c["resets_link"]) == ("channels", "rx", 1, 2, True)
     assert re.fullmatch(r"<stdin>:\d+:\d+", c["rule"])
