@@ -278,3 +278,16 @@ int ethnl_settings_parse_msg(const void *buf, size_t len, enum setting_group g,
 	nlmsg_free(msg);
 	return ctx.error ? ctx.error : ctx.got ? 0 : -EPROTO;
 }
+
+int ethnl_settings_ntf_parse_msg(const void *buf, size_t len, enum setting_group *ret_group,
+				 int *ret_ifindex)
+{
+	struct nl_msg *msg = ethnl_msg_from_bytes(buf, len);
+	int r;
+
+	if (!msg)
+		return -EINVAL;
+	r = ethnl_settings_ntf_parse(msg, ret_group, ret_ifindex);
+	nlmsg_free(msg);
+	return r;
+}

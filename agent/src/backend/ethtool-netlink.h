@@ -60,3 +60,7 @@ int ethnl_settings_set(struct ethnl *e, const struct iface *ifc, enum setting_gr
 /* One group's GET reply given as bytes, into hs (the fuzzers). */
 int ethnl_settings_parse_msg(const void *buf, size_t len, enum setting_group g,
 			     struct host_state *hs);
+/* A RINGS_NTF ... EEE_NTF given as bytes, as watch's monitor reads it
+ * (ethnl-internal.h's ethnl_settings_ntf_parse()): the fuzzers. */
+int ethnl_settings_ntf_parse_msg(const void *buf, size_t len, enum setting_group *ret_group,
+				 int *ret_ifindex);
