@@ -332,17 +332,20 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		struct set_result res;
 		int r;
 
+		/* what is sent is recorded as it is sent: a rollback puts back
+		 * only what this run asked for */
 		undo[n_undo] = (struct undo){ .ifc = ifc,
 					      .wanted = ifc->wanted,
 					      .active = ifc->active,
-					      .sent = pi->mask,
 					      .settings = ifc->settings };
 		memset(&res, 0, sizeof(res));
 		/* rings and channels, the features, then coalesce, pause, eee:
 		 * the order the peers learned (NetworkManager, TuneD) */
 		r = apply_settings(b, hs, pi, GROUPS_BEFORE, &undo[n_undo], rep, log_errors);
-		if (r == 0 && pi->n_changes)
+		if (r == 0 && pi->n_changes) {
+			undo[n_undo].sent = pi->mask;
 			r = apply_features(b, hs, pi, &res, rep, log_errors);
+		}
 		if (r == 0)
 			r = apply_settings(b, hs, pi, GROUPS_AFTER, &undo[n_undo], rep,
 					   log_errors);
