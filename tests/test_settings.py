@@ -498,3 +498,35 @@ def test_ioctl_backend_applies_and_verifies(netns):
     assert ethtool_group(netns, "coalesce", "iot") == {"rx-frames": 12}
     p = netns.agent("--backend", "ioctl", "check", "-", input=d)
     assert p.returncode == 0 and "in sync" in p.stdout
+
+
+def test_dry_run_and_check_show_the_diff_and_touch_nothing(netns):
+    netns.veth("dr0", "dr1")
+    before = channels(netns, "dr0")
+    d = doc([{"match": {"name": "dr0"}, "channels": {"rx": 2}}])
+    for cmd, rc in ((["check"], 1), (["apply", "--dry-run"], 0)):
+        p = netns.agent(*cmd, "-", input=d)
+        assert p.returncode == rc, p.stderr
+        assert "--- dr0\n+++ dr0\n-channels rx: 1\n+channels rx: 2\t# <stdin>:" in p.stdout, p.stdout
+        assert "may reset the link" in p.stdout
+        assert "would change 1 setting on 1 interface" in p.stdout
+        assert channels(netns, "dr0") == before
+
+
+def test_a_set_the_driver_refuses_rolls_back_what_came_before(netns):
+    """tun reports channels but cannot set them (no set_channels): the
+    kernel's refusal is said with its extended ack, and the veth's feature
+    and channels changed earlier in the run are put back."""
+    netns.veth("rf0", "rf1")
+    netns.ip("tuntap", "add", "rft", "mode", "tap")
+    before_ch = channels(netns, "rf0")
+    before_k = json.loads(netns.exec("ethtool", "--json", "-k", "rf0").stdout)
+    d = doc([{"match": {"name": "rf0"}, "channels": {"rx": 2}, "features": {"gro": "on"}},
+             {"match": {"name": "rft"}, "channels": {"combined": 1}}])
+    p = netns.agent("apply", "--json", "-", input=d)
+    assert p.returncode == 1, p.stderr
+    r = json.loads(p.stdout)
+    assert r["rolled_back"] is True, r
+    assert any(e.startswith("cannot set channels on 'rft': Operation not supported") for e in r["errors"]), r
+    assert channels(netns, "rf0") == before_ch
+    assert json.loads(netns.exec("ethtool", "--json", "-k", "rf0").stdout) == before_k
