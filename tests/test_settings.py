@@ -429,7 +429,9 @@ def test_plan_over_facts_above_max_and_in_sync(netns, tmp_path):
                for e in r["errors"]), r
     p, r = check_facts(f, [{"match": {"name": "nic0"}, "rings": {"rx": 256, "tx-push": "off"},
                             "pause": {"rx": "on"}, "eee": {"tx-lpi": "off"}}])
-    assert p.returncode == 0 and r["in_sync"] is True and r["interfaces"] == {}, (p.stderr, r)
+    assert p.returncode == 0 and r["in_sync"] is True, (p.stderr, r)
+    assert r["interfaces"]["nic0"]["changes"] == []
+    assert r["interfaces"]["nic0"]["decided_settings"]["rings"]["tx-push"]["value"] == "off"
     # a parameter the driver lacks (not in the facts): refused
     p, r = check_facts(f, [{"match": {"name": "nic0"}, "rings": {"rx-jumbo": 10}}])
     assert p.returncode == 1
@@ -530,3 +532,18 @@ def test_a_set_the_driver_refuses_rolls_back_what_came_before(netns):
     assert any(e.startswith("cannot set channels on 'rft': Operation not supported") for e in r["errors"]), r
     assert channels(netns, "rf0") == before_ch
     assert json.loads(netns.exec("ethtool", "--json", "-k", "rf0").stdout) == before_k
+
+
+def test_check_json_says_which_setting_decides(netns, tmp_path):
+    """As "decided" does for features: a later file that overrides an
+    earlier one's setting shows, changed or not."""
+    netns.veth("dc0", "dc1")
+    a, b = tmp_path / "10-a.yaml", tmp_path / "20-b.yaml"
+    a.write_text("version: 1\ninterfaces:\n  - match: {name: dc0}\n    channels: {rx: 2, tx: 1}\n")
+    b.write_text("version: 1\ninterfaces:\n  - match: {name: dc0}\n    channels: {rx: 1}\n")
+    p = netns.agent("check", "--json", str(a), str(b))
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert r["interfaces"]["dc0"]["decided_settings"] == {
+        "channels": {"rx": {"value": 1, "by": f"{b}:4:16"}, "tx": {"value": 1, "by": f"{a}:4:23"}}}
+    assert r["interfaces"]["dc0"]["changes"] == []

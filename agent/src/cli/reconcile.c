@@ -60,6 +60,13 @@ static int report_add_notes(json_t *rep, const struct host_state *hs, const stru
 					d->value, d->loc) < 0)
 			return -ENOMEM;
 	}
+	for (size_t i = 0; i < p->n_setting_decisions; i++) {
+		const struct plan_setting_decision *d = &p->setting_decisions[i];
+
+		if (report_add_setting_decision(rep, hs->ifaces[d->iface].name, d->param, d->value,
+						d->loc) < 0)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < p->n_unmatched; i++)
 		if (report_add_unmatched(rep, &p->unmatched[i].rule->loc, p->unmatched[i].match) <
 		    0)

@@ -248,7 +248,7 @@ static int translate_channels(const struct host_state *hs, size_t idx, struct se
  * sent for it. */
 static int plan_settings(const struct host_state *hs, const struct desired_state *ds,
 			 const struct virt_info *vi, size_t idx, struct plan_iface *pi,
-			 struct plan *p)
+			 struct plan *p, bool decisions)
 {
 	const struct iface *ifc = &hs->ifaces[idx];
 	const struct iface_settings *s = &ifc->settings;
@@ -318,6 +318,17 @@ static int plan_settings(const struct host_state *hs, const struct desired_state
 			want = s->max[q];
 		} else {
 			want = sw[q].value;
+		}
+		if (decisions) {
+			struct plan_setting_decision *d = realloc(
+				p->setting_decisions,
+				(p->n_setting_decisions + 1) * sizeof(*p->setting_decisions));
+
+			if (!d)
+				return -ENOMEM;
+			p->setting_decisions = d;
+			d[p->n_setting_decisions++] =
+				(struct plan_setting_decision){ idx, q, want, sw[q].loc };
 		}
 		if ((s->has_max & setting_bit(q)) && want > s->max[q]) {
 			r = add_problem(p, DS_POLICY_ERROR, idx,
@@ -473,7 +484,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		featbits_set(&pi.mask, b, true);
 		featbits_set(&pi.values, b, featbits_test(&w.value, b));
 	}
-	r = plan_settings(hs, ds, vi, idx, &pi, p);
+	r = plan_settings(hs, ds, vi, idx, &pi, p, decisions);
 	if (r < 0) {
 		free(pi.changes);
 		free(pi.settings);
@@ -722,6 +733,7 @@ void plan_free(struct plan *p)
 	free(p->ifaces);
 	free(p->unreachable);
 	free(p->decisions);
+	free(p->setting_decisions);
 	for (size_t i = 0; i < p->n_unmatched; i++)
 		free(p->unmatched[i].match);
 	free(p->unmatched);

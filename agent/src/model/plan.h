@@ -55,6 +55,15 @@ struct plan_decision {
 	const struct ds_location *loc; /* the feature setting that wins */
 };
 
+/* Which setting decides a parameter of the groups on an interface (check
+ * --json's "decided_settings"), changed or not. */
+struct plan_setting_decision {
+	size_t iface;	    /* index into host_state.ifaces */
+	unsigned int param; /* enum setting_param */
+	uint32_t value;	    /* what it resolves to (max: the driver's maximum) */
+	const struct ds_location *loc;
+};
+
 struct plan_opts {
 	bool decisions; /* fill plan.decisions */
 	/* Plan these interfaces only (--interface, --ifname): names or globs,
@@ -87,6 +96,8 @@ struct plan {
 	 * unmatched-rule); empty when the policy is ignore */
 	struct plan_decision *decisions; /* with plan_opts.decisions */
 	size_t n_decisions;
+	struct plan_setting_decision *setting_decisions; /* the same for the groups */
+	size_t n_setting_decisions;
 	struct plan_unmatched {
 		const struct ds_rule *rule;
 		char *match; /* "name 'eth*', module 'xen_netfront'" */

@@ -97,6 +97,36 @@ int report_add_decision(json_t *rep, const char *ifname, const char *feature, bo
 	return !v || json_object_set_new(d, feature, v) < 0 ? -ENOMEM : 0;
 }
 
+int report_add_setting_decision(json_t *rep, const char *ifname, unsigned int param, uint32_t value,
+				const struct ds_location *by)
+{
+	json_t *e = iface_entry(rep, ifname), *d, *g, *v;
+	const struct setting_def *def;
+
+	if (param >= SP_MAX)
+		return -EINVAL;
+	def = &setting_defs[param];
+	if (!e)
+		return -ENOMEM;
+	d = json_object_get(e, "decided_settings");
+	if (!d) {
+		d = json_object();
+		if (!d || json_object_set_new(e, "decided_settings", d) < 0)
+			return -ENOMEM;
+	}
+	g = json_object_get(d, setting_group_name(def->group));
+	if (!g) {
+		g = json_object();
+		if (!g || json_object_set_new(d, setting_group_name(def->group), g) < 0)
+			return -ENOMEM;
+	}
+	v = json_pack("{s:o,s:o}", "value",
+		      def->type == ST_BOOL ? json_string(value ? "on" : "off")
+					   : json_integer((json_int_t)value),
+		      "by", location(by));
+	return !v || json_object_set_new(g, def->name, v) < 0 ? -ENOMEM : 0;
+}
+
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match)
 {
 	json_t *u = json_pack("{s:o,s:s}", "rule", location(rule), "match", match);

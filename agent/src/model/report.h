@@ -37,6 +37,11 @@ int report_add_unreachable(json_t *rep, const char *ifname, const char *feature,
  * "decided": {FEATURE: {"value": "off", "by": "file:line:column"}}. */
 int report_add_decision(json_t *rep, const char *ifname, const char *feature, bool value,
 			const struct ds_location *by);
+/* Record which setting decides a parameter of rings, channels, ... on an
+ * interface: "decided_settings": {GROUP: {SETTING: {"value", "by"}}}, the
+ * value as the report's changes give it (max resolved). */
+int report_add_setting_decision(json_t *rep, const char *ifname, unsigned int param, uint32_t value,
+				const struct ds_location *by);
 /* Record a rule that matched no interface: {"rule", "match"} under
  * "unmatched_rules". */
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match);
