@@ -266,9 +266,15 @@ static void fuzz_settings(const uint8_t *data, size_t size)
 				    s->value[p] > 1)
 					abort();
 		}
-		if (ethnl_settings_ntf_parse_msg(data, size, &ng, &ifindex) == 0 &&
-		    (unsigned int)ng >= SG_MAX)
-			abort();
+		{
+			struct iface_settings ns;
+
+			if (ethnl_settings_ntf_parse_msg(data, size, &ng, &ifindex, &ns) == 0 &&
+			    ((unsigned int)ng >= SG_MAX ||
+			     (ns.present & ~setting_group_mask(ng)) ||
+			     (ns.has_max & ~ns.present)))
+				abort();
+		}
 	}
 }
 

@@ -51,6 +51,9 @@ int ethnl_features_ntf_parse(struct nl_msg *msg, const struct feature_names *nam
 			     struct featbits *ret_wanted);
 
 /* A RINGS_NTF, CHANNELS_NTF, COALESCE_NTF, PAUSE_NTF or EEE_NTF (the monitor
- * group): its group and device.  Returns 0, -ENOENT for another message,
- * -EPROTO for one that cannot be read (*ret_ifindex 0). */
-int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex);
+ * group): its group, device and the group's state (as a GET reply has it,
+ * into *ret_values).  Returns 0, -ENOENT for another message, -EPROTO for
+ * one that cannot be read whole (*ret_ifindex 0 when not even the header
+ * could be). */
+int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex,
+			     struct iface_settings *ret_values);

@@ -126,14 +126,45 @@ struct settings_ctx {
 	bool got; /* a reply for the interface asked (single GET) */
 };
 
+/* Group g's attributes of one reply or notification into s (its other
+ * groups untouched).  Returns 0, or -EPROTO when an attribute was too
+ * short to read (it is left out). */
+static int settings_from_attrs(struct nlattr **tb, enum setting_group g, struct iface_settings *s)
+{
+	unsigned int first, end;
+	int r = 0;
+
+	setting_group_range(g, &first, &end);
+	s->present &= ~setting_group_mask(g);
+	s->has_max &= ~setting_group_mask(g);
+	for (unsigned int p = first; p < end; p++) {
+		const struct nl_param *np = nl_param_of(p);
+		uint32_t v, m;
+
+		if (!np || np->attr > OC_SETTINGS_ATTR_MAX || !tb[np->attr])
+			continue;
+		if (!get_num(tb[np->attr], np->u8, &v)) {
+			r = -EPROTO;
+			continue;
+		}
+		s->value[p] = v;
+		s->present |= setting_bit(p);
+		if (np->max_attr && tb[np->max_attr] && get_num(tb[np->max_attr], false, &m)) {
+			s->max[p] = m;
+			s->has_max |= setting_bit(p);
+		}
+	}
+	s->read |= (uint8_t)(1u << g);
+	s->supported |= (uint8_t)(1u << g);
+	return r;
+}
+
 static int settings_parse(struct nl_msg *msg, void *arg)
 {
 	struct settings_ctx *ctx = arg;
 	struct nlattr *tb[OC_SETTINGS_ATTR_MAX + 1];
 	struct nlattr *hdr[ETHTOOL_A_HEADER_MAX + 1];
-	struct iface_settings *s;
 	struct iface *ifc;
-	unsigned int first, end;
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, OC_SETTINGS_ATTR_MAX, NULL) < 0 ||
 	    !tb[OC_A_SETTINGS_HEADER])
@@ -145,29 +176,8 @@ static int settings_parse(struct nl_msg *msg, void *arg)
 	ifc = host_state_find_index(ctx->hs, (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]));
 	if (!ifc)
 		return NL_OK; /* appeared after the link dump */
-	s = &ifc->settings;
-	setting_group_range(ctx->g, &first, &end);
-	s->present &= ~setting_group_mask(ctx->g);
-	s->has_max &= ~setting_group_mask(ctx->g);
-	for (unsigned int p = first; p < end; p++) {
-		const struct nl_param *np = nl_param_of(p);
-		uint32_t v, m;
-
-		if (!np || np->attr > OC_SETTINGS_ATTR_MAX || !tb[np->attr])
-			continue;
-		if (!get_num(tb[np->attr], np->u8, &v)) {
-			ctx->error = -EPROTO;
-			continue;
-		}
-		s->value[p] = v;
-		s->present |= setting_bit(p);
-		if (np->max_attr && tb[np->max_attr] && get_num(tb[np->max_attr], false, &m)) {
-			s->max[p] = m;
-			s->has_max |= setting_bit(p);
-		}
-	}
-	s->read |= (uint8_t)(1u << ctx->g);
-	s->supported |= (uint8_t)(1u << ctx->g);
+	if (settings_from_attrs(tb, ctx->g, &ifc->settings) < 0)
+		ctx->error = -EPROTO;
 	ctx->got = true;
 	return NL_OK;
 }
@@ -237,7 +247,8 @@ nomem:
 	return -ENOMEM;
 }
 
-int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex)
+int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex,
+			     struct iface_settings *ret_values)
 {
 	struct nlattr *tb[OC_SETTINGS_ATTR_MAX + 1];
 	struct nlattr *hdr[ETHTOOL_A_HEADER_MAX + 1];
@@ -260,7 +271,9 @@ int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, 
 	    !hdr[ETHTOOL_A_HEADER_DEV_INDEX])
 		return -EPROTO;
 	*ret_ifindex = (int)nla_get_u32(hdr[ETHTOOL_A_HEADER_DEV_INDEX]);
-	return 0;
+	/* a notification carries what the GET reply does: the group's state */
+	memset(ret_values, 0, sizeof(*ret_values));
+	return settings_from_attrs(tb, *ret_group, ret_values);
 }
 
 /* A reply given as bytes (the fuzzers, fuzz/fuzz-netlink.c). */
@@ -280,14 +293,14 @@ int ethnl_settings_parse_msg(const void *buf, size_t len, enum setting_group g,
 }
 
 int ethnl_settings_ntf_parse_msg(const void *buf, size_t len, enum setting_group *ret_group,
-				 int *ret_ifindex)
+				 int *ret_ifindex, struct iface_settings *ret_values)
 {
 	struct nl_msg *msg = ethnl_msg_from_bytes(buf, len);
 	int r;
 
 	if (!msg)
 		return -EINVAL;
-	r = ethnl_settings_ntf_parse(msg, ret_group, ret_ifindex);
+	r = ethnl_settings_ntf_parse(msg, ret_group, ret_ifindex, ret_values);
 	nlmsg_free(msg);
 	return r;
 }

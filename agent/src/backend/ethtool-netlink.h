@@ -63,4 +63,4 @@ int ethnl_settings_parse_msg(const void *buf, size_t len, enum setting_group g,
 /* A RINGS_NTF ... EEE_NTF given as bytes, as watch's monitor reads it
  * (ethnl-internal.h's ethnl_settings_ntf_parse()): the fuzzers. */
 int ethnl_settings_ntf_parse_msg(const void *buf, size_t len, enum setting_group *ret_group,
-				 int *ret_ifindex);
+				 int *ret_ifindex, struct iface_settings *ret_values);

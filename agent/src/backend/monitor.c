@@ -46,9 +46,10 @@ static int on_features(struct nl_msg *msg, void *arg)
 		/* rings, channels, coalesce, pause, EEE: which device, no more
 		 * (the pass reads the group back) */
 		ev.type = MONITOR_SETTINGS;
-		r = ethnl_settings_ntf_parse(msg, &ev.group, &ev.ifindex);
+		r = ethnl_settings_ntf_parse(msg, &ev.group, &ev.ifindex, &ev.settings);
 		if (r == -ENOENT)
 			return NL_OK; /* another notification of the group */
+		ev.have_bits = r == 0;
 		m->fn(m->arg, &ev);
 		return NL_OK;
 	}

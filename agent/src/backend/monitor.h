@@ -21,9 +21,11 @@ struct monitor_event {
 	enum monitor_event_type type;
 	int ifindex;
 	const char *ifname; /* MONITOR_LINK_NEW; valid during the call */
-	bool have_bits;	    /* MONITOR_FEATURES: active and wanted could be read */
+	bool have_bits;	    /* MONITOR_FEATURES: active and wanted could be read;
+			     * MONITOR_SETTINGS: the group's state could */
 	struct featbits active, wanted;
-	enum setting_group group; /* MONITOR_SETTINGS */
+	enum setting_group group;	/* MONITOR_SETTINGS */
+	struct iface_settings settings; /* ... the group's state, when have_bits */
 };
 
 typedef void (*monitor_fn)(void *arg, const struct monitor_event *ev);
