@@ -48,6 +48,11 @@ struct undo {
 	uint64_t settings_sent;		/* the groups' parameters this run asked for */
 };
 
+/* The groups set before the features (they may reset the link, and a
+ * driver may change features with its queues) and after them. */
+#define GROUPS_BEFORE ((1u << SG_RINGS) | (1u << SG_CHANNELS))
+#define GROUPS_AFTER  ((1u << SG_COALESCE) | (1u << SG_PAUSE) | (1u << SG_EEE))
+
 static const char *fname(const struct host_state *hs, unsigned int i)
 {
 	return i < hs->names.count ? hs->names.names[i] : "?";
@@ -134,7 +139,7 @@ static bool rollback_features(struct backend *b, struct host_state *hs, const st
  * sent, read back and compared with what it was.  Returns false when it
  * could not. */
 static bool rollback_settings(struct backend *b, struct host_state *hs, const struct undo *u,
-			      json_t *rep, bool log_errors)
+			      unsigned int groups, json_t *rep, bool log_errors)
 {
 	struct iface *ifc = u->ifc;
 	bool ok = true;
@@ -144,7 +149,7 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 		char *msg = NULL, kbuf[1024];
 		int r;
 
-		if (!gm)
+		if (!gm || !(groups & (1u << g)))
 			continue;
 		r = backend_refresh_settings(b, hs, ifc, (enum setting_group)g);
 		for (unsigned int p = 0; r == 0 && p < SP_MAX; p++)
@@ -177,15 +182,17 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 	return ok;
 }
 
-/* Put every touched interface back, the last one first. */
+/* Put every touched interface back, the last one first, each in the
+ * reverse of apply's order. */
 static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, size_t n,
 		     json_t *rep, bool log_errors)
 {
 	bool ok = true;
 
 	for (size_t k = n; k-- > 0;) {
+		ok &= rollback_settings(b, hs, &u[k], GROUPS_AFTER, rep, log_errors);
 		ok &= rollback_features(b, hs, &u[k], rep, log_errors);
-		ok &= rollback_settings(b, hs, &u[k], rep, log_errors);
+		ok &= rollback_settings(b, hs, &u[k], GROUPS_BEFORE, rep, log_errors);
 	}
 	return ok;
 }
@@ -257,11 +264,6 @@ static int apply_settings(struct backend *b, struct host_state *hs, const struct
 	}
 	return 0;
 }
-
-/* The groups set before the features (they may reset the link, and a
- * driver may change features with its queues) and after them. */
-#define GROUPS_BEFORE ((1u << SG_RINGS) | (1u << SG_CHANNELS))
-#define GROUPS_AFTER  ((1u << SG_COALESCE) | (1u << SG_PAUSE) | (1u << SG_EEE))
 
 /* Set pi's features and check the kernel's reply.  Returns 0, 1 when the
  * kernel refused or does not hold what was asked (said in rep), or
