@@ -224,6 +224,26 @@ static int read_settings_ioctl(struct backend *b, struct host_state *hs, enum se
 	return 0;
 }
 
+/* One driver's error stops the kernel's whole dump (only EOPNOTSUPP is
+ * skipped there): ask each interface on its own, and let the one that
+ * fails be null, not the run. */
+static int read_settings_each(struct backend *b, struct host_state *hs, enum setting_group g,
+			      int dump_error)
+{
+	log_debug("the %s dump failed (%s); reading each interface", setting_group_name(g),
+		  strerror(-dump_error));
+	for (size_t i = 0; i < hs->n; i++) {
+		int r = ethnl_settings_get(b->nl, hs, g, hs->ifaces[i].ifindex);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && r != -EOPNOTSUPP && r != -ENODEV)
+			log_warn("cannot read the %s of '%s': %s", setting_group_name(g),
+				 hs->ifaces[i].name, strerror(-r));
+	}
+	return 0;
+}
+
 int backend_read_settings(struct backend *b, struct host_state *hs, unsigned int groups)
 {
 	for (int g = 0; g < SG_MAX; g++) {
@@ -238,6 +258,8 @@ int backend_read_settings(struct backend *b, struct host_state *hs, unsigned int
 			/* A kernel whose family predates the group's messages. */
 			if (r == -EOPNOTSUPP || r == -EINVAL)
 				r = read_settings_ioctl(b, hs, (enum setting_group)g);
+			else if (r < 0 && r != -ENOMEM)
+				r = read_settings_each(b, hs, (enum setting_group)g, r);
 		}
 		if (r < 0)
 			return r;
