@@ -56,7 +56,7 @@ def parse_sections(text, names):
             continue
         value = value.strip()
         key = names[label.strip()]
-        if value == "n/a":
+        if value in ("n/a", "unknown"):
             continue
         if value in ("on", "off"):
             section[key] = value == "on"
@@ -68,7 +68,7 @@ def parse_sections(text, names):
 CHANNEL_LABELS = {"RX": "rx", "TX": "tx", "Other": "other", "Combined": "combined"}
 RING_LABELS = {"RX": "rx", "RX Mini": "rx-mini", "RX Jumbo": "rx-jumbo", "TX": "tx",
                "RX Buf Len": "rx-buf-len", "CQE Size": "cqe-size", "TX Push": "tx-push",
-               "RX Push": "rx-push"}
+               "RX Push": "rx-push", "TCP data split": "tcp-data-split"}
 # what `ethtool -c` prints -> the name -C takes
 COALESCE_LABELS = {"stats-block-usecs": "stats-block-usecs", "sample-interval": "sample-interval",
                    "pkt-rate-low": "pkt-rate-low", "pkt-rate-high": "pkt-rate-high",
@@ -381,7 +381,7 @@ def nic_facts(netns, tmp_path):
     ifc = d["interfaces"]["nic0"]
     ifc["driver"] = "e1000e"
     ifc["rings"] = {"rx": 256, "tx": 256, "tx-push": False, "rx-push": False,
-                    "max": {"rx": 4096, "tx": 4096}}
+                    "tcp-data-split": False, "max": {"rx": 4096, "tx": 4096}}
     ifc["channels"] = {"combined": 4, "max": {"combined": 8}}
     ifc["coalesce"] = {"adaptive-rx": False, "rx-usecs": 3, "tx-usecs": 0}
     ifc["pause"] = {"autoneg": True, "rx": True, "tx": True}
@@ -399,7 +399,7 @@ def check_facts(facts, rules, *extra):
 def test_plan_over_facts_every_group(netns, tmp_path):
     f = nic_facts(netns, tmp_path)
     p, r = check_facts(f, [{"match": {"name": "nic0"},
-                            "rings": {"rx": "max", "tx": 256},
+                            "rings": {"rx": "max", "tx": 256, "tcp-data-split": "on"},
                             "channels": {"rx": 2, "tx": 3},
                             "coalesce": {"adaptive-rx": "on", "rx-usecs": 3, "tx-usecs": 50},
                             "pause": {"autoneg": "off", "rx": "on"},
@@ -410,6 +410,7 @@ def test_plan_over_facts_every_group(netns, tmp_path):
     # only what differs, in apply's order; rx/tx on a combined-only NIC is
     # combined = max(rx, tx), as TuneD does
     assert got == [("rings", "rx", 256, 4096, True),
+                   ("rings", "tcp-data-split", "off", "on", True),
                    ("channels", "combined", 4, 3, True),
                    ("coalesce", "adaptive-rx", "off", "on", False),
                    ("coalesce", "tx-usecs", 0, 50, False),

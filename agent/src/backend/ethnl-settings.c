@@ -31,53 +31,55 @@ struct nl_param {
 	int attr;
 	int max_attr; /* 0: none */
 	bool u8;
+	bool split; /* enum ethtool_tcp_data_split: 1 disabled, 2 enabled (0 unknown: absent) */
 };
 
 static const struct nl_param nl_params[] = {
-	{ SP_RINGS_RX, ETHTOOL_A_RINGS_RX, ETHTOOL_A_RINGS_RX_MAX, false },
-	{ SP_RINGS_RX_MINI, ETHTOOL_A_RINGS_RX_MINI, ETHTOOL_A_RINGS_RX_MINI_MAX, false },
-	{ SP_RINGS_RX_JUMBO, ETHTOOL_A_RINGS_RX_JUMBO, ETHTOOL_A_RINGS_RX_JUMBO_MAX, false },
-	{ SP_RINGS_TX, ETHTOOL_A_RINGS_TX, ETHTOOL_A_RINGS_TX_MAX, false },
-	{ SP_RINGS_RX_BUF_LEN, ETHTOOL_A_RINGS_RX_BUF_LEN, 0, false },
-	{ SP_RINGS_CQE_SIZE, ETHTOOL_A_RINGS_CQE_SIZE, 0, false },
-	{ SP_RINGS_TX_PUSH, ETHTOOL_A_RINGS_TX_PUSH, 0, true },
-	{ SP_RINGS_RX_PUSH, OC_A_RINGS_RX_PUSH, 0, true },
-	{ SP_CHANNELS_RX, ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_RX_MAX, false },
-	{ SP_CHANNELS_TX, ETHTOOL_A_CHANNELS_TX_COUNT, ETHTOOL_A_CHANNELS_TX_MAX, false },
-	{ SP_CHANNELS_OTHER, ETHTOOL_A_CHANNELS_OTHER_COUNT, ETHTOOL_A_CHANNELS_OTHER_MAX, false },
+	{ SP_RINGS_RX, ETHTOOL_A_RINGS_RX, ETHTOOL_A_RINGS_RX_MAX, false, false },
+	{ SP_RINGS_RX_MINI, ETHTOOL_A_RINGS_RX_MINI, ETHTOOL_A_RINGS_RX_MINI_MAX, false, false },
+	{ SP_RINGS_RX_JUMBO, ETHTOOL_A_RINGS_RX_JUMBO, ETHTOOL_A_RINGS_RX_JUMBO_MAX, false, false },
+	{ SP_RINGS_TX, ETHTOOL_A_RINGS_TX, ETHTOOL_A_RINGS_TX_MAX, false, false },
+	{ SP_RINGS_RX_BUF_LEN, ETHTOOL_A_RINGS_RX_BUF_LEN, 0, false, false },
+	{ SP_RINGS_CQE_SIZE, ETHTOOL_A_RINGS_CQE_SIZE, 0, false, false },
+	{ SP_RINGS_TX_PUSH, ETHTOOL_A_RINGS_TX_PUSH, 0, true, false },
+	{ SP_RINGS_RX_PUSH, OC_A_RINGS_RX_PUSH, 0, true, false },
+	{ SP_RINGS_TCP_DATA_SPLIT, ETHTOOL_A_RINGS_TCP_DATA_SPLIT, 0, true, true },
+	{ SP_CHANNELS_RX, ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_RX_MAX, false, false },
+	{ SP_CHANNELS_TX, ETHTOOL_A_CHANNELS_TX_COUNT, ETHTOOL_A_CHANNELS_TX_MAX, false, false },
+	{ SP_CHANNELS_OTHER, ETHTOOL_A_CHANNELS_OTHER_COUNT, ETHTOOL_A_CHANNELS_OTHER_MAX, false, false },
 	{ SP_CHANNELS_COMBINED, ETHTOOL_A_CHANNELS_COMBINED_COUNT, ETHTOOL_A_CHANNELS_COMBINED_MAX,
-	  false },
-	{ SP_COAL_ADAPTIVE_RX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX, 0, true },
-	{ SP_COAL_ADAPTIVE_TX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_TX, 0, true },
-	{ SP_COAL_SAMPLE_INTERVAL, ETHTOOL_A_COALESCE_RATE_SAMPLE_INTERVAL, 0, false },
-	{ SP_COAL_STATS_BLOCK_USECS, ETHTOOL_A_COALESCE_STATS_BLOCK_USECS, 0, false },
-	{ SP_COAL_PKT_RATE_LOW, ETHTOOL_A_COALESCE_PKT_RATE_LOW, 0, false },
-	{ SP_COAL_PKT_RATE_HIGH, ETHTOOL_A_COALESCE_PKT_RATE_HIGH, 0, false },
-	{ SP_COAL_RX_USECS, ETHTOOL_A_COALESCE_RX_USECS, 0, false },
-	{ SP_COAL_RX_FRAMES, ETHTOOL_A_COALESCE_RX_MAX_FRAMES, 0, false },
-	{ SP_COAL_RX_USECS_IRQ, ETHTOOL_A_COALESCE_RX_USECS_IRQ, 0, false },
-	{ SP_COAL_RX_FRAMES_IRQ, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_IRQ, 0, false },
-	{ SP_COAL_TX_USECS, ETHTOOL_A_COALESCE_TX_USECS, 0, false },
-	{ SP_COAL_TX_FRAMES, ETHTOOL_A_COALESCE_TX_MAX_FRAMES, 0, false },
-	{ SP_COAL_TX_USECS_IRQ, ETHTOOL_A_COALESCE_TX_USECS_IRQ, 0, false },
-	{ SP_COAL_TX_FRAMES_IRQ, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_IRQ, 0, false },
-	{ SP_COAL_RX_USECS_LOW, ETHTOOL_A_COALESCE_RX_USECS_LOW, 0, false },
-	{ SP_COAL_RX_FRAMES_LOW, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_LOW, 0, false },
-	{ SP_COAL_TX_USECS_LOW, ETHTOOL_A_COALESCE_TX_USECS_LOW, 0, false },
-	{ SP_COAL_TX_FRAMES_LOW, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_LOW, 0, false },
-	{ SP_COAL_RX_USECS_HIGH, ETHTOOL_A_COALESCE_RX_USECS_HIGH, 0, false },
-	{ SP_COAL_RX_FRAMES_HIGH, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_HIGH, 0, false },
-	{ SP_COAL_TX_USECS_HIGH, ETHTOOL_A_COALESCE_TX_USECS_HIGH, 0, false },
-	{ SP_COAL_TX_FRAMES_HIGH, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_HIGH, 0, false },
-	{ SP_COAL_CQE_MODE_RX, ETHTOOL_A_COALESCE_USE_CQE_MODE_RX, 0, true },
-	{ SP_COAL_CQE_MODE_TX, ETHTOOL_A_COALESCE_USE_CQE_MODE_TX, 0, true },
-	{ SP_PAUSE_AUTONEG, ETHTOOL_A_PAUSE_AUTONEG, 0, true },
-	{ SP_PAUSE_RX, ETHTOOL_A_PAUSE_RX, 0, true },
-	{ SP_PAUSE_TX, ETHTOOL_A_PAUSE_TX, 0, true },
-	{ SP_EEE_ENABLED, ETHTOOL_A_EEE_ENABLED, 0, true },
-	{ SP_EEE_ACTIVE, ETHTOOL_A_EEE_ACTIVE, 0, true },
-	{ SP_EEE_TX_LPI, ETHTOOL_A_EEE_TX_LPI_ENABLED, 0, true },
-	{ SP_EEE_TX_TIMER, ETHTOOL_A_EEE_TX_LPI_TIMER, 0, false },
+	  false, false },
+	{ SP_COAL_ADAPTIVE_RX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX, 0, true, false },
+	{ SP_COAL_ADAPTIVE_TX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_TX, 0, true, false },
+	{ SP_COAL_SAMPLE_INTERVAL, ETHTOOL_A_COALESCE_RATE_SAMPLE_INTERVAL, 0, false, false },
+	{ SP_COAL_STATS_BLOCK_USECS, ETHTOOL_A_COALESCE_STATS_BLOCK_USECS, 0, false, false },
+	{ SP_COAL_PKT_RATE_LOW, ETHTOOL_A_COALESCE_PKT_RATE_LOW, 0, false, false },
+	{ SP_COAL_PKT_RATE_HIGH, ETHTOOL_A_COALESCE_PKT_RATE_HIGH, 0, false, false },
+	{ SP_COAL_RX_USECS, ETHTOOL_A_COALESCE_RX_USECS, 0, false, false },
+	{ SP_COAL_RX_FRAMES, ETHTOOL_A_COALESCE_RX_MAX_FRAMES, 0, false, false },
+	{ SP_COAL_RX_USECS_IRQ, ETHTOOL_A_COALESCE_RX_USECS_IRQ, 0, false, false },
+	{ SP_COAL_RX_FRAMES_IRQ, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_IRQ, 0, false, false },
+	{ SP_COAL_TX_USECS, ETHTOOL_A_COALESCE_TX_USECS, 0, false, false },
+	{ SP_COAL_TX_FRAMES, ETHTOOL_A_COALESCE_TX_MAX_FRAMES, 0, false, false },
+	{ SP_COAL_TX_USECS_IRQ, ETHTOOL_A_COALESCE_TX_USECS_IRQ, 0, false, false },
+	{ SP_COAL_TX_FRAMES_IRQ, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_IRQ, 0, false, false },
+	{ SP_COAL_RX_USECS_LOW, ETHTOOL_A_COALESCE_RX_USECS_LOW, 0, false, false },
+	{ SP_COAL_RX_FRAMES_LOW, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_LOW, 0, false, false },
+	{ SP_COAL_TX_USECS_LOW, ETHTOOL_A_COALESCE_TX_USECS_LOW, 0, false, false },
+	{ SP_COAL_TX_FRAMES_LOW, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_LOW, 0, false, false },
+	{ SP_COAL_RX_USECS_HIGH, ETHTOOL_A_COALESCE_RX_USECS_HIGH, 0, false, false },
+	{ SP_COAL_RX_FRAMES_HIGH, ETHTOOL_A_COALESCE_RX_MAX_FRAMES_HIGH, 0, false, false },
+	{ SP_COAL_TX_USECS_HIGH, ETHTOOL_A_COALESCE_TX_USECS_HIGH, 0, false, false },
+	{ SP_COAL_TX_FRAMES_HIGH, ETHTOOL_A_COALESCE_TX_MAX_FRAMES_HIGH, 0, false, false },
+	{ SP_COAL_CQE_MODE_RX, ETHTOOL_A_COALESCE_USE_CQE_MODE_RX, 0, true, false },
+	{ SP_COAL_CQE_MODE_TX, ETHTOOL_A_COALESCE_USE_CQE_MODE_TX, 0, true, false },
+	{ SP_PAUSE_AUTONEG, ETHTOOL_A_PAUSE_AUTONEG, 0, true, false },
+	{ SP_PAUSE_RX, ETHTOOL_A_PAUSE_RX, 0, true, false },
+	{ SP_PAUSE_TX, ETHTOOL_A_PAUSE_TX, 0, true, false },
+	{ SP_EEE_ENABLED, ETHTOOL_A_EEE_ENABLED, 0, true, false },
+	{ SP_EEE_ACTIVE, ETHTOOL_A_EEE_ACTIVE, 0, true, false },
+	{ SP_EEE_TX_LPI, ETHTOOL_A_EEE_TX_LPI_ENABLED, 0, true, false },
+	{ SP_EEE_TX_TIMER, ETHTOOL_A_EEE_TX_LPI_TIMER, 0, false, false },
 };
 
 static const struct {
@@ -143,7 +145,17 @@ static int settings_from_attrs(struct nlattr **tb, enum setting_group g, struct 
 
 		if (!np || np->attr > OC_SETTINGS_ATTR_MAX || !tb[np->attr])
 			continue;
-		if (!get_num(tb[np->attr], np->u8, &v)) {
+		if (np->split) {
+			/* the raw enum, not get_num()'s 0/1 */
+			if (nla_len(tb[np->attr]) < 1) {
+				r = -EPROTO;
+				continue;
+			}
+			v = nla_get_u8(tb[np->attr]);
+			if (v != ETHTOOL_TCP_DATA_SPLIT_DISABLED && v != ETHTOOL_TCP_DATA_SPLIT_ENABLED)
+				continue; /* unknown: as the kernel leaves it out */
+			v = v == ETHTOOL_TCP_DATA_SPLIT_ENABLED;
+		} else if (!get_num(tb[np->attr], np->u8, &v)) {
 			r = -EPROTO;
 			continue;
 		}
@@ -237,8 +249,11 @@ int ethnl_settings_set(struct ethnl *e, const struct iface *ifc, enum setting_gr
 
 		if (!(mask & setting_bit(p)) || !np || setting_defs[p].read_only)
 			continue;
-		if (np->u8 ? nla_put_u8(msg, np->attr, values[p] ? 1 : 0) < 0
-			   : nla_put_u32(msg, np->attr, values[p]) < 0)
+		if (np->split ? nla_put_u8(msg, np->attr,
+					   values[p] ? ETHTOOL_TCP_DATA_SPLIT_ENABLED
+						     : ETHTOOL_TCP_DATA_SPLIT_DISABLED) < 0
+		    : np->u8  ? nla_put_u8(msg, np->attr, values[p] ? 1 : 0) < 0
+			      : nla_put_u32(msg, np->attr, values[p]) < 0)
 			goto nomem;
 	}
 	return ethnl_request(e, msg, NULL, NULL, ret_msg);

@@ -19,6 +19,9 @@ const struct setting_def setting_defs[SP_MAX] = {
 	[SP_RINGS_CQE_SIZE] = { "cqe-size", SG_RINGS, ST_NUMBER, false },
 	[SP_RINGS_TX_PUSH] = { "tx-push", SG_RINGS, ST_BOOL, false },
 	[SP_RINGS_RX_PUSH] = { "rx-push", SG_RINGS, ST_BOOL, false },
+	/* on/off; ethtool's "auto" is left out: the driver picks, and what it
+	 * picked can never be compared with what was asked */
+	[SP_RINGS_TCP_DATA_SPLIT] = { "tcp-data-split", SG_RINGS, ST_BOOL, false },
 	[SP_CHANNELS_RX] = { "rx", SG_CHANNELS, ST_COUNT, false },
 	[SP_CHANNELS_TX] = { "tx", SG_CHANNELS, ST_COUNT, false },
 	[SP_CHANNELS_OTHER] = { "other", SG_CHANNELS, ST_COUNT, false },

@@ -40,6 +40,7 @@ enum setting_param {
 	SP_RINGS_CQE_SIZE,
 	SP_RINGS_TX_PUSH,
 	SP_RINGS_RX_PUSH,
+	SP_RINGS_TCP_DATA_SPLIT,
 	/* channels */
 	SP_CHANNELS_RX,
 	SP_CHANNELS_TX,
