@@ -137,13 +137,17 @@ def ethtool_group(ns, group, ifname):
 
 
 def ethtool_facts_view(facts_group, group):
-    """What of a facts group ethtool 6.1 prints: it has no RX Push line, and
+    """What of a facts group ethtool 6.1 prints: it has no RX Push, TX push
+    buffer or HDS lines, and
     prints Tx LPI's timer only when LPI is on."""
     if facts_group is None:
         return None
     g = dict(facts_group)
     if group == "rings":
-        g.pop("rx-push", None)
+        # newer than ethtool 6.1's -g output
+        for key in ("rx-push", "tx-push-buf-len", "hds-thresh"):
+            g.pop(key, None)
+            g.get("max", {}).pop(key, None)
     if group == "eee" and not g.get("tx-lpi"):
         g.pop("tx-timer", None)
     return g

@@ -22,6 +22,8 @@ const struct setting_def setting_defs[SP_MAX] = {
 	/* on/off; ethtool's "auto" is left out: the driver picks, and what it
 	 * picked can never be compared with what was asked */
 	[SP_RINGS_TCP_DATA_SPLIT] = { "tcp-data-split", SG_RINGS, ST_BOOL, false },
+	[SP_RINGS_TX_PUSH_BUF_LEN] = { "tx-push-buf-len", SG_RINGS, ST_COUNT, false },
+	[SP_RINGS_HDS_THRESH] = { "hds-thresh", SG_RINGS, ST_COUNT, false },
 	[SP_CHANNELS_RX] = { "rx", SG_CHANNELS, ST_COUNT, false },
 	[SP_CHANNELS_TX] = { "tx", SG_CHANNELS, ST_COUNT, false },
 	[SP_CHANNELS_OTHER] = { "other", SG_CHANNELS, ST_COUNT, false },
