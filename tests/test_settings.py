@@ -385,7 +385,8 @@ def nic_facts(netns, tmp_path):
     ifc = d["interfaces"]["nic0"]
     ifc["driver"] = "e1000e"
     ifc["rings"] = {"rx": 256, "tx": 256, "tx-push": False, "rx-push": False,
-                    "tcp-data-split": False, "max": {"rx": 4096, "tx": 4096}}
+                    "tcp-data-split": False, "hds-thresh": 0,
+                    "max": {"rx": 4096, "tx": 4096, "hds-thresh": 1024}}
     ifc["channels"] = {"combined": 4, "max": {"combined": 8}}
     ifc["coalesce"] = {"adaptive-rx": False, "rx-usecs": 3, "tx-usecs": 0}
     ifc["pause"] = {"autoneg": True, "rx": True, "tx": True}
@@ -437,6 +438,12 @@ def test_plan_over_facts_above_max_and_in_sync(netns, tmp_path):
     assert p.returncode == 0 and r["in_sync"] is True, (p.stderr, r)
     assert r["interfaces"]["nic0"]["changes"] == []
     assert r["interfaces"]["nic0"]["decided_settings"]["rings"]["tx-push"]["value"] == "off"
+    # the newer counts with maxima take max and are held to it too
+    p, r = check_facts(f, [{"match": {"name": "nic0"}, "rings": {"hds-thresh": "max"}}])
+    assert [(c["setting"], c["from"], c["to"]) for c in r["interfaces"]["nic0"]["changes"]] == \
+        [("hds-thresh", 0, 1024)]
+    p, r = check_facts(f, [{"match": {"name": "nic0"}, "rings": {"hds-thresh": 2048}}])
+    assert any("the maximum is 1024" in e for e in r["errors"]), r
     # a parameter the driver lacks (not in the facts): refused
     p, r = check_facts(f, [{"match": {"name": "nic0"}, "rings": {"rx-jumbo": 10}}])
     assert p.returncode == 1
