@@ -49,8 +49,19 @@ def mac(model_index, twin):
 
 # virtio-net on a tap with a virtio-net header (its offloads come from the
 # backend: on a hub port it has no checksum offload at all); the others on hubs.
-NICS = [nic(m, mac(i, t), ident=f"{m.replace('-', '_')}_{t}", backend="tap" if m == "virtio-net-pci" else "hub")
-        for i, m in enumerate(MODEL_LIST) for t in (1, 2)]
+# virtio-net with four queue pairs (a multi-queue tap, MSI-X vectors for
+# them): its channels have something to set.  Both twins alike.
+VIRTIO_QUEUES = 4
+
+
+def _nic(i, m, t):
+    if m == "virtio-net-pci":
+        return nic(m, mac(i, t), ident=f"{m.replace('-', '_')}_{t}", backend="tap",
+                   netdev_props={"queues": VIRTIO_QUEUES}, mq="on", vectors=2 * VIRTIO_QUEUES + 2)
+    return nic(m, mac(i, t), ident=f"{m.replace('-', '_')}_{t}", backend="hub")
+
+
+NICS = [_nic(i, m, t) for i, m in enumerate(MODEL_LIST) for t in (1, 2)]
 HOTPLUG = [("virtio-net-pci", "52:54:00:aa:00:01"), ("e1000", "52:54:00:aa:00:02")]
 
 # The kinds made inside the guest (Debian's kernel has them; this container's does not).
@@ -170,9 +181,13 @@ def write_results():
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "linux-results.json"), "w") as f:
         json.dump({"times": TIMES, "results": RESULTS}, f, indent=1)
-    if "models" in RESULTS:
+    if "models" in RESULTS or "groups" in RESULTS:
         with open(os.path.join(d, "linux-results.md"), "w") as f:
-            f.write("\n".join(model_table()) + "\n")
+            if "models" in RESULTS:
+                f.write("\n".join(model_table()) + "\n")
+            if "groups" in RESULTS:
+                f.write("\nRings, channels, coalesce, pause and EEE (issue 15):\n\n"
+                        + "\n".join(groups_table()) + "\n")
 
 
 def model_table():
@@ -257,6 +272,49 @@ def compare_with_ethtool(name, eth, facts_if):
     return problems
 
 
+SETTING_GROUPS = ("rings", "channels", "coalesce", "pause", "eee")
+# ring parameters only netlink carries (struct ethtool_ringparam has no room for them)
+RINGS_NETLINK_ONLY = ("rx-buf-len", "cqe-size", "tx-push", "rx-push", "tcp-data-split",
+                      "tx-push-buf-len", "hds-thresh")
+
+
+def ioctl_view(group, nl_group, io_group):
+    """What the ioctl backend can say of a group the netlink backend read
+    (README, "Rings, channels, coalesce, pause and EEE"): rings without the
+    parameters only netlink carries; coalesce with every field of struct
+    ethtool_coalesce (the ioctl cannot tell a supported one from an
+    unsupported one), of which the ones netlink reports must agree.
+    Returns (netlink side, ioctl side) to compare."""
+    if nl_group is None or io_group is None:
+        return nl_group, io_group
+    if group == "rings":
+        nl_group = {k: v for k, v in nl_group.items() if k not in RINGS_NETLINK_ONLY}
+        if "max" in nl_group:
+            nl_group["max"] = {k: v for k, v in nl_group["max"].items() if k not in RINGS_NETLINK_ONLY}
+    if group == "coalesce":
+        io_group = {k: v for k, v in io_group.items() if k in nl_group}
+    return nl_group, io_group
+
+
+def backend_differences(nl, io):
+    """The netlink and ioctl backends' facts documents: equal but for the
+    settings groups, and those equal as far as the ioctl can carry them."""
+    problems = []
+    strip = lambda d: {n: {k: v for k, v in f.items() if k not in SETTING_GROUPS}  # noqa: E731
+                       for n, f in d["interfaces"].items()}
+    rest_nl = dict(nl, interfaces=strip(nl))
+    rest_io = dict(io, interfaces=strip(io))
+    if rest_nl != rest_io:
+        problems.append("outside the groups: " + ", ".join(
+            n for n in rest_nl["interfaces"] if rest_nl["interfaces"][n] != rest_io["interfaces"].get(n)))
+    for n, f in nl["interfaces"].items():
+        for g in SETTING_GROUPS:
+            a, b = ioctl_view(g, f.get(g), io["interfaces"].get(n, {}).get(g))
+            if a != b:
+                problems.append(f"{n} {g}: netlink {f.get(g)} ioctl {io['interfaces'].get(n, {}).get(g)}")
+    return problems
+
+
 FACTS_SCRIPT = """
 docs = {}
 for b in ("netlink", "ioctl"):
@@ -279,7 +337,8 @@ def test_kinds_and_every_interface_facts_equal_ethtool_by_both_backends(lab):
     for b in ("netlink", "ioctl"):
         assert r["docs"][b]["rc"] == 0, (b, r["docs"][b]["err"])
     nl, io = r["docs"]["netlink"]["doc"], r["docs"]["ioctl"]["doc"]
-    assert nl == io, [n for n in nl["interfaces"] if nl["interfaces"][n] != io["interfaces"].get(n)]
+    problems = backend_differences(nl, io)
+    assert not problems, "\n".join(problems)
     problems = []
     for n, f in nl["interfaces"].items():
         assert r["ethtool"][n] is not None, n
@@ -389,6 +448,458 @@ def test_apply_matches_ethtool_K_on_the_twin(lab, model):
     assert fx is not None, "every NIC has a fixed feature (lro, at least, on these models)"
     assert fx["rc"] == 1, fx  # the documented exit: the desired state could not be reached
     assert "fixed" in fx["err"] and fx["unchanged"], fx
+
+
+# ---------------------------------------------------------------- rings, channels, coalesce, pause, EEE (issue 15)
+
+GROUPS_SCRIPT = r'''
+pairs = %(pairs)r
+res = {"facts": {}, "ethtool": {}, "models": {}, "strace": bool(__import__("shutil").which("strace"))}
+
+# 1. facts of both backends, the groups of every NIC, and ethtool's text of them
+for b in ("netlink", "ioctl"):
+    rc, out, err = sh(OFFLOADCTL, "--backend", b, "facts")
+    res["facts"][b] = ({n: {g: f.get(g, "MISSING") for g in GROUPS} for n, f in json.loads(out)["interfaces"].items()}
+                       if rc == 0 else {"error": err})
+for A, B in pairs.values():
+    for n in (A, B):
+        res["ethtool"][n] = ethtool_groups(n)
+
+
+def state(n):
+    return {"groups": ethtool_groups(n), "features": ethtool_k(n)}
+
+
+def diff(sa, sb):
+    d = [g for g in GROUPS if sa["groups"][g] != sb["groups"][g]]
+    fa, fb = sa["features"] or {}, sb["features"] or {}
+    return d + sorted(k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k))
+
+
+def pick(cur, mx, cands):
+    for v in cands:
+        if v != cur and v <= mx:
+            return v
+    return None
+
+
+def candidates(group, cur):
+    """Changes to try, in order, from the group's current state: the first
+    one both tools take ends the group."""
+    out = []
+    mx = cur.get("max", {})
+    if group == "rings":
+        c = {}
+        for k in ("rx", "rx-mini", "rx-jumbo", "tx"):
+            if k in cur and mx.get(k):
+                v = pick(cur[k], mx[k], (512, 256, 128, 1024, 64, 32, 16))
+                if v is not None:
+                    c[k] = v
+        if c:
+            out.append(c)
+        if len(c) > 1 and "rx" in c:
+            out.append({"rx": c["rx"]})
+    elif group == "channels":
+        for k in ("combined", "rx", "tx"):
+            if k in cur and mx.get(k):
+                v = 1 if cur[k] != 1 else (2 if mx[k] >= 2 else None)
+                if v is not None:
+                    out.append({k: v})
+    elif group == "coalesce":
+        for k in ("rx-usecs", "tx-usecs", "rx-frames", "tx-frames"):
+            if k in cur:
+                v = (1 - cur[k]) if k.endswith("frames") and cur[k] in (0, 1) else (50 if cur[k] != 50 else 100)
+                out.append({k: v})
+        for k in ("adaptive-rx", "adaptive-tx"):
+            if k in cur:
+                out.append({k: not cur[k]})
+    elif group == "pause":
+        if "rx" in cur:
+            out.append({"rx": not cur["rx"]})
+        keys = [k for k in ("autoneg", "rx", "tx") if k in cur]
+        if len(keys) > 1:
+            out.append({k: not cur[k] for k in keys})
+    elif group == "eee":
+        if "eee" in cur:
+            out.append({"eee": not cur["eee"]})
+    return out
+
+
+def restore(n, group, init):
+    """ethtool back to init's values of the group (pause: all three at once)."""
+    cur = ethtool_group(n, group)
+    if not cur or "error" in cur:
+        return
+    keys = [k for k in init if k not in ("max", "active")]
+    params = {k: init[k] for k in keys if group == "pause" or cur.get(k) != init[k]}
+    if any(cur.get(k) != init[k] for k in keys):
+        sh("ethtool", SET_OPT[group], n, *set_args(params))
+
+
+def restore_features(n, k0):
+    cur = ethtool_k(n) or {}
+    summaries = set(SHORT.values())
+    for k, v in k0.items():
+        if k in cur and k not in summaries and not v["fixed"] and cur[k]["requested"] != v["requested"]:
+            sh("ethtool", "-K", n, k, "on" if v["requested"] else "off")
+
+
+def report_of(out):
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def run_model(A, B):
+    r = {"A": A, "B": B, "steps": [], "max": [], "above": [], "rollback": None}
+    s0a, s0b = state(A), state(B)
+    r["initial"] = s0a["groups"]
+    r["twins_differ"] = diff(s0a, s0b)
+    taken = {}
+    # 2. apply of a change per group against ethtool -G/-L/-C/-A on the twin; a second apply
+    for g in GROUPS:
+        cur = s0a["groups"][g]
+        if not cur or "error" in cur:
+            continue
+        for cand in candidates(g, cur):
+            doc = settings_rule(A, g, cand)
+            first = apply(doc)
+            e = sh("ethtool", SET_OPT[g], B, *set_args(cand))
+            sa, sb = state(A), state(B)
+            step = {"group": g, "set": cand, "rc": first["rc"], "err": first["stderr"][-600:],
+                    "report": first["report"], "erc": e[0], "eerr": (e[1] + e[2])[-300:], "diff": diff(sa, sb),
+                    "held_a": first["rc"] == 0 and all(sa["groups"][g].get(k) == v for k, v in cand.items()),
+                    "held_b": e[0] == 0 and all(sb["groups"][g].get(k) == v for k, v in cand.items()),
+                    "unchanged_b": sb["groups"][g] == cur,
+                    "before": cur, "after_a": sa["groups"][g], "after_b": sb["groups"][g]}
+            if first["rc"] == 0:
+                c_rc, _, _, c_sent = traced("check", "-", input=doc)
+                s_rc, s_out, s_err, s_sent = traced("apply", "--json", "-", input=doc)
+                step["second"] = {"rc": s_rc, "report": report_of(s_out), "err": s_err[-300:], "sent": s_sent,
+                                  "check_rc": c_rc, "check_sent": c_sent, "state_same": state(A) == sa}
+            r["steps"].append(step)
+            for n in (A, B):
+                restore(n, g, cur)
+            if step["held_a"] and step["held_b"]:
+                taken[g] = cand
+                break
+    r["taken"] = taken
+    r["after_steps_differ"] = diff(s0a, state(A)) + diff(s0b, state(B))
+
+    # 3. max for rings and channels; the facts at the maximum agree with ethtool
+    for g in ("rings", "channels"):
+        cur = s0a["groups"][g]
+        if not cur or "error" in cur:
+            continue
+        keys = [k for k in cur.get("max", {}) if cur["max"][k] and k in cur]
+        if not keys:
+            continue
+        first = apply(settings_rule(A, g, {k: "max" for k in keys}))
+        e = sh("ethtool", SET_OPT[g], B, *set_args({k: cur["max"][k] for k in keys}))
+        sa, sb = state(A), state(B)
+        rc, out, _ = sh(OFFLOADCTL, "facts")
+        r["max"].append({"group": g, "keys": keys, "max": {k: cur["max"][k] for k in keys}, "before": cur,
+                         "rc": first["rc"], "err": first["stderr"][-400:], "report": first["report"],
+                         "erc": e[0], "eerr": (e[1] + e[2])[-300:], "diff": diff(sa, sb),
+                         "at_max_a": all(sa["groups"][g].get(k) == cur["max"][k] for k in keys),
+                         "at_max_b": all(sb["groups"][g].get(k) == cur["max"][k] for k in keys),
+                         "facts": json.loads(out)["interfaces"][A][g] if rc == 0 else None,
+                         "ethtool": sa["groups"][g]})
+        for n in (A, B):
+            restore(n, g, cur)
+
+    # 4. above the maximum: refused at plan time, naming it; nothing sent, nothing touched
+    for g in ("rings", "channels"):
+        cur = s0a["groups"][g]
+        if not cur or "error" in cur:
+            continue
+        keys = [k for k in ("rx", "tx", "combined", "rx-jumbo") if k in cur and cur.get("max", {}).get(k)]
+        if not keys:
+            continue
+        k = keys[0]
+        v = cur["max"][k] + 1
+        doc = settings_rule(A, g, {k: v})
+        before_a, before_b = state(A), state(B)
+        runs = {}
+        for cmd in (["check"], ["apply"], ["apply", "--dry-run"]):
+            rc, out, err, sent = traced(*cmd, "-", input=doc)
+            runs[" ".join(cmd)] = {"rc": rc, "err": err[-400:], "sent": sent}
+        sa = state(A)
+        e = sh("ethtool", SET_OPT[g], B, k, str(v))
+        sb = state(B)
+        r["above"].append({"group": g, "param": k, "value": v, "max": cur["max"][k], "runs": runs,
+                           "unchanged_a": diff(before_a, sa), "erc": e[0], "eerr": (e[1] + e[2])[-300:],
+                           "unchanged_b": diff(before_b, sb)})
+        for n in (A, B):
+            restore(n, g, cur)
+
+    # 5. rollback of a mixed run: a group change the driver takes, then a
+    # feature change the kernel refuses at apply time (TSO on with TX
+    # checksums off; or GSO on where scatter-gather is fixed off)
+    k0 = ethtool_k(A)
+    settable = lambda l: l in k0 and not k0[l]["fixed"]
+    feats = None
+    if settable("tcp-segmentation-offload") and settable("tx-checksumming") and k0["tx-checksumming"]["active"]:
+        feats = {"tx": "off", "tso": "on"}
+    elif ("scatter-gather" in k0 and k0["scatter-gather"]["fixed"] and not k0["scatter-gather"]["active"]
+          and settable("generic-segmentation-offload") and not k0["generic-segmentation-offload"]["active"]):
+        feats = {"gso": "on"}
+    rb_group = next((g for g in ("rings", "channels", "coalesce", "pause") if g in taken), None)
+    r["rollback_features"] = feats
+    if rb_group and feats:
+        before = state(A)
+        doc = settings_rule(A, rb_group, taken[rb_group], feats)
+        rc, out, err, sent = traced("-v", "apply", "--json", "-", input=doc)
+        after = state(A)
+        r["rollback"] = {"group": rb_group, "set": taken[rb_group], "features": feats, "rc": rc,
+                         "report": report_of(out), "err": err[:3000], "sent": sent, "diff": diff(before, after)}
+
+    # 6. everything back as it was
+    for g in GROUPS:
+        if s0a["groups"][g] and "error" not in s0a["groups"][g]:
+            for n, s0 in ((A, s0a), (B, s0b)):
+                restore(n, g, s0["groups"][g])
+    restore_features(A, s0a["features"])
+    restore_features(B, s0b["features"])
+    r["end_differ"] = {"A": diff(s0a, state(A)), "B": diff(s0b, state(B))}
+    return r
+
+
+for model, (A, B) in pairs.items():
+    res["models"][model] = run_model(A, B)
+emit(res)
+'''
+
+# What issue 15 asks of each driver that has it (the other models: whatever they report).
+GROUPS_EXPECTED = {"virtio-net-pci": {"channels"}, "e1000": {"rings", "pause"},
+                   "e1000e": {"rings", "coalesce", "pause"}, "vmxnet3": {"rings"}}
+SET_NAMES = {"rings": "RINGS_SET", "channels": "CHANNELS_SET", "coalesce": "COALESCE_SET",
+             "pause": "PAUSE_SET", "eee": "EEE_SET"}
+
+
+def strace_deb():
+    """Debian 12's strace package, fetched on the host with apt-get download
+    (the guest has no network; its one dependency, libunwind8, is in the
+    image).  None when it cannot be had: the set requests are then not counted."""
+    d = os.path.join(ROOT, "build", "vmlab", "debs")
+    os.makedirs(d, exist_ok=True)
+    have = [f for f in os.listdir(d) if f.startswith("strace_") and f.endswith(".deb")]
+    if not have:
+        p = subprocess.run(["apt-get", "download", "strace"], cwd=d, capture_output=True, text=True, timeout=300)
+        have = [f for f in os.listdir(d) if f.startswith("strace_") and f.endswith(".deb")]
+        if p.returncode != 0 or not have:
+            report(f"Linux lab groups: no strace package ({p.stderr.strip()[-200:]}): set requests not counted")
+            return None
+    return os.path.join(d, sorted(have)[-1])
+
+
+def groups(lab):
+    """One guest script for every model (facts, twins, max, above max,
+    rollback), run on first use and kept for the per-model tests."""
+    if not hasattr(lab, "groups"):
+        deb = strace_deb()
+        if deb:
+            lab.g.run(f"DEBIAN_FRONTEND=noninteractive dpkg -i {lab.g.put(deb)} && strace -V | head -1",
+                      timeout=300, check=True)
+        pairs = {m: (lab.names[mac(i, 1)], lab.names[mac(i, 2)]) for i, m in enumerate(MODEL_LIST)}
+        with timed("groups: facts, twins, max, rollback, all models"):
+            lab.groups = lab.g.run_py(GROUPS_SCRIPT % {"pairs": pairs}, timeout=3600).json()
+        os.makedirs(os.path.join(ROOT, "build", "vmlab"), exist_ok=True)
+        with open(os.path.join(ROOT, "build", "vmlab", "linux-groups.json"), "w") as f:
+            json.dump(lab.groups, f, indent=1)
+    return lab.groups
+
+
+def ethtool_view(group, ours, backend, theirs):
+    """(ours, theirs) as comparable: ethtool 6.1 prints no RX Push, TX push
+    buffer or HDS lines, and Tx LPI's timer only when LPI is on; the ioctl
+    backend has no ring parameter only netlink carries, and every coalesce
+    field (the ones ethtool shows must agree)."""
+    if ours is None or theirs is None:
+        return ours, theirs
+    ours = json.loads(json.dumps(ours))
+    theirs = json.loads(json.dumps(theirs))
+    if group == "rings":
+        for key in ("rx-push", "tx-push-buf-len", "hds-thresh"):
+            ours.pop(key, None)
+            ours.get("max", {}).pop(key, None)
+        if backend == "ioctl":
+            for key in RINGS_NETLINK_ONLY:
+                theirs.pop(key, None)
+    if group == "eee":
+        for d in (ours, theirs):
+            if not d.get("tx-lpi"):
+                d.pop("tx-timer", None)
+    if group == "coalesce" and backend == "ioctl":
+        ours = {k: v for k, v in ours.items() if k in theirs}
+    return ours, theirs
+
+
+def fmt_set(before, params):
+    return " ".join(f"{k} {fmt_v(before.get(k))}->{fmt_v(v)}" for k, v in params.items())
+
+
+def fmt_v(v):
+    return ("on" if v else "off") if isinstance(v, bool) else str(v)
+
+
+def test_groups_facts_equal_ethtool_text_by_both_backends(lab):
+    """`offloadctl facts` (netlink and ioctl) against ethtool -g/-l/-c/-a/--show-eee, every NIC."""
+    r = groups(lab)
+    problems, compared = [], 0
+    per_model = {}
+    for i, m in enumerate(MODEL_LIST):
+        present = set()
+        for t in (1, 2):
+            n = lab.names[mac(i, t)]
+            for g in SETTING_GROUPS:
+                theirs = r["ethtool"][n][g]
+                if isinstance(theirs, dict) and "error" in theirs:
+                    problems.append(f"{n} {g}: ethtool failed: {theirs['error']}")
+                    continue
+                if theirs is not None:
+                    present.add(g)
+                for b in ("netlink", "ioctl"):
+                    f = r["facts"][b]
+                    assert "error" not in f, (b, f)
+                    a, e = ethtool_view(g, f[n][g], b, theirs)
+                    compared += 1
+                    if a != e:
+                        problems.append(f"{m} {n} {g} ({b}): facts {f[n][g]} ethtool {theirs}")
+        per_model[m] = {"groups": [g for g in SETTING_GROUPS if g in present],
+                        "facts_agree": not [p for p in problems if p.startswith(f"{m} ")]}
+    RESULTS.setdefault("groups", {})
+    for m, v in per_model.items():
+        RESULTS["groups"].setdefault(m, {}).update(v)
+    report(f"Linux lab groups: facts == ethtool text on {compared} (NIC, group, backend) triples; "
+           f"strace in the guest: {r['strace']}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("model", MODEL_LIST)
+def test_groups_apply_matches_ethtool_on_the_twin(lab, model):
+    """Per driver: apply of a change per group = ethtool -G/-L/-C/-A on the
+    twin; a second apply changes nothing and sends no set request; max; above
+    the maximum refused with nothing touched; rollback of a mixed run;
+    everything put back."""
+    r = groups(lab)["models"][model]
+    drv, _ = lab.drivers.get(model, ("?", "?"))
+    out = RESULTS.setdefault("groups", {}).setdefault(model, {})
+    present = [g for g in SETTING_GROUPS if r["initial"][g]]
+    out.update({"driver": drv, "groups": present, "taken": sorted(r["taken"])})
+    # the twins are alike before anything is done
+    assert not r["twins_differ"], r["twins_differ"]
+    bad, applies, idem = [], [], []
+    for s in r["steps"]:
+        what = f"{s['group']} {fmt_set(s['before'], s['set'])}"
+        if s["held_a"] and s["held_b"]:
+            verdict = "both set"
+        elif s["rc"] != 0 and s["erc"] != 0:
+            verdict = "both refused"
+        elif s["rc"] != 0 and s["erc"] == 0 and not s["held_b"] and "the driver keeps it" in s["err"]:
+            # ethtool exits 0 though the driver did not take it; offloadctl reads
+            # back, says so, exits 1 and rolls back (documented)
+            verdict = "ethtool 0 but not held, offloadctl 1"
+        else:
+            verdict = f"DISAGREE (offloadctl {s['rc']}, ethtool {s['erc']})"
+            bad.append((what, s["rc"], s["err"], s["erc"], s["eerr"], s["after_a"], s["after_b"]))
+        if s["diff"]:
+            verdict += f", STATES DIFFER {s['diff']}"
+            bad.append((what, "differ", s["diff"], s["after_a"], s["after_b"], s["err"], s["eerr"]))
+        else:
+            verdict += ", equal"
+        applies.append(f"{what}: {verdict}")
+        if s["rc"] == 0:
+            if not s["held_a"]:
+                bad.append((what, "apply exited 0 but the driver does not hold it", s["after_a"]))
+            sec = s["second"]
+            ok = (sec["rc"] == 0 and sec["report"] and sec["report"]["changed"] is False
+                  and sec["report"]["in_sync"] is True and sec["state_same"] and sec["check_rc"] == 0)
+            if sec["sent"] is not None:
+                ok = ok and sec["sent"]["sets"] == [] and sec["sent"]["sends"] == sec["check_sent"]["sends"]
+                idem.append(f"{s['group']}: changed false, {len(sec['sent']['sets'])} set requests "
+                            f"({sec['sent']['sends']} sends = check's {sec['check_sent']['sends']})"
+                            if ok else f"{s['group']}: NOT IDEMPOTENT {sec}")
+            else:
+                idem.append(f"{s['group']}: changed false (strace not in the guest: not counted)"
+                            if ok else f"{s['group']}: NOT IDEMPOTENT {sec}")
+            if not ok:
+                bad.append((what, "second apply", sec))
+    out["apply"] = applies
+    out["idempotent"] = idem
+    # max
+    maxes = []
+    for x in r["max"]:
+        what = f"{x['group']} " + " ".join(f"{k} max ({x['max'][k]})" for k in x["keys"])
+        ok = x["rc"] == 0 and x["at_max_a"] and not x["diff"]
+        fa, fe = ethtool_view(x["group"], x["facts"], "netlink", x["ethtool"])
+        facts_ok = fa == fe
+        note = "" if x["report"] and x["report"].get("changed") else " (already there: nothing sent)"
+        maxes.append(f"{what}: {'held' if ok else 'FAILED'}{note}, ethtool -{'G' if x['group'] == 'rings' else 'L'} "
+                     f"exit {x['erc']}{', twins equal' if not x['diff'] else ', twins DIFFER'}"
+                     f"{', facts = ethtool' if facts_ok else ', FACTS DIFFER'}")
+        if not (ok and facts_ok):
+            bad.append((what, x))
+    out["max"] = maxes
+    # above the maximum
+    aboves = []
+    for x in r["above"]:
+        what = f"{x['group']} {x['param']} {x['value']} (max {x['max']})"
+        want = f"the maximum is {x['max']}"
+        ok = all(v["rc"] == 1 and want in v["err"] and (v["sent"] is None or v["sent"]["sets"] == [])
+                 for v in x["runs"].values()) and not x["unchanged_a"]
+        counted = all(v["sent"] is not None for v in x["runs"].values())
+        aboves.append(f"{what}: check/apply/dry-run exit 1 naming the maximum"
+                      f"{', 0 set requests' if counted else ''}, untouched; ethtool exit {x['erc']}"
+                      if ok else f"{what}: NOT REFUSED CLEANLY {x}")
+        if not ok:
+            bad.append((what, x))
+    out["above_max"] = aboves
+    # rollback of a mixed run
+    rb = r["rollback"]
+    if rb:
+        feats = ", ".join(f"{k} {v}" for k, v in rb["features"].items())
+        sets = rb["sent"]["sets"] if rb["sent"] else None
+        ok = (rb["rc"] == 1 and rb["report"] and rb["report"]["rolled_back"] is True and not rb["diff"]
+              and f"setting {rb['group']} on" in rb["err"])
+        if sets is not None:
+            ok = ok and sets.count(SET_NAMES[rb["group"]]) == 2 and "FEATURES_SET" in sets
+        out["rollback"] = (f"{rb['group']} {fmt_set(r['initial'][rb['group']], rb['set'])} + {feats}: exit "
+                           f"{rb['rc']}, rolled back" + (f" ({', '.join(sets)})" if sets else "")
+                           + (", both restored" if not rb["diff"] else f", NOT RESTORED {rb['diff']}"))
+        if not ok:
+            bad.append(("rollback", rb))
+    else:
+        out["rollback"] = ("-" if not r["taken"] else "no feature the kernel refuses at apply time") \
+            + ("" if r["rollback_features"] or not r["taken"] else "")
+    out["put_back"] = not r["end_differ"]["A"] and not r["end_differ"]["B"]
+    report(f"Linux lab groups {model} ({drv}): present {present or '-'}; " + "; ".join(applies or ["no group to set"])
+           + f"; idempotent: {idem or '-'}; max: {maxes or '-'}; above max: {aboves or '-'}; "
+           f"rollback: {out['rollback']}; put back: {out['put_back']}")
+    assert not bad, bad
+    missing = GROUPS_EXPECTED.get(model, set()) - set(r["taken"])
+    assert not missing, (f"{model}: no change of {missing} taken by both tools", r["steps"])
+    if GROUPS_EXPECTED.get(model):
+        assert rb is not None, (model, "no rollback run", r["rollback_features"], r["taken"])
+    assert not r["after_steps_differ"], r["after_steps_differ"]
+    assert out["put_back"], r["end_differ"]
+
+
+def groups_table():
+    rows = ["| QEMU model | driver | groups present | facts = ethtool (netlink, ioctl) | apply = ethtool on the twin "
+            "| second apply | max | above max | rollback of a mixed run | put back |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for m in MODEL_LIST:
+        g = RESULTS.get("groups", {}).get(m)
+        if not g:
+            continue
+        j = lambda k: "; ".join(g.get(k) or []) or "-"  # noqa: E731
+        rows.append(f"| {m} | {g.get('driver', '?')} | {', '.join(g.get('groups') or []) or 'none'} "
+                    f"| {'yes' if g.get('facts_agree') else 'NO' if 'facts_agree' in g else '?'} | {j('apply')} "
+                    f"| {j('idempotent')} | {j('max')} | {j('above_max')} | {g.get('rollback', '?')} "
+                    f"| {'yes' if g.get('put_back') else 'NO' if 'put_back' in g else '?'} |")
+    return rows
 
 
 # ---------------------------------------------------------------- fixtures from the guest
@@ -835,4 +1346,7 @@ def test_zz_results_table(lab):
     """The per-model table, for the output and tests/vm/README.md."""
     assert "models" in RESULTS and len(RESULTS["models"]) == len(MODELS), RESULTS.get("models")
     for line in model_table():
+        report(line)
+    assert "groups" in RESULTS and len(RESULTS["groups"]) == len(MODELS), RESULTS.get("groups")
+    for line in groups_table():
         report(line)

@@ -377,15 +377,16 @@ class Result:
         return f"Result(rc={self.rc}, out={self.out[-500:]!r}, err={self.err[-500:]!r})"
 
 
-def nic(model, mac, ident=None, netdev=None, backend="hub", **props):
+def nic(model, mac, ident=None, netdev=None, backend="hub", netdev_props=None, **props):
     """One -device/-netdev pair: a NIC of MODEL with MAC on a hub port of its
     own (backend "hub"), or on a tap device with a virtio-net header (backend
     "tap": what gives virtio-net its checksum and segmentation offloads; the
     tap lives in a network namespace of the guest's own on the host, so the
-    host's interfaces are never touched)."""
+    host's interfaces are never touched).  props go to -device (mq="on",
+    vectors=10), netdev_props to -netdev (queues=4 on a tap)."""
     ident = ident or "nic" + mac.replace(":", "")[-6:]
     return {"model": model, "mac": mac, "id": ident, "netdev": netdev or "n" + ident, "props": props,
-            "backend": backend}
+            "backend": backend, "netdev_props": dict(netdev_props or {})}
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -471,10 +472,12 @@ class Guest:
               "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
               "-no-reboot"]
         for i, n in enumerate(self.nics):
+            nprops = "".join(f",{k}={v}" for k, v in n.get("netdev_props", {}).items())
             if n.get("backend") == "tap":
-                a += ["-netdev", f"tap,id={n['netdev']},ifname=vlab{i},script=no,downscript=no,vnet_hdr=on"]
+                a += ["-netdev", f"tap,id={n['netdev']},ifname=vlab{i},script=no,downscript=no,vnet_hdr=on"
+                      + nprops]
             else:
-                a += ["-netdev", f"hubport,id={n['netdev']},hubid={i}"]
+                a += ["-netdev", f"hubport,id={n['netdev']},hubid={i}" + nprops]
             props = "".join(f",{k}={v}" for k, v in n["props"].items())
             a += ["-device", f"{n['model']},id={n['id']},netdev={n['netdev']},mac={n['mac']},romfile={props}"]
         return a + self.extra_args
