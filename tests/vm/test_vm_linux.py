@@ -655,6 +655,35 @@ def run_model(A, B):
         r["rollback"] = {"group": rb_group, "set": taken[rb_group], "features": feats, "rc": rc,
                          "report": report_of(out), "err": err[:3000], "sent": sent, "diff": diff(before, after)}
 
+    # 5b. the same group change with a fixed feature asked to change
+    # (fixed-feature: error, the default): refused at plan time, nothing sent
+    r["features0"] = {sn: [k0[ln]["active"], k0[ln]["fixed"]] for sn, ln in SHORT.items() if ln in k0}
+    fixed = next((sn for sn, ln in SHORT.items() if ln in k0 and k0[ln]["fixed"]), None)
+    r["fixed_mix"] = None
+    if rb_group and fixed:
+        val = "off" if k0[SHORT[fixed]]["active"] else "on"
+        before = state(A)
+        rc, out, err, sent = traced("apply", "--json", "-",
+                                    input=settings_rule(A, rb_group, taken[rb_group], {fixed: val}))
+        r["fixed_mix"] = {"group": rb_group, "set": taken[rb_group], "feature": fixed, "to": val, "rc": rc,
+                          "report": report_of(out), "err": err[-600:], "sent": sent, "diff": diff(before, state(A))}
+
+    # 5c. the ioctl backend (kernels without the ethtool family) on the same
+    # changes: applied, verified, and a second run changes nothing
+    r["ioctl"] = []
+    for g, cand in taken.items():
+        doc = settings_rule(A, g, cand)
+        io = ["--backend", "ioctl"]
+        rc, out, err = sh(OFFLOADCTL, *io, "apply", "--json", "-", input=doc)
+        sa = state(A)
+        c_rc, _, _, c_sent = traced(*io, "check", "-", input=doc)
+        s_rc, s_out, s_err, s_sent = traced(*io, "apply", "--json", "-", input=doc)
+        r["ioctl"].append({"group": g, "set": cand, "rc": rc, "err": err[-400:], "report": report_of(out),
+                           "held": all(sa["groups"][g].get(k) == v for k, v in cand.items()),
+                           "second": {"rc": s_rc, "report": report_of(s_out), "err": s_err[-300:], "sent": s_sent,
+                                      "check_rc": c_rc, "check_sent": c_sent, "state_same": state(A) == sa}})
+        restore(A, g, s0a["groups"][g])
+
     # 6. everything back as it was
     for g in GROUPS:
         if s0a["groups"][g] and "error" not in s0a["groups"][g]:
@@ -871,12 +900,33 @@ def test_groups_apply_matches_ethtool_on_the_twin(lab, model):
         if not ok:
             bad.append(("rollback", rb))
     else:
-        out["rollback"] = ("-" if not r["taken"] else "no feature the kernel refuses at apply time") \
-            + ("" if r["rollback_features"] or not r["taken"] else "")
+        out["rollback"] = "-" if not r["taken"] else "not run: no feature here that the kernel refuses at apply time"
+    fm = r["fixed_mix"]
+    if fm:
+        ok = (fm["rc"] == 1 and "fixed" in fm["err"] and not fm["diff"]
+              and (fm["sent"] is None or fm["sent"]["sets"] == []))
+        out["fixed_mix"] = (f"{fm['group']} change + {fm['feature']} {fm['to']} (fixed): exit {fm['rc']}, "
+                            + ("nothing sent, untouched" if ok else f"NOT CLEAN {fm}"))
+        if not ok:
+            bad.append(("fixed feature in a mixed run", fm))
+    ios = []
+    for x in r["ioctl"]:
+        sec = x["second"]
+        ok = (x["rc"] == 0 and x["held"] and sec["rc"] == 0 and sec["report"]
+              and sec["report"]["changed"] is False and sec["state_same"] and sec["check_rc"] == 0)
+        if sec["sent"] is not None:
+            ok = ok and sec["sent"]["ioctls"] == sec["check_sent"]["ioctls"]
+        ios.append(f"{x['group']}: " + (f"held, second run changed false"
+                                        + (f" ({sec['sent']['ioctls']} ioctls = check's)" if sec["sent"] else "")
+                                        if ok else f"FAILED {x}"))
+        if not ok:
+            bad.append(("ioctl backend", x))
+    out["ioctl"] = ios
     out["put_back"] = not r["end_differ"]["A"] and not r["end_differ"]["B"]
     report(f"Linux lab groups {model} ({drv}): present {present or '-'}; " + "; ".join(applies or ["no group to set"])
            + f"; idempotent: {idem or '-'}; max: {maxes or '-'}; above max: {aboves or '-'}; "
-           f"rollback: {out['rollback']}; put back: {out['put_back']}")
+           f"rollback: {out['rollback']}; fixed feature in the mix: {out.get('fixed_mix', '-')}; "
+           f"ioctl backend: {ios or '-'}; features at the start: {r['features0']}; put back: {out['put_back']}")
     assert not bad, bad
     missing = GROUPS_EXPECTED.get(model, set()) - set(r["taken"])
     assert not missing, (f"{model}: no change of {missing} taken by both tools", r["steps"])
@@ -888,8 +938,9 @@ def test_groups_apply_matches_ethtool_on_the_twin(lab, model):
 
 def groups_table():
     rows = ["| QEMU model | driver | groups present | facts = ethtool (netlink, ioctl) | apply = ethtool on the twin "
-            "| second apply | max | above max | rollback of a mixed run | put back |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "| second apply | max | above max | rollback of a mixed run | fixed feature in the mix "
+            "| ioctl backend | put back |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in MODEL_LIST:
         g = RESULTS.get("groups", {}).get(m)
         if not g:
@@ -898,6 +949,7 @@ def groups_table():
         rows.append(f"| {m} | {g.get('driver', '?')} | {', '.join(g.get('groups') or []) or 'none'} "
                     f"| {'yes' if g.get('facts_agree') else 'NO' if 'facts_agree' in g else '?'} | {j('apply')} "
                     f"| {j('idempotent')} | {j('max')} | {j('above_max')} | {g.get('rollback', '?')} "
+                    f"| {g.get('fixed_mix', '-')} | {j('ioctl')} "
                     f"| {'yes' if g.get('put_back') else 'NO' if 'put_back' in g else '?'} |")
     return rows
 
