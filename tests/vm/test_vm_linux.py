@@ -636,13 +636,15 @@ def run_model(A, B):
 
     # 5. rollback of a mixed run: a group change the driver takes, then a
     # feature change the kernel refuses at apply time (TSO on with TX
-    # checksums off; or GSO on where scatter-gather is fixed off)
+    # checksums off; or GSO on where scatter-gather is off and cannot be
+    # switched on: its summary line's "fixed" is null when its members
+    # are fixed, so the test is that sg is off and tso fixed off)
     k0 = ethtool_k(A)
     settable = lambda l: l in k0 and not k0[l]["fixed"]
     feats = None
     if settable("tcp-segmentation-offload") and settable("tx-checksumming") and k0["tx-checksumming"]["active"]:
         feats = {"tx": "off", "tso": "on"}
-    elif ("scatter-gather" in k0 and k0["scatter-gather"]["fixed"] and not k0["scatter-gather"]["active"]
+    elif ("scatter-gather" in k0 and not k0["scatter-gather"]["active"]
           and settable("generic-segmentation-offload") and not k0["generic-segmentation-offload"]["active"]):
         feats = {"gso": "on"}
     rb_group = next((g for g in ("rings", "channels", "coalesce", "pause") if g in taken), None)
