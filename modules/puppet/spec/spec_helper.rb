@@ -44,3 +44,19 @@ RSpec.configure do |c|
     Puppet[:confdir] = File.join(SPEC_TMP, 'conf')
   end
 end
+
+# The module's providers reach the agent through one door, run_agent: the
+# provider specs stub it with answers, [stdout, stderr, exit status] each,
+# and get back what was asked ({netns, args, stdin} a call).
+module AgentAnswers
+  def agent_answers(*answers)
+    calls = []
+    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+      calls << { netns: netns, args: args, stdin: stdin }
+      answers.shift || raise("unexpected agent call #{args.inspect}")
+    end
+    calls
+  end
+end
+
+RSpec.configure { |c| c.include AgentAnswers }

@@ -15,15 +15,6 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
                                              provider: :offloadctl)
   end
 
-  def agent_answers(*answers)
-    calls = []
-    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
-      calls << { netns: netns, args: args, stdin: stdin }
-      answers.shift || raise("unexpected agent call #{args.inspect}")
-    end
-    calls
-  end
-
   # A check report: veth1's rx-gro decided by `by`, changed from off to on
   # when change is true.
   def report(by, change: false, errors: [])
@@ -59,11 +50,48 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
     expect(File.read(path)).to eq("version: 1\n# old\n")
   end
 
-  it 'warns about a feature a later file decides, and is in sync then' do
+  it 'fails, naming the later file that decides a feature, and writes nothing' do
     r = resource
     agent_answers([report("#{admin}:4:16"), '', 0], [report('<stdin>:8:7', change: true), '', 1])
-    expect(r.provider).to receive(:warning).with(%r{rx-gro on 'veth1' in netns 'blue' is decided by #{admin}:4:16, a later file})
+    expect(r.provider).not_to receive(:warning)
+    expect { r.provider.features_insync? }.to raise_error(Puppet::Error) { |e|
+      expect(e.message).to match(%r{rx-gro on 'veth1' in netns 'blue' is decided by #{admin}:4:16, a later file of its scope, not by #{path}})
+      expect(e.message).to include("remove or change that file, or drop the feature from #{path}; #{path} is left as it was")
+    }
+    r.provider.content = r[:content]
+    expect(provider_class).not_to receive(:run_agent)
+    r.provider.flush
+    expect(File.read(path)).to eq("version: 1\n# old\n")
+  end
+
+  it 'leaves a feature to a later file another resource of the catalog owns, with a notice' do
+    catalog = Puppet::Resource::Catalog.new
+    r = resource
+    nic = Puppet::Type.type(:nic_offload).new(title: 'blue/veth1', config_dir: confdir, features: { 'gro' => 'off' }, provider: :offloadctl)
+    [r, nic].each { |x| catalog.add_resource(x) }
+    theirs = nic.dropin_path
+    allow(provider_class).to receive(:run_agent) do |_netns, args, stdin: nil|
+      next ['', '', 0] if args.first == 'validate'
+      # the whole scope (the nic_offload's drop-in pending, in a copy), then the file alone
+      copy = args.find { |a| a.end_with?(File.basename(theirs)) }
+      copy ? [report("#{copy}:9:16"), '', 0] : [report('<stdin>:8:7'), '', 0]
+    end
+    expect(r.provider).not_to receive(:warning)
+    expect(r.provider).to receive(:notice).with(%r{rx-gro on 'veth1' in netns 'blue' is decided by #{theirs}:9:16, the file of Nic_offload\[blue/veth1\], a later file of its scope that refines #{path}})
     expect(r.provider.features_insync?).to be true
+    expect(r.provider.refused?).to be false
+  end
+
+  it 'leaves a file that does not start with its mark alone' do
+    File.write(path, "version: 1\n# an admin's\n")
+    r = Puppet::Type.type(:offloadctl_rules).new(path: path, netns: 'blue', config_dir: confdir, content: "# Managed by Puppet\n{}\n",
+                                                 mark: '# Managed by Puppet', apply: false, provider: :offloadctl)
+    expect(provider_class).not_to receive(:run_agent)
+    expect(r.provider).to receive(:notice).with(%r{does not start with '# Managed by Puppet': not written by Puppet, left as it is}).once
+    expect(r.property(:content).insync?(r.provider.content)).to be true
+    r.provider.content = r[:content]
+    r.provider.flush
+    expect(File.read(path)).to eq("version: 1\n# an admin's\n")
   end
 
   it 'validates and writes the file, then applies the scope on the interfaces it changes' do
