@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from advice_cases import add_vxlans, k8s_vxlan_advice_id
 from ocutil import ROOT, agent_path, run
 
 ROLE = os.path.join(ROOT, "roles", "ansible")
@@ -481,26 +482,16 @@ def test_a_later_file_in_the_scope_is_reported_not_fought(ansible, netns):
     assert c.returncode == 0, c.stdout + c.stderr
 
 
-def _k8s_vxlan_advice_id():
-    import platform
-    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
-    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
-
-
-def _vxlans(ns):
-    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
-        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
-              "local", "127.0.0.1")
 
 
 def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
     """offloadctl_follow_advice: the chosen advice becomes a rule for the
     interface it names (flannel.1), nothing else changes (vxlan7, a VXLAN
     device the advice is not about), and a second run changes nothing."""
-    advice_id = _k8s_vxlan_advice_id()
+    advice_id = k8s_vxlan_advice_id()
     follow, report = netns_factory(), netns_factory()
     for ns in (follow, report):
-        _vxlans(ns)
+        add_vxlans(ns)
     hf = ansible.host(follow, "f")
     hf["offloadctl_follow_advice"] = [advice_id]
     hr = ansible.host(report, "r")

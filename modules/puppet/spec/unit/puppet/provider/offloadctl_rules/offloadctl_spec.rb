@@ -23,6 +23,22 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
                                      'changes' => change ? [{ 'feature' => 'rx-gro', 'from' => 'off', 'to' => 'on' }] : [] } } }.to_json
   end
 
+  # A resource the agent found out of sync on veth1 (by its rx-gro line).
+  def judged_out_of_sync
+    r = resource
+    agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
+    r.provider.features_insync?
+    r
+  end
+
+  # After a refusal, flush asks the agent nothing and the old file stays.
+  def expect_nothing_written(r)
+    r.provider.content = r[:content]
+    expect(provider_class).not_to receive(:run_agent)
+    r.provider.flush
+    expect(File.read(path)).to eq("version: 1\n# old\n")
+  end
+
   before(:each) do
     FileUtils.mkdir_p(File.dirname(path))
     File.write(path, "version: 1\n# old\n")
@@ -44,10 +60,7 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
     err = "<stdin>:8:7: cannot set 'lro' on 'veth1' to on: the feature is fixed off by the driver"
     agent_answers([report('<stdin>:8:7', errors: [err]), '', 1], [report('<stdin>:8:7', errors: [err]), '', 1])
     expect { r.provider.features_insync? }.to raise_error(Puppet::Error, %r{#{path}:8:7: cannot set 'lro'.*#{path} is left as it was})
-    r.provider.content = r[:content]
-    expect(provider_class).not_to receive(:run_agent)
-    r.provider.flush
-    expect(File.read(path)).to eq("version: 1\n# old\n")
+    expect_nothing_written(r)
   end
 
   it 'fails, naming the later file that decides a feature, and writes nothing' do
@@ -58,10 +71,7 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
       expect(e.message).to match(%r{rx-gro on 'veth1' in netns 'blue' is decided by #{admin}:4:16, a later file of its scope, not by #{path}})
       expect(e.message).to include("remove or change that file, or drop the feature from #{path}; #{path} is left as it was")
     }
-    r.provider.content = r[:content]
-    expect(provider_class).not_to receive(:run_agent)
-    r.provider.flush
-    expect(File.read(path)).to eq("version: 1\n# old\n")
+    expect_nothing_written(r)
   end
 
   it 'leaves a feature to a later file another resource of the catalog owns, with a notice' do
@@ -95,9 +105,7 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
   end
 
   it 'validates and writes the file, then applies the scope on the interfaces it changes' do
-    r = resource
-    agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
-    r.provider.features_insync?
+    r = judged_out_of_sync
     calls = agent_answers(['', '', 0], ['{"changed":true,"errors":[],"warnings":[],"interfaces":{}}', '', 0])
     r.provider.content = r[:content]
     r.provider.features = 'in sync'
@@ -107,9 +115,7 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
   end
 
   it 'puts the previous file back when apply fails' do
-    r = resource
-    agent_answers([report('<stdin>:8:7', change: true), '', 1], [report('<stdin>:8:7', change: true), '', 1])
-    r.provider.features_insync?
+    r = judged_out_of_sync
     agent_answers(['', '', 0], ['{"rolled_back":true,"errors":["kernel kept it"]}', '', 1], ['', '', 0])
     r.provider.content = r[:content]
     r.provider.features = 'in sync'
