@@ -146,23 +146,33 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # The state of every feature the resource names (the whole listing when
   # there is no resource, as for `puppet resource`): what the agent finds
   # each name stands for on the interface, and the state of those kernel
-  # features now (on, off, mixed; nil when it stands for none here).
+  # features now (on, off, mixed; nil when it stands for none here and the
+  # facts hold nothing under that name).
   def features
     return @property_hash[:features] if resource.nil? || resource[:features].nil?
     return nil if interface_missing?
     should = resource[:features]
     v = verdict(should)
-    return nil if v.code > 1
     lines = PuppetX::Offloadctl::DesiredState.feature_lines(self.class.dropin_content(resource, should))
-    states = v.states_by_line(resource[:name])
+    # A drop-in the agent refuses decides nothing (insync? says why).
+    states = (v.code > 1) ? {} : v.states_by_line(resource[:name])
+    iface = @property_hash[:iface] || {}
     should.keys.each_with_object({}) do |name, h|
       line = lines.key(name)
       values = (line && states[line]) ? states[line].values.uniq : []
-      h[name] = if values.empty? then nil
-                elsif values.length > 1 then 'mixed'
-                else values.first
+      h[name] = if values.length > 1 then 'mixed'
+                elsif values.length == 1 then values.first
+                else fixed_state(iface, name)
                 end
     end
+  end
+
+  # A name that decides nothing changeable (a fixed feature): its state as
+  # the agent's facts hold it under that very name, if they do.
+  def fixed_state(iface, name)
+    entry = (iface['features'] || {})[name] || (iface['offloads'] || {})[name]
+    return nil unless entry.is_a?(Hash) && [true, false].include?(entry['active'])
+    entry['active'] ? 'on' : 'off'
   end
 
   def persist
