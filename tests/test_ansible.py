@@ -186,7 +186,12 @@ def test_check_diff_apply_and_idempotence(ansible, netns):
         assert now["generic-receive-offload"] is True, now
         assert now["rx-checksumming"] == before[i]["rx-checksumming"]
     assert os.access(fact, os.X_OK)
+    # the one fact adapter, as the package and the Puppet module ship it
+    assert open(fact).read() == open(os.path.join(ROOT, "facts", "offloadctl-fact")).read()
     assert run([agent_path(), "validate", dropin], check=False).returncode == 0
+    # JSON after the comments, the rules as given (a boolean stays a boolean)
+    text = open(dropin).read()
+    assert json.loads("".join(line for line in text.splitlines(True) if not line.startswith("#")))["interfaces"] == RULES
     # Nothing of the namespace's in the host's own set (issue 12), and the
     # scope is what the namespace's boot and watch read: in sync.
     assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN))
@@ -509,9 +514,10 @@ def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
     assert offloads(follow, "vxlan7")["tx-checksum-ip-generic"] is True
     dropin = os.path.join(hf["offloadctl_config_dir"], "netns", follow.name, DROPIN)
     text = open(dropin).read()
-    import yaml
-    assert yaml.safe_load(text)["interfaces"] == [
-        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}], text
+    # JSON after the comments (YAML to the agent), the advice's words as the agent gave them
+    doc = json.loads("".join(line for line in text.splitlines(True) if not line.startswith("#")))
+    assert doc["interfaces"] == [
+        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": "off"}}], text
     # The host told to follow nothing: the advice is reported, not acted on.
     assert offloads(report, "flannel.1")["tx-checksum-ip-generic"] is True
     assert not os.path.exists(os.path.join(hr["offloadctl_config_dir"], "netns", report.name, DROPIN))
