@@ -145,18 +145,25 @@ module PuppetX
         File.join(@config_dir, 'netns', @netns)
       end
 
-      # The files of the scope in the order the agent reads them
-      # (desired-state.c: offloadctl.yaml first for the host, then the
-      # directory's *.yaml that are not hidden, in byte order).
+      # The files of the scope in the order the agent reads them, as the
+      # agent lists them (`validate --json`: which files count, hidden ones
+      # and editor leftovers not, is the agent's rule, not the module's).
+      # Asked once a scope.
       def files
         return [] unless own?
-        main = File.join(@config_dir, 'offloadctl.yaml')
-        head = (@netns.nil? && File.exist?(main)) ? [main] : []
-        names = Dir.exist?(dir) ? Dir.children(dir) : []
-        head + names.select { |n| !n.start_with?('.') && n.length > 5 && n.end_with?('.yaml') }.sort.map { |n| File.join(dir, n) }
+        @files ||= begin
+          out, err, = @runner.call(@netns, ['--config-dir', @config_dir, 'validate', '--json'], nil)
+          listed = JSON.parse(out)['files']
+          raise JSON::ParserError, 'no files' unless listed.is_a?(Array)
+          listed.map { |f| File.expand_path(f) }
+        rescue JSON::ParserError
+          raise Puppet::Error, "offloadctl validate#{@netns ? " in netns '#{@netns}'" : ''} listed no files of the scope: #{err.to_s.strip}"
+        end
       end
 
-      # A file's place in the scope: sort by it.
+      # A file's place in the scope, for the files this run adds to the
+      # agent's list (the owner's own, others' pending): offloadctl.yaml
+      # first, then by name, as CONTRACT.md fixes it. Sort by it.
       def order(path)
         [(path == File.join(@config_dir, 'offloadctl.yaml')) ? 0 : 1, File.basename(path)]
       end

@@ -174,7 +174,8 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       provider_class.prefetch('eth0' => mine)
       seen = nil
       calls = []
-      allow(provider_class).to receive(:run_agent) do |_netns, args, stdin: nil|
+      allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+        next real_agent(netns, args) if args.first == '--config-dir' # the scope's files
         calls << args
         next ['', '', 0] if args.first == 'validate' # the pending content is valid
         seen ||= File.read(args.last)

@@ -80,7 +80,8 @@ describe Puppet::Type.type(:offloadctl_rules).provider(:offloadctl) do
     nic = Puppet::Type.type(:nic_offload).new(title: 'blue/veth1', config_dir: confdir, features: { 'gro' => 'off' }, provider: :offloadctl)
     [r, nic].each { |x| catalog.add_resource(x) }
     theirs = nic.dropin_path
-    allow(provider_class).to receive(:run_agent) do |_netns, args, stdin: nil|
+    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+      next real_agent(netns, args) if args.first == '--config-dir' # the scope's files
       next ['', '', 0] if args.first == 'validate'
       # the whole scope (the nic_offload's drop-in pending, in a copy), then the file alone
       copy = args.find { |a| a.end_with?(File.basename(theirs)) }
