@@ -15,8 +15,7 @@
 # that cannot be reached (a fixed feature) fails the resource with the
 # agent's message and leaves the previous file in place, so the boot unit
 # and `watch` keep the last rules that worked. A feature that a later file
-# of the scope decides (a `nic_offload` drop-in, an admin's `60-local.yaml`)
-# fails the resource, naming that file (file:line:column), the feature and
+# of the scope decides (an admin's `60-local.yaml`) fails the resource, naming that file (file:line:column), the feature and
 # what to do, and nothing of the rules is written or applied (on every run:
 # never a flap); a feature decided by a file that another resource of the
 # same catalog owns (a `nic_offload` drop-in, which exists to refine the
