@@ -81,7 +81,9 @@ notes:
   - In check mode on a host where the agent is not installed yet, the task
     is skipped with a message instead of failing.
   - Booleans in I(rules) are fine, YAML turns C(off) into C(false) and the
-    agent accepts both.
+    agent accepts both. The module hands names and values to the agent as
+    given (as JSON, which is YAML) and keeps no list of its own; the agent
+    judges them, and its messages name the line.
 seealso:
   - name: offloadctl.yaml(5)
     description: The desired-state format.
@@ -192,49 +194,37 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-EXIT_STATUS = {
-    0: "success",
-    1: "not in sync, or could not be reached (rolled back)",
-    2: "invalid usage or desired state",
-    3: "environment error (privilege, namespace, lock)",
-}
-
-
-def _onoff(value):
-    """Booleans as the agent's words; anything else unchanged."""
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return value
-
-
-def _normalise_rules(rules):
-    out = []
-    for rule in rules:
-        rule = dict(rule)
-        if isinstance(rule.get("features"), dict):
-            rule["features"] = dict((k, _onoff(v)) for k, v in rule["features"].items())
-        out.append(rule)
-    return out
-
-
 def build_document(params):
-    """The desired state as the text handed to the agent, or None for a path or the set."""
+    """The desired state as the text handed to the agent, or None for a path or the set.
+
+    Names and values go to the agent as they were given (a boolean stays a
+    JSON boolean): the agent alone says which it accepts, with file:line."""
     if params["rules"] is not None:
         doc = {"version": 1}
         if params["defaults"]:
             doc["defaults"] = params["defaults"]
-        doc["interfaces"] = _normalise_rules(params["rules"])
+        doc["interfaces"] = params["rules"]
     elif params["desired_state"] is not None:
         doc = dict(params["desired_state"])
         doc.setdefault("version", 1)
-        if isinstance(doc.get("interfaces"), list):
-            doc["interfaces"] = _normalise_rules(doc["interfaces"])
     else:
         return None
     # JSON is YAML; one key a line keeps the agent's line numbers useful.
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def exit_meaning(module, agent, rc):
+    """What the agent's exit status rc means, in the agent's own words
+    (offloadctl names --json), for a failure it printed nothing about."""
+    rc_, out, _ = module.run_command([agent, "names", "--json"])
+    try:
+        codes = json.loads(out)["exit_codes"] if rc_ == 0 else []
+    except (ValueError, KeyError, TypeError):
+        codes = []
+    for code in codes:
+        if code.get("code") == rc:
+            return "exit status %d: %s" % (rc, code.get("meaning"))
+    return "exit status %d" % rc
 
 
 def features_diff(report):
@@ -429,7 +419,7 @@ def main():
     ok = rc == 0 or (module.check_mode and rc == 1 and report is not None)
     if not ok or (report is not None and report.get("errors")):
         if not agent_msg:
-            agent_msg = EXIT_STATUS.get(rc, "exit status %d" % rc)
+            agent_msg = exit_meaning(module, agent, rc)
         if report is not None and report.get("rolled_back"):
             agent_msg += " (rolled back: no interface was left changed)"
         module.fail_json(msg="offloadctl %s failed: %s" % (verb, agent_msg), **result)

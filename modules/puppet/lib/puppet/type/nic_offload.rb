@@ -16,8 +16,10 @@ Puppet::Type.newtype(:nic_offload) do
     (`tx`, `tso`, `gro`, ...), ethtool long name (`tx-checksumming`,
     `generic-receive-offload`, ...) or kernel name (`tx-checksum-ip-generic`,
     `rx-gro`, ...), exactly as `ethtool -K` and offloadctl.yaml(5) accept
-    them: a legacy name stands for every changeable kernel feature matching
-    ethtool's pattern. Features not named are left alone.
+    them: the agent says what each name stands for (a legacy name stands for
+    every changeable kernel feature matching ethtool's pattern) and which
+    words it takes; the type keeps no list of its own. Features not named
+    are left alone.
 
     The provider runs the `offloadctl` found on PATH. It reads every
     interface with one `offloadctl facts` call per network namespace (a
@@ -33,7 +35,8 @@ Puppet::Type.newtype(:nic_offload) do
     on that interface; the kernel's refusal fails the resource with the
     agent's message, and whatever had changed is rolled back by the agent.
 
-    What the resource sets is also written, atomically and validated, to
+    What the resource sets is also written, atomically and validated, as
+    JSON (which is YAML: names and values as given, one a line) to
     `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml` (or, with
     `netns`, `<config_dir>/netns/<netns>/`: that namespace's scope), so the boot
     unit, the udev rule and `offloadctl watch` keep it after a reboot or a
@@ -79,9 +82,15 @@ Puppet::Type.newtype(:nic_offload) do
 
   newproperty(:features) do
     desc <<-DOC
-      The offloads to manage, a hash of feature name to `on` or `off`
-      (`true`/`false` and `yes`/`no` are accepted and shown as `on`/`off`).
-      Names are ethtool short or long names or kernel feature names.
+      The offloads to manage, a hash of feature name to `on` or `off` (or
+      a Boolean, or another word the agent takes for them: `yes`, `no`, ...).
+      Names are ethtool short or long names or kernel feature names. The
+      resource keeps no list of either: the agent judges them when the
+      resource is checked, and refuses what it does not know, naming the
+      drop-in's line. The current value of a name is `on` when every
+      kernel feature the agent finds it stands for on the interface is on,
+      `off` when none is, `mixed` otherwise, `absent` when it stands for
+      none there.
     DOC
 
     validate do |value|
@@ -89,18 +98,10 @@ Puppet::Type.newtype(:nic_offload) do
         raise ArgumentError, 'nic_offload: features must be a non-empty hash of feature name to on/off'
       end
       value.each do |k, v|
-        unless k.to_s.downcase =~ PuppetX::Offloadctl::Names::NAME_RE
-          raise ArgumentError, "nic_offload: '#{k}' is not a feature name"
+        raise ArgumentError, "nic_offload: '#{k}' is not a feature name" unless k.is_a?(String) && !k.strip.empty?
+        unless [true, false].include?(v) || (v.is_a?(String) && !v.strip.empty?)
+          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not #{v.inspect}"
         end
-        if PuppetX::Offloadctl::Names.switch(v).nil?
-          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not '#{v}'"
-        end
-      end
-    end
-
-    munge do |value|
-      value.each_with_object({}) do |(k, v), h|
-        h[k.to_s.downcase] = PuppetX::Offloadctl::Names.switch(v)
       end
     end
 
@@ -199,6 +200,12 @@ Puppet::Type.newtype(:nic_offload) do
     return scope.dir if scope.own?
     raise Puppet::Error, "nic_offload[#{self[:name]}]: a namespace given by path ('#{self[:netns]}') has " \
                          'no scope to persist to; name it as in /run/netns, or set persist => false'
+  end
+
+  # The file this resource owns (Scope.owners): its drop-in, none for a
+  # namespace given by path.
+  def owned_path
+    (self[:netns] && self[:netns].include?('/')) ? nil : dropin_path
   end
 
   # The drop-in and what this run leaves in it (Scope.pending): nothing

@@ -40,14 +40,50 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
 
   def self.instances
     doc = facts_document(nil)
-    (doc['interfaces'] || {}).keys.sort.map do |name|
-      iface = doc['interfaces'][name]
+    interfaces = doc['interfaces'] || {}
+    listings = listings(nil, interfaces)
+    interfaces.keys.sort.map do |name|
       path = File.join('/etc/offloadctl/conf.d', "50-puppet-nic_offload-#{name.gsub(%r{[^A-Za-z0-9._-]}, '_')}.yaml")
       new(name: name,
           ensure: :present,
-          features: PuppetX::Offloadctl::Names.listing(iface),
+          features: listings[name],
           persist: File.exist?(path) ? :true : :false,
-          iface: iface)
+          iface: interfaces[name])
+    end
+  end
+
+  # Every offload of every interface, for `puppet resource nic_offload`,
+  # from the agent alone: the summary lines `ethtool -k` prints (the facts'
+  # `offloads`, by long name), then the changeable kernel features none of
+  # them stands for. Which kernel features a summary line stands for is the
+  # agent's answer: one `check` of a rule naming every line, its `decided`.
+  def self.listings(netns, interfaces)
+    longs = interfaces.values.flat_map { |i| (i['offloads'] || {}).keys }.uniq.sort
+    covered = Hash.new { |h, k| h[k] = [] }
+    unless longs.empty?
+      text = PuppetX::Offloadctl::DesiredState.render(
+        'version' => 1,
+        'defaults' => { 'missing-interface' => 'ignore', 'fixed-feature' => 'warn', 'fixed-member' => 'ignore', 'unmatched-rule' => 'ignore' },
+        'interfaces' => [{ 'match' => { 'name' => '*' }, 'features' => longs.map { |l| [l, 'on'] }.to_h }],
+      )
+      out, err, code = run_agent(netns, ['-q', 'check', '--json', '-'], stdin: text)
+      report = begin
+                 JSON.parse(out)
+               rescue JSON::ParserError
+                 nil
+               end
+      raise Puppet::Error, "offloadctl check#{netns ? " in netns '#{netns}'" : ''} failed (exit #{code}): #{err.strip}" if report.nil? || code > 1
+      (report['interfaces'] || {}).each { |ifname, entry| covered[ifname] = (entry['decided'] || {}).keys }
+    end
+    interfaces.each_with_object({}) do |(name, iface), all|
+      out = {}
+      (iface['offloads'] || {}).each { |long, line| out[long] = line['active'] ? 'on' : 'off' unless line['active'].nil? }
+      (iface['features'] || {}).keys.sort.each do |k|
+        f = iface['features'][k]
+        next if f['fixed'] || covered[name].include?(k)
+        out[k] = f['active'] ? 'on' : 'off'
+      end
+      all[name] = out
     end
   end
 
@@ -108,16 +144,47 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   end
 
   # The state of every feature the resource names (the whole listing when
-  # there is no resource, as for `puppet resource`).
+  # there is no resource, as for `puppet resource`): what the agent finds
+  # each name stands for on the interface, and the state of those kernel
+  # features now (on, off, mixed; nil when it stands for none here and the
+  # facts hold nothing under that name).
   def features
-    iface = @property_hash[:iface]
     return @property_hash[:features] if resource.nil? || resource[:features].nil?
-    return nil if iface.nil?
-    resource[:features].keys.each_with_object({}) { |k, h| h[k] = PuppetX::Offloadctl::Names.state(k, iface) }
+    return nil if interface_missing?
+    should = resource[:features]
+    v = verdict(should)
+    lines = PuppetX::Offloadctl::DesiredState.feature_lines(self.class.dropin_content(resource, should))
+    # A drop-in the agent refuses decides nothing (insync? says why).
+    states = (v.code > 1) ? {} : v.states_by_line(resource[:name])
+    iface = @property_hash[:iface] || {}
+    should.keys.each_with_object({}) do |name, h|
+      line = lines.key(name)
+      values = (line && states[line]) ? states[line].values.uniq : []
+      h[name] = if values.length > 1 then 'mixed'
+                elsif values.length == 1 then values.first
+                else fixed_state(iface, name)
+                end
+    end
+  end
+
+  # A name that decides nothing changeable (a fixed feature): its state as
+  # the agent's facts hold it under that very name, if they do.
+  def fixed_state(iface, name)
+    entry = (iface['features'] || {})[name] || (iface['offloads'] || {})[name]
+    return nil unless entry.is_a?(Hash) && [true, false].include?(entry['active'])
+    entry['active'] ? 'on' : 'off'
   end
 
   def persist
     @property_hash[:persist] || :false
+  end
+
+  # The agent's verdict on the whole scope with this resource's drop-in for
+  # should, once a run.
+  def verdict(should)
+    @verdicts ||= {}
+    content = self.class.dropin_content(resource, should)
+    @verdicts[content] ||= scope.judge(own_path, content, [resource[:name]])
   end
 
   # In sync when the agent's check of the whole scope, with this
@@ -130,13 +197,12 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
       return true
     end
-    verdict = scope.judge(own_path, self.class.dropin_content(resource, should), [resource[:name]])
     # The agent already knows the kernel cannot hold this (a fixed
     # feature), or a later file of the scope decides one of the features:
     # fail the property with its words, touch nothing.
-    @refused = verdict.refusal(self, netns_words, 'this resource', fail_overrides: true)
+    @refused = verdict(should).refusal(self, netns_words, 'this resource', fail_overrides: true)
     raise Puppet::Error, @refused if @refused
-    verdict.in_sync?
+    verdict(should).in_sync?
   end
 
   def features=(value)
