@@ -136,7 +136,7 @@ _offloadctl()
     case $cmd in
     facts) opts="--format --full --output -h --help" ;;
     virt) opts="--brief -h --help" ;;
-    show) opts="--all --json -h --help" ;;
+    show) opts="--all --settings --json -h --help" ;;
     advise) opts="--json --desired-state --id --all --facts --list-ids -h --help" ;;
     validate) opts="-q --quiet --json --kernel -h --help" ;;
     names) opts="--json -h --help" ;;

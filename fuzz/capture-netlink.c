@@ -4,7 +4,8 @@
  *
  * Sends the requests the agent sends (ETHTOOL_MSG_STRSET_GET for the feature
  * names, ETHTOOL_MSG_FEATURES_GET as a dump with compact bitsets and once
- * more with named bit lists, RTM_GETLINK as a dump, and with IFNAME a
+ * more with named bit lists, RINGS_GET, CHANNELS_GET, COALESCE_GET, PAUSE_GET
+ * and EEE_GET as dumps, RTM_GETLINK as a dump, and with IFNAME a
  * FEATURES_SET that asks for what is already wanted, so nothing changes)
  * and writes every reply message, exactly as received, to
  * DIR/KIND-N.bin.  Run it inside a throwaway network namespace
@@ -126,6 +127,28 @@ int main(int argc, char **argv)
 	    ethtool_msg(family, ETHTOOL_MSG_FEATURES_GET, NLM_F_DUMP, ETHTOOL_A_FEATURES_HEADER, 0,
 			0),
 	    &c);
+
+	{
+		/* rings, channels, coalesce, pause, EEE: each GET as a dump */
+		static const struct {
+			const char *kind;
+			uint8_t cmd;
+		} groups[] = {
+			{ "rings", ETHTOOL_MSG_RINGS_GET },	  { "channels", ETHTOOL_MSG_CHANNELS_GET },
+			{ "coalesce", ETHTOOL_MSG_COALESCE_GET }, { "pause", ETHTOOL_MSG_PAUSE_GET },
+			{ "eee", ETHTOOL_MSG_EEE_GET },
+		};
+
+		for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+			c.kind = groups[i].kind;
+			c.n = 0;
+			/* every group's header is its attribute 1 */
+			run(sk,
+			    ethtool_msg(family, groups[i].cmd, NLM_F_DUMP, 1, 0,
+					ETHTOOL_FLAG_COMPACT_BITSETS),
+			    &c);
+		}
+	}
 
 	if (argc > 2) {
 		/* Ask for gro on, compact, with a mask of that bit only: the kernel

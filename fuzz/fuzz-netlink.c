@@ -6,7 +6,8 @@
  * before a callback sees the message.  Every parser the agent runs on a
  * reply gets it: the string set, the FEATURES_GET reply, the FEATURES_SET
  * reply, the RTM_NEWLINK dump, and ethtool_bitset_parse() on every
- * top-level attribute with two sizes.  Besides the sanitizers, the parsers'
+ * top-level attribute with two sizes, and the GET replies and notifications
+ * of rings, channels, coalesce, pause and EEE.  Besides the sanitizers, the parsers'
  * promises are checked: no bit at or past the bitset size is ever set.
  */
 #include <linux/genetlink.h>
@@ -240,6 +241,43 @@ static void fuzz_ntf(const uint8_t *data, size_t size)
 	}
 }
 
+/* The GET replies of rings, channels, coalesce, pause and EEE, and their
+ * notifications: parameters only of the group parsed, maxima only where a
+ * value is, booleans 0 or 1. */
+static void fuzz_settings(const uint8_t *data, size_t size)
+{
+	for (int g = 0; g < SG_MAX; g++) {
+		uint64_t gm = setting_group_mask((enum setting_group)g);
+		enum setting_group ng;
+		int ifindex;
+
+		for (size_t i = 0; i < N_IFACES; i++) {
+			memset(&hs.ifaces[i].settings, 0, sizeof(hs.ifaces[i].settings));
+			hs.ifaces[i].ifindex = (int)i + 1;
+		}
+		ethnl_settings_parse_msg(data, size, (enum setting_group)g, &hs);
+		for (size_t i = 0; i < N_IFACES; i++) {
+			const struct iface_settings *s = &hs.ifaces[i].settings;
+
+			if ((s->present & ~gm) || (s->has_max & ~s->present))
+				abort();
+			for (unsigned int p = 0; p < SP_MAX; p++)
+				if ((s->present & setting_bit(p)) && setting_defs[p].type == ST_BOOL &&
+				    s->value[p] > 1)
+					abort();
+		}
+		{
+			struct iface_settings ns;
+
+			if (ethnl_settings_ntf_parse_msg(data, size, &ng, &ifindex, &ns) == 0 &&
+			    ((unsigned int)ng >= SG_MAX ||
+			     (ns.present & ~setting_group_mask(ng)) ||
+			     (ns.has_max & ~ns.present)))
+				abort();
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!hs.names.names)
@@ -249,5 +287,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_link(data, size);
 	fuzz_bitsets(data, size);
 	fuzz_ntf(data, size);
+	fuzz_settings(data, size);
 	return 0;
 }

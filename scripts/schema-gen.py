@@ -3,7 +3,8 @@
 
 The word lists of facts/desired-state.schema.json (the virtualisation words
 of match.virtualization, the feature names known without a kernel, the words
-of each `defaults` key) are taken from `offloadctl names --json`, the agent's
+of each `defaults` key, the parameters of rings, channels, coalesce, pause
+and eee with their value types) are taken from `offloadctl names --json`, the agent's
 one copy of them (agent/src/model/vocab.c, features.c, desired-state.c).
 facts/facts.schema.json is laid out by hand; its vm and container words are
 checked against the same export by tests/test_schema_desired.py.
@@ -26,6 +27,16 @@ def generate(names, schema):
     known["enum"] = legacy + names["features"]["kernel"]
     for key, words in names["policies"].items():
         schema["properties"]["defaults"]["properties"][key]["enum"] = words
+    value = {"count": "#/$defs/count", "number": "#/$defs/number", "on/off": "#/$defs/onoff"}
+    rule = defs["rule"]["properties"]
+    for group, params in names["settings"].items():
+        rule[group] = {"$ref": f"#/$defs/{group}"}
+        defs[group] = {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": False,
+            "properties": {n: {"$ref": value[t]} for n, t in params.items() if t in value},
+        }
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -115,8 +115,21 @@ def test_ioctl_backend_gives_the_same_document(netns):
     netns.ethtool_K("k-veth0", "tx", "off", check=True)
     a = netns.agent("--backend", "netlink", "facts", check=True).stdout
     b = netns.agent("--backend", "ioctl", "facts", check=True).stdout
-    assert json.loads(a) == json.loads(b)
-    assert a == b
+    da, db = json.loads(a), json.loads(b)
+    # One exception (issue 15): the coalesce ioctl cannot tell a parameter
+    # the driver supports from one it does not, so it gives every field of
+    # struct ethtool_coalesce (as ethtool's ioctl path prints them all);
+    # netlink gives the supported ones.  Those agree.
+    for name, ifc in da["interfaces"].items():
+        ca, cb = ifc["coalesce"], db["interfaces"][name]["coalesce"]
+        assert (ca is None) == (cb is None), name
+        if ca is not None:
+            assert {k: cb[k] for k in ca if k in cb} == {k: v for k, v in ca.items() if k in cb}
+            assert set(ca) - set(cb) <= {"cqe-mode-rx", "cqe-mode-tx"}, name
+            ifc["coalesce"] = db["interfaces"][name]["coalesce"] = "compared"
+    assert da == db
+    if all(i["coalesce"] is None for i in json.loads(a)["interfaces"].values()):
+        assert a == b
 
 
 def test_named_interfaces_and_globs(netns):

@@ -31,9 +31,9 @@ def netfront(doc):
 
 # ---------------------------------------------------------------- real guests
 
-# Captured by the Xen lab (tests/vm/README-xen.md) in a PV and a PVH domU of
-# a real Xen 4.17, before anything was changed there.
-DOMUS = ["xen-real-pv-domu.json", "xen-real-pvh-domu.json"]
+# Captured by the Xen lab (tests/vm/README-xen.md) in a PV, a PVH and an HVM
+# domU of a real Xen 4.17, before anything was changed there.
+DOMUS = ["xen-real-pv-domu.json", "xen-real-pvh-domu.json", "xen-real-hvm-domu.json"]
 
 
 @pytest.mark.parametrize("name", DOMUS)
@@ -174,6 +174,7 @@ def test_dom0_vif_is_netback_and_tx_off_works_there():
 @pytest.mark.parametrize("name,domain,guest_type", [
     ("xen-real-pv-domu.json", "domU", "PV"),
     ("xen-real-pvh-domu.json", "domU", "PVH"),
+    ("xen-real-hvm-domu.json", "domU", "HVM"),
     ("xen-real-dom0.json", "dom0", "PV"),
 ])
 def test_real_guest_roles(name, domain, guest_type):

@@ -105,7 +105,8 @@ def test_desired_state_corpus_has_every_repository_document():
 
 def test_netlink_corpus_holds_every_reply_kind():
     names = os.listdir(os.path.join(FUZZ, "corpus", "netlink"))
-    for kind in ("strset", "features-compact", "features-named", "features-set-reply", "link"):
+    for kind in ("strset", "features-compact", "features-named", "features-set-reply", "link",
+                 "channels", "coalesce"):
         assert any(n.startswith(kind + "-") for n in names), kind
 
 

@@ -26,7 +26,11 @@ def names():
 
 
 def test_the_document(names):
-    assert set(names) == {"virtualization", "features", "exit_codes", "policies"}
+    assert set(names) == {"virtualization", "features", "exit_codes", "policies", "settings"}
+    assert list(names["settings"]) == ["rings", "channels", "coalesce", "pause", "eee"]
+    assert names["settings"]["channels"] == {"rx": "count", "tx": "count", "other": "count",
+                                             "combined": "count"}
+    assert names["settings"]["eee"]["active"] == "reported"
     v = names["virtualization"]
     assert v["vm"][0] == "none" and v["container"][0] == "none"
     assert "vm-other" in v["vm"] and "container-other" in v["container"]

@@ -130,6 +130,11 @@ def test_facts_prometheus_format(netns):
     assert value(text, "offloadctl_virtualization_info", vm=v["vm"], container=v["container"],
                  role=v["role"], hypervisor_vendor=v["hypervisor_vendor"] or "") == 1
     assert value(text, "offloadctl_info", version=facts["agent_version"]) == 1
+    # rings, channels, ...: what the facts say (veth: channels rx and tx)
+    ch = facts["interfaces"]["pa"]["channels"]
+    assert value(text, "offloadctl_setting", interface="pa", group="channels", setting="rx") == ch["rx"]
+    assert value(text, "offloadctl_setting_max", interface="pa", group="channels", setting="tx") == ch["max"]["tx"]
+    assert not [s for s in samples(text) if s[0] == "offloadctl_setting" and s[1]["interface"] == "lo"]
     # globs select interfaces, as for the other formats
     only = netns.agent("facts", "--format", "prometheus", "pa", check=True).stdout
     assert {l["interface"] for n, l, _ in samples(only) if "interface" in l} == {"pa"}

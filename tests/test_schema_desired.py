@@ -35,7 +35,7 @@ SCHEMA_DETECTABLE = [
     "unknown-key-far",
     "version-2", "version-missing", "version-quoted", "version-null",
     "bool-maybe", "bool-null", "bool-number", "bool-enable",
-    "reserved-rings", "reserved-coalesce", "reserved-channels",
+    "settings-unknown-name", "settings-bad-value", "settings-read-only",
     "virt-unknown", "virt-unknown-in-list",
     "defaults-bad-missing", "defaults-bad-fixed",
     "rule-without-match", "rule-without-features", "rule-empty-mapping",
@@ -148,10 +148,18 @@ def test_facts_schema_words_match_the_agent(names):
     assert virt["container"]["enum"] == names["virtualization"]["container"]
 
 
-def test_schema_rejects_reserved_and_accepts_null_interfaces(validator):
+def test_schema_takes_the_groups_and_accepts_null_interfaces(validator):
     rule = {"match": {"name": "eth0"}, "features": {"tx": "off"}}
     assert validator.is_valid({"version": 1, "interfaces": [rule]})
     assert validator.is_valid({"version": 1, "interfaces": None})
-    for key in ("rings", "channels", "coalesce"):
+    for key in ("rings", "channels", "coalesce", "pause", "eee"):
+        # an empty group, and a name the group does not take
         assert not validator.is_valid({"version": 1, "interfaces": [dict(rule, **{key: {}})]})
+        assert not validator.is_valid({"version": 1, "interfaces": [dict(rule, **{key: {"bogus": 1}})]})
+    ok = {"match": {"name": "eth0"}, "rings": {"rx": "max", "tx": 1024}, "channels": {"combined": "4"},
+          "coalesce": {"rx-usecs": 50, "adaptive-rx": "on"}, "pause": {"rx": "off"},
+          "eee": {"eee": False, "tx-timer": 0}}
+    assert validator.is_valid({"version": 1, "interfaces": [ok]})
+    assert not validator.is_valid({"version": 1, "interfaces": [dict(ok, rings={"rx": "lots"})]})
+    assert not validator.is_valid({"version": 1, "interfaces": [dict(ok, eee={"active": "on"})]})
     assert not validator.is_valid({"version": 1, "interfaces": [rule] * 10001})

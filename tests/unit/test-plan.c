@@ -335,8 +335,83 @@ static void test_only_some_interfaces(void)
 	host_state_free(&hs);
 }
 
+/* rings, channels and the rest: last rule wins, max, above-maximum,
+ * what the driver lacks, TuneD's translation both ways, only what differs */
+static void test_settings(void)
+{
+	struct host_state hs;
+	struct desired_state ds;
+	struct plan p;
+	struct iface *nic, *veth, *tun;
+
+	host_init(&hs);
+	nic = add_iface(&hs, "eth0", "", "e1000e", "52:54:00:00:00:02");
+	nic->settings.read = SETTING_GROUPS_ALL;
+	nic->settings.supported = (1u << SG_RINGS) | (1u << SG_COALESCE) | (1u << SG_PAUSE);
+	nic->settings.present = setting_bit(SP_RINGS_RX) | setting_bit(SP_RINGS_TX) |
+				setting_bit(SP_COAL_RX_USECS) | setting_bit(SP_PAUSE_RX);
+	nic->settings.has_max = setting_bit(SP_RINGS_RX) | setting_bit(SP_RINGS_TX);
+	nic->settings.value[SP_RINGS_RX] = 256;
+	nic->settings.max[SP_RINGS_RX] = 4096;
+	nic->settings.value[SP_RINGS_TX] = 256;
+	nic->settings.max[SP_RINGS_TX] = 4096;
+	nic->settings.value[SP_COAL_RX_USECS] = 3;
+	nic->settings.value[SP_PAUSE_RX] = 1;
+	veth = add_iface(&hs, "veth0", "veth", "veth", "52:54:00:00:00:03");
+	veth->settings.read = SETTING_GROUPS_ALL;
+	veth->settings.supported = 1u << SG_CHANNELS;
+	veth->settings.present = veth->settings.has_max =
+		setting_bit(SP_CHANNELS_RX) | setting_bit(SP_CHANNELS_TX);
+	veth->settings.value[SP_CHANNELS_RX] = veth->settings.value[SP_CHANNELS_TX] = 1;
+	veth->settings.max[SP_CHANNELS_RX] = veth->settings.max[SP_CHANNELS_TX] = 2;
+	tun = add_iface(&hs, "tun0", "tun", "tun", "52:54:00:00:00:04");
+	tun->settings.read = SETTING_GROUPS_ALL;
+	tun->settings.supported = 1u << SG_CHANNELS;
+	tun->settings.present = tun->settings.has_max = setting_bit(SP_CHANNELS_COMBINED);
+	tun->settings.max[SP_CHANNELS_COMBINED] = 8;
+
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n"
+			 "  - match: {name: eth0}\n    rings: {rx: 512, tx: 256}\n"
+			 "  - match: {name: eth0}\n    rings: {rx: max}\n"
+			 "    coalesce: {rx-usecs: 3}\n    pause: {rx: on}\n"
+			 "  - match: {name: veth0}\n    channels: {combined: max}\n"
+			 "  - match: {name: tun0}\n    channels: {rx: 3, tx: 5}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 0 && p.warnings.n == 2 && p.n == 3);
+	/* eth0: only rings rx, the later rule's max */
+	CHECK(p.n == 3 && p.ifaces[0].n_settings == 1 && p.ifaces[0].n_changes == 0 &&
+	      p.ifaces[0].settings[0].param == SP_RINGS_RX && p.ifaces[0].settings[0].from == 256 &&
+	      p.ifaces[0].settings[0].to == 4096 && p.ifaces[0].settings[0].rule->line == 6);
+	/* veth0: combined: max as rx and tx, each its own maximum */
+	CHECK(p.n == 3 && p.ifaces[1].n_settings == 2 &&
+	      p.ifaces[1].settings[0].param == SP_CHANNELS_RX && p.ifaces[1].settings[0].to == 2 &&
+	      p.ifaces[1].settings[1].param == SP_CHANNELS_TX && p.ifaces[1].settings[1].to == 2);
+	/* tun0: rx and tx as combined, the larger */
+	CHECK(p.n == 3 && p.ifaces[2].n_settings == 1 &&
+	      p.ifaces[2].settings[0].param == SP_CHANNELS_COMBINED &&
+	      p.ifaces[2].settings[0].to == 5);
+	CHECK(p.warnings.n == 2 && strstr(p.warnings.items[0], "as TuneD does"));
+	plan_free(&p);
+	desired_state_free(&ds);
+
+	/* above the maximum, and what the driver lacks: errors, nothing planned */
+	CHECK(parse(&ds, "version: 1\ninterfaces:\n"
+			 "  - match: {name: eth0}\n    rings: {rx: 5000, rx-jumbo: 10}\n"
+			 "    eee: {eee: off}\n") == 0);
+	CHECK(plan_compute(&hs, &ds, NULL, &p) == 0);
+	CHECK(p.errors.n == 3 && p.n == 0);
+	CHECK(p.errors.n == 3 && strstr(p.errors.items[0], "the maximum is 4096") &&
+	      strstr(p.errors.items[1], "'rings: rx-jumbo' on 'eth0': the driver does not") &&
+	      strstr(p.errors.items[2], "no such settings at all"));
+	CHECK(p.errors.n == 3 && p.error_iface[0] == 0);
+	plan_free(&p);
+	desired_state_free(&ds);
+	host_state_free(&hs);
+}
+
 int main(void)
 {
+	test_settings();
 	test_only_some_interfaces();
 	test_patterns();
 	test_plan_merge_globs_conditions();

@@ -3,6 +3,8 @@
 #
 #   xenlab-guest.sh dom0 LAB OUT     in dom0 (LAB: the 9p share, OUT: results)
 #   xenlab-guest.sh domu LAB OUT     in a domU (LAB and OUT on its own disk)
+#   /xenlab/init                     a domU's PID 1 (a copy of this file):
+#                                    domu_init, then domu /xenlab /xenlab/out
 #
 # It only collects: every command's output, exit status and timing lands in
 # OUT as files; the host judges them.  Nothing here decides pass or fail, so
@@ -10,6 +12,7 @@
 # a timeout.  LAB holds offloadctl_*.deb, xen-cpuid, lab.env (settings from
 # the host) and example.yaml (the shipped examples/xen-domu.yaml).
 set -u
+[ $$ -eq 1 ] && set -- domu-init /xenlab /xenlab/out
 ROLE=$1 LAB=$2 OUT=$3
 mkdir -p "$OUT"
 # shellcheck disable=SC1091
@@ -241,7 +244,35 @@ domu_main() {
 	phase done
 	sync
 	# Tell dom0 (which then checks our vifs and destroys us).
-	xenstore-write data/xenlab done 2>"$OUT/xenstore-write.err" || systemctl poweroff
+	xenstore-write data/xenlab done 2>"$OUT/xenstore-write.err"
+}
+
+# PID 1 of a domU (init=/xenlab/init, this script under another name): the
+# file systems the initramfs did not hand over, udev for the Xen and net
+# devices only (netfront's module, the NICs' names: eth0 -> enX0 as on a
+# Debian 12 domU), then domu_main.  dom0 destroys the domain when it has
+# checked the backends; PID 1 must not exit before that.
+domu_init() {
+	mountpoint -q /proc || mount -t proc proc /proc
+	mountpoint -q /sys || mount -t sysfs sysfs /sys
+	mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+	mountpoint -q /run || mount -t tmpfs -o mode=755 tmpfs /run
+	mkdir -p /dev/pts /dev/shm /run/lock
+	mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
+	mount -o remount,rw /
+	hostname -F /etc/hostname 2>/dev/null
+	ip link set lo up
+	modprobe xen-netfront
+	/lib/systemd/systemd-udevd --daemon
+	udevadm trigger --action=add --subsystem-match=xen --subsystem-match=net
+	udevadm settle --timeout=300
+	domu_main
+	sync
+	if ! xs_is data/xenlab done; then
+		say "could not tell dom0: powering off"
+		poweroff -f
+	fi
+	while :; do sleep 3600; done
 }
 
 # A domU: its config, its disk prepared from dom0, xl create, the dom0
@@ -261,20 +292,11 @@ run_domu() {
 	# netfront from the start, whatever udev's coldplug does in a slow
 	# domU (a PVH domU came up with no enX0 when udev was left to load it)
 	echo xen-netfront >"$mnt/etc/modules-load.d/xenlab.conf"
-	ln -sf /dev/null "$mnt/etc/systemd/system/vmlab-agent.service"
-	cat >"$mnt/etc/systemd/system/xenlab-domu.service" <<-EOF
-		[Unit]
-		Description=offloadctl Xen lab (domU side)
-		After=systemd-udev-settle.service systemd-udev-trigger.service local-fs.target
-		[Service]
-		Type=oneshot
-		ExecStart=/bin/bash /xenlab/xenlab-guest.sh domu /xenlab /xenlab/out
-		TimeoutStartSec=1500
-		[Install]
-		WantedBy=multi-user.target
-	EOF
-	mkdir -p "$mnt/etc/systemd/system/multi-user.target.wants"
-	ln -sf ../xenlab-domu.service "$mnt/etc/systemd/system/multi-user.target.wants/xenlab-domu.service"
+	# PID 1 of the domU is domu_init below, not systemd: under TCG a PV or
+	# PVH domU spent 5-15 minutes in systemd's start and udev's coldplug of
+	# every device before its unit ran (README-xen.md).
+	cp "$LAB/xenlab-guest.sh" "$mnt/xenlab/init"
+	chmod 755 "$mnt/xenlab/init"
 	umount "$mnt"
 	local k i
 	k=$(ls /boot/vmlinuz-* | tail -1)
@@ -283,7 +305,7 @@ run_domu() {
 	# a PV domain under TCG.
 	i=/var/lib/xenlab/initrd.img
 	[ -e $i ] || i=$(ls /boot/initrd.img-* | tail -1)
-	local cmdline="root=/dev/xvda rw console=hvc0 mitigations=off systemd.show_status=false loglevel=5 systemd.default_timeout_start_sec=900"
+	local cmdline="root=/dev/xvda rw console=hvc0 mitigations=off loglevel=5 init=/xenlab/init"
 	{
 		echo "name = \"$name\""
 		echo "type = \"$type\""
@@ -387,5 +409,6 @@ dom0_main() {
 case $ROLE in
 dom0) dom0_main ;;
 domu) domu_main ;;
+domu-init) ROLE=domu domu_init ;;
 esac
 say "finished"

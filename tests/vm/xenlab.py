@@ -49,8 +49,8 @@ DOM0_CMDLINE = ("root=/dev/vda rw console=hvc0 earlyprintk=xen mitigations=off "
 # (OFFLOADCTL_XENLAB_DOMUS="pv pvh hvm", as a fixture capture does): its
 # firmware and device model take three times as long as PVH under TCG.
 DOMUS = os.environ.get("OFFLOADCTL_XENLAB_DOMUS", "pv pvh").split()
-LAB_TIMEOUT = 7200  # the dom0 script, everything included
-DOMU_TIMEOUT = 2400  # one domU from xl create to its signal (a PVH domU took 1300 s under load)
+LAB_TIMEOUT = 3600  # the dom0 script, everything included (800 s for PV and PVH at load 2-4)
+DOMU_TIMEOUT = 1800  # one domU from xl create to its signal (PV 173 s, PVH 241 s at load 2-4)
 
 
 def hypervisor(image):

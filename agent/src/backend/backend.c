@@ -208,3 +208,91 @@ int backend_refresh_iface(struct backend *b, struct host_state *hs, struct iface
 	/* The reply is matched by ifindex: none means the interface is gone. */
 	return ifc->have_features ? 0 : -ENODEV;
 }
+
+/* The ioctl for group g of every interface. */
+static int read_settings_ioctl(struct backend *b, struct host_state *hs, enum setting_group g)
+{
+	for (size_t i = 0; i < hs->n; i++) {
+		int r = ethioc_settings_get(b->ioctl_fd, &hs->ifaces[i], g);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && r != -ENODEV)
+			log_debug("cannot read %s of '%s': %s", setting_group_name(g),
+				  hs->ifaces[i].name, strerror(-r));
+	}
+	return 0;
+}
+
+/* One driver's error stops the kernel's whole dump (only EOPNOTSUPP is
+ * skipped there): ask each interface on its own, and let the one that
+ * fails be null, not the run. */
+static int read_settings_each(struct backend *b, struct host_state *hs, enum setting_group g,
+			      int dump_error)
+{
+	log_debug("the %s dump failed (%s); reading each interface", setting_group_name(g),
+		  strerror(-dump_error));
+	for (size_t i = 0; i < hs->n; i++) {
+		int r = ethnl_settings_get(b->nl, hs, g, hs->ifaces[i].ifindex);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && r != -EOPNOTSUPP && r != -ENODEV)
+			log_warn("cannot read the %s of '%s': %s", setting_group_name(g),
+				 hs->ifaces[i].name, strerror(-r));
+	}
+	return 0;
+}
+
+int backend_read_settings(struct backend *b, struct host_state *hs, unsigned int groups)
+{
+	for (int g = 0; g < SG_MAX; g++) {
+		int r;
+
+		if (!(groups & (1u << g)))
+			continue;
+		if (b->kind == BACKEND_IOCTL) {
+			r = read_settings_ioctl(b, hs, (enum setting_group)g);
+		} else {
+			r = ethnl_settings_get(b->nl, hs, (enum setting_group)g, 0);
+			/* A kernel whose family predates the group's messages. */
+			if (r == -EOPNOTSUPP || r == -EINVAL)
+				r = read_settings_ioctl(b, hs, (enum setting_group)g);
+			else if (r < 0 && r != -ENOMEM)
+				r = read_settings_each(b, hs, (enum setting_group)g, r);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int backend_refresh_settings(struct backend *b, struct host_state *hs, struct iface *ifc,
+			     enum setting_group g)
+{
+	int r;
+
+	if (b->kind == BACKEND_NETLINK) {
+		r = ethnl_settings_get(b->nl, hs, g, ifc->ifindex);
+		if (r != -EOPNOTSUPP && r != -EINVAL)
+			return r;
+	}
+	return ethioc_settings_get(b->ioctl_fd, ifc, g);
+}
+
+int backend_set_settings(struct backend *b, struct host_state *hs, struct iface *ifc,
+			 enum setting_group g, uint64_t mask, const uint32_t *values,
+			 char **ret_msg)
+{
+	int r = -EOPNOTSUPP;
+
+	if (ret_msg)
+		*ret_msg = NULL;
+	if (b->kind == BACKEND_NETLINK)
+		r = ethnl_settings_set(b->nl, ifc, g, mask, values, ret_msg);
+	if (r == -EOPNOTSUPP && b->kind == BACKEND_IOCTL)
+		r = ethioc_settings_set(b->ioctl_fd, ifc, g, mask, values);
+	if (r < 0)
+		return r;
+	return backend_refresh_settings(b, hs, ifc, g);
+}

@@ -58,3 +58,23 @@ int backend_set_features(struct backend *b, struct host_state *hs, struct iface 
 
 /* Re-read one interface's features (verification, rollback). */
 int backend_refresh_iface(struct backend *b, struct host_state *hs, struct iface *ifc);
+
+/*
+ * Read the groups in mask (bit per enum setting_group) of every interface
+ * in hs: one dump per group with netlink, one ioctl per interface and group
+ * otherwise (and where the kernel's family lacks the group's messages).
+ * A driver without a group leaves it null.  Returns 0 or a negative errno.
+ */
+int backend_read_settings(struct backend *b, struct host_state *hs, unsigned int groups);
+
+/* Set the parameters in mask of group g on ifc to values (indexed by enum
+ * setting_param), then read the group back into ifc->settings (what the
+ * driver took).  On failure a negative errno and, when the kernel said
+ * why, a message in *ret_msg (malloc'ed, may be NULL). */
+int backend_set_settings(struct backend *b, struct host_state *hs, struct iface *ifc,
+			 enum setting_group g, uint64_t mask, const uint32_t *values,
+			 char **ret_msg);
+
+/* Re-read one group of one interface (verification, rollback). */
+int backend_refresh_settings(struct backend *b, struct host_state *hs, struct iface *ifc,
+			     enum setting_group g);

@@ -49,3 +49,11 @@ struct nl_msg *ethnl_msg_from_bytes(const void *buf, size_t len);
 int ethnl_features_ntf_parse(struct nl_msg *msg, const struct feature_names *names,
 			     int *ret_ifindex, struct featbits *ret_active,
 			     struct featbits *ret_wanted);
+
+/* A RINGS_NTF, CHANNELS_NTF, COALESCE_NTF, PAUSE_NTF or EEE_NTF (the monitor
+ * group): its group, device and the group's state (as a GET reply has it,
+ * into *ret_values).  Returns 0, -ENOENT for another message, -EPROTO for
+ * one that cannot be read whole (*ret_ifindex 0 when not even the header
+ * could be). */
+int ethnl_settings_ntf_parse(struct nl_msg *msg, enum setting_group *ret_group, int *ret_ifindex,
+			     struct iface_settings *ret_values);

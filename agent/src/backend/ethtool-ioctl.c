@@ -3,6 +3,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,163 @@ int ethioc_features_set(int fd, unsigned int count, struct iface *ifc, const str
 	}
 	ret->wanted_new = ifc->wanted;
 	return 0;
+}
+
+/* The ioctl structures of each group, and where each parameter is in them.
+ * The ioctl has no notion of "not supported" per parameter: rings and
+ * channels count as present where their maximum is not 0 (what the netlink
+ * side reports, and ethtool prints n/a for), every coalesce, pause and EEE
+ * field the structure has is present. */
+union settings_buf {
+	struct ethtool_ringparam rings;
+	struct ethtool_channels channels;
+	struct ethtool_coalesce coalesce;
+	struct ethtool_pauseparam pause;
+	struct ethtool_eee eee;
+};
+
+struct ioc_param {
+	unsigned int param;
+	size_t offset;
+	size_t max_offset; /* 0: none */
+};
+
+#define F(s, m) offsetof(struct s, m)
+static const struct ioc_param ioc_params[] = {
+	{ SP_RINGS_RX, F(ethtool_ringparam, rx_pending), F(ethtool_ringparam, rx_max_pending) },
+	{ SP_RINGS_RX_MINI, F(ethtool_ringparam, rx_mini_pending),
+	  F(ethtool_ringparam, rx_mini_max_pending) },
+	{ SP_RINGS_RX_JUMBO, F(ethtool_ringparam, rx_jumbo_pending),
+	  F(ethtool_ringparam, rx_jumbo_max_pending) },
+	{ SP_RINGS_TX, F(ethtool_ringparam, tx_pending), F(ethtool_ringparam, tx_max_pending) },
+	{ SP_CHANNELS_RX, F(ethtool_channels, rx_count), F(ethtool_channels, max_rx) },
+	{ SP_CHANNELS_TX, F(ethtool_channels, tx_count), F(ethtool_channels, max_tx) },
+	{ SP_CHANNELS_OTHER, F(ethtool_channels, other_count), F(ethtool_channels, max_other) },
+	{ SP_CHANNELS_COMBINED, F(ethtool_channels, combined_count),
+	  F(ethtool_channels, max_combined) },
+	{ SP_COAL_ADAPTIVE_RX, F(ethtool_coalesce, use_adaptive_rx_coalesce), 0 },
+	{ SP_COAL_ADAPTIVE_TX, F(ethtool_coalesce, use_adaptive_tx_coalesce), 0 },
+	{ SP_COAL_SAMPLE_INTERVAL, F(ethtool_coalesce, rate_sample_interval), 0 },
+	{ SP_COAL_STATS_BLOCK_USECS, F(ethtool_coalesce, stats_block_coalesce_usecs), 0 },
+	{ SP_COAL_PKT_RATE_LOW, F(ethtool_coalesce, pkt_rate_low), 0 },
+	{ SP_COAL_PKT_RATE_HIGH, F(ethtool_coalesce, pkt_rate_high), 0 },
+	{ SP_COAL_RX_USECS, F(ethtool_coalesce, rx_coalesce_usecs), 0 },
+	{ SP_COAL_RX_FRAMES, F(ethtool_coalesce, rx_max_coalesced_frames), 0 },
+	{ SP_COAL_RX_USECS_IRQ, F(ethtool_coalesce, rx_coalesce_usecs_irq), 0 },
+	{ SP_COAL_RX_FRAMES_IRQ, F(ethtool_coalesce, rx_max_coalesced_frames_irq), 0 },
+	{ SP_COAL_TX_USECS, F(ethtool_coalesce, tx_coalesce_usecs), 0 },
+	{ SP_COAL_TX_FRAMES, F(ethtool_coalesce, tx_max_coalesced_frames), 0 },
+	{ SP_COAL_TX_USECS_IRQ, F(ethtool_coalesce, tx_coalesce_usecs_irq), 0 },
+	{ SP_COAL_TX_FRAMES_IRQ, F(ethtool_coalesce, tx_max_coalesced_frames_irq), 0 },
+	{ SP_COAL_RX_USECS_LOW, F(ethtool_coalesce, rx_coalesce_usecs_low), 0 },
+	{ SP_COAL_RX_FRAMES_LOW, F(ethtool_coalesce, rx_max_coalesced_frames_low), 0 },
+	{ SP_COAL_TX_USECS_LOW, F(ethtool_coalesce, tx_coalesce_usecs_low), 0 },
+	{ SP_COAL_TX_FRAMES_LOW, F(ethtool_coalesce, tx_max_coalesced_frames_low), 0 },
+	{ SP_COAL_RX_USECS_HIGH, F(ethtool_coalesce, rx_coalesce_usecs_high), 0 },
+	{ SP_COAL_RX_FRAMES_HIGH, F(ethtool_coalesce, rx_max_coalesced_frames_high), 0 },
+	{ SP_COAL_TX_USECS_HIGH, F(ethtool_coalesce, tx_coalesce_usecs_high), 0 },
+	{ SP_COAL_TX_FRAMES_HIGH, F(ethtool_coalesce, tx_max_coalesced_frames_high), 0 },
+	{ SP_PAUSE_AUTONEG, F(ethtool_pauseparam, autoneg), 0 },
+	{ SP_PAUSE_RX, F(ethtool_pauseparam, rx_pause), 0 },
+	{ SP_PAUSE_TX, F(ethtool_pauseparam, tx_pause), 0 },
+	{ SP_EEE_ENABLED, F(ethtool_eee, eee_enabled), 0 },
+	{ SP_EEE_ACTIVE, F(ethtool_eee, eee_active), 0 },
+	{ SP_EEE_TX_LPI, F(ethtool_eee, tx_lpi_enabled), 0 },
+	{ SP_EEE_TX_TIMER, F(ethtool_eee, tx_lpi_timer), 0 },
+};
+#undef F
+
+static const uint32_t ioc_cmds[SG_MAX][2] = {
+	[SG_RINGS] = { ETHTOOL_GRINGPARAM, ETHTOOL_SRINGPARAM },
+	[SG_CHANNELS] = { ETHTOOL_GCHANNELS, ETHTOOL_SCHANNELS },
+	[SG_COALESCE] = { ETHTOOL_GCOALESCE, ETHTOOL_SCOALESCE },
+	[SG_PAUSE] = { ETHTOOL_GPAUSEPARAM, ETHTOOL_SPAUSEPARAM },
+	[SG_EEE] = { ETHTOOL_GEEE, ETHTOOL_SEEE },
+};
+
+static uint32_t *field(union settings_buf *u, size_t offset)
+{
+	return (uint32_t *)((char *)u + offset);
+}
+
+static int settings_read(int fd, const char *ifname, enum setting_group g, union settings_buf *u)
+{
+	memset(u, 0, sizeof(*u));
+	*field(u, 0) = ioc_cmds[g][0]; /* cmd comes first in each */
+	return ethioc(fd, ifname, u);
+}
+
+int ethioc_settings_get(int fd, struct iface *ifc, enum setting_group g)
+{
+	struct iface_settings *s = &ifc->settings;
+	uint64_t gm;
+	union settings_buf u;
+	int r;
+
+	if ((unsigned int)g >= SG_MAX)
+		return -EINVAL;
+	gm = setting_group_mask(g);
+	s->read |= (uint8_t)(1u << g);
+	s->supported &= (uint8_t) ~(1u << g);
+	s->present &= ~gm;
+	s->has_max &= ~gm;
+	r = settings_read(fd, ifc->name, g, &u);
+	if (r == -EOPNOTSUPP)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(ioc_params) / sizeof(ioc_params[0]); i++) {
+		const struct ioc_param *ip = &ioc_params[i];
+		unsigned int p = ip->param;
+
+		if (setting_defs[p].group != g)
+			continue;
+		if (ip->max_offset) {
+			if (!*field(&u, ip->max_offset))
+				continue;
+			s->max[p] = *field(&u, ip->max_offset);
+			s->has_max |= setting_bit(p);
+		}
+		s->value[p] = *field(&u, ip->offset);
+		if (setting_defs[p].type == ST_BOOL)
+			s->value[p] = s->value[p] ? 1 : 0;
+		s->present |= setting_bit(p);
+	}
+	s->supported |= (uint8_t)(1u << g);
+	return 0;
+}
+
+int ethioc_settings_set(int fd, const struct iface *ifc, enum setting_group g, uint64_t mask,
+			const uint32_t *values)
+{
+	union settings_buf u;
+	int r;
+
+	if ((unsigned int)g >= SG_MAX)
+		return -EINVAL;
+	r = same_interface(fd, ifc);
+	if (r == 0)
+		r = settings_read(fd, ifc->name, g, &u);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(ioc_params) / sizeof(ioc_params[0]); i++) {
+		unsigned int p = ioc_params[i].param;
+
+		if (setting_defs[p].group == g && (mask & setting_bit(p)) &&
+		    !setting_defs[p].read_only)
+			*field(&u, ioc_params[i].offset) = values[p];
+	}
+	/* Settings the ioctl cannot carry (cqe-size, tx-push, ...) need netlink. */
+	for (unsigned int p = 0; p < SP_MAX; p++) {
+		bool carried = false;
+
+		if (!(mask & setting_bit(p)) || setting_defs[p].group != g)
+			continue;
+		for (size_t i = 0; i < sizeof(ioc_params) / sizeof(ioc_params[0]); i++)
+			carried |= ioc_params[i].param == p;
+		if (!carried)
+			return -EOPNOTSUPP;
+	}
+	*field(&u, 0) = ioc_cmds[g][1];
+	return ethioc(fd, ifc->name, &u);
 }

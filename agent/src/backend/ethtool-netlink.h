@@ -47,3 +47,20 @@ int ethnl_features_ntf_parse_msg(const void *buf, size_t len, const struct featu
  * ethnl_features_dump_ifaces() builds it (interfaces added): unit tests. */
 int ethnl_features_dump_parse_msgs(const void *const *bufs, const size_t *lens, size_t n,
 				   struct host_state *hs);
+
+/* ETHTOOL_MSG_{RINGS,CHANNELS,COALESCE,PAUSE,EEE}_GET: one dump for every
+ * interface (ifindex 0), or one interface (-ENODEV when it did not answer:
+ * gone, or the driver lacks the group).  Fills ifc->settings; a device the
+ * dump leaves out is marked read and not supported. */
+int ethnl_settings_get(struct ethnl *e, struct host_state *hs, enum setting_group g, int ifindex);
+/* The group's SET with the parameters in mask (values indexed by
+ * enum setting_param); the kernel's extended ack to *ret_msg. */
+int ethnl_settings_set(struct ethnl *e, const struct iface *ifc, enum setting_group g,
+		       uint64_t mask, const uint32_t *values, char **ret_msg);
+/* One group's GET reply given as bytes, into hs (the fuzzers). */
+int ethnl_settings_parse_msg(const void *buf, size_t len, enum setting_group g,
+			     struct host_state *hs);
+/* A RINGS_NTF ... EEE_NTF given as bytes, as watch's monitor reads it
+ * (ethnl-internal.h's ethnl_settings_ntf_parse()): the fuzzers. */
+int ethnl_settings_ntf_parse_msg(const void *buf, size_t len, enum setting_group *ret_group,
+				 int *ret_ifindex, struct iface_settings *ret_values);

@@ -42,8 +42,17 @@ static int on_features(struct nl_msg *msg, void *arg)
 	struct monitor_event ev = { .type = MONITOR_FEATURES };
 	int r = ethnl_features_ntf_parse(msg, m->names, &ev.ifindex, &ev.active, &ev.wanted);
 
-	if (r == -ENOENT)
-		return NL_OK; /* another notification of the group */
+	if (r == -ENOENT) {
+		/* rings, channels, coalesce, pause, EEE: which device, no more
+		 * (the pass reads the group back) */
+		ev.type = MONITOR_SETTINGS;
+		r = ethnl_settings_ntf_parse(msg, &ev.group, &ev.ifindex, &ev.settings);
+		if (r == -ENOENT)
+			return NL_OK; /* another notification of the group */
+		ev.have_bits = r == 0;
+		m->fn(m->arg, &ev);
+		return NL_OK;
+	}
 	ev.have_bits = r == 0;
 	m->fn(m->arg, &ev);
 	return NL_OK;

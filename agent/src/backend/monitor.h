@@ -6,20 +6,26 @@
 #include <stdbool.h>
 
 #include "model/features.h"
+#include "model/settings.h"
 
 enum monitor_event_type {
 	MONITOR_LINK_NEW, /* a link appeared or changed: ifindex, ifname */
 	MONITOR_LINK_DEL, /* a link went away: ifindex */
 	MONITOR_FEATURES, /* FEATURES_NTF: ifindex (0 unknown); the bits when have_bits */
 	MONITOR_LOST,	  /* events were lost (the socket overran): look at everything */
+	MONITOR_SETTINGS, /* RINGS_NTF, CHANNELS_NTF, COALESCE_NTF, PAUSE_NTF or
+			   * EEE_NTF: ifindex (0 unknown), group */
 };
 
 struct monitor_event {
 	enum monitor_event_type type;
 	int ifindex;
 	const char *ifname; /* MONITOR_LINK_NEW; valid during the call */
-	bool have_bits;	    /* MONITOR_FEATURES: active and wanted could be read */
+	bool have_bits;	    /* MONITOR_FEATURES: active and wanted could be read;
+			     * MONITOR_SETTINGS: the group's state could */
 	struct featbits active, wanted;
+	enum setting_group group;	/* MONITOR_SETTINGS */
+	struct iface_settings settings; /* ... the group's state, when have_bits */
 };
 
 typedef void (*monitor_fn)(void *arg, const struct monitor_event *ev);

@@ -1,5 +1,7 @@
 /* apply.c - carry out a plan, verify it against the kernel's reply, roll back */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,8 @@ struct seen {
 	bool from, to;
 	bool requested_only;
 	const struct ds_location *rule; /* NULL: a side effect */
+	int param;			/* a setting (enum setting_param), -1: a feature */
+	uint32_t sfrom, sto;		/* the setting's values */
 };
 
 struct seen_list {
@@ -40,64 +44,275 @@ struct undo {
 	struct iface *ifc;
 	struct featbits wanted, active; /* as they were before this run */
 	struct featbits sent;		/* the bits this run asked for */
+	struct iface_settings settings; /* the groups as they were before this run */
+	uint64_t settings_sent;		/* the groups' parameters this run asked for */
 };
+
+/* The groups set before the features (they may reset the link, and a
+ * driver may change features with its queues) and after them. */
+#define GROUPS_BEFORE ((1u << SG_RINGS) | (1u << SG_CHANNELS))
+#define GROUPS_AFTER  ((1u << SG_COALESCE) | (1u << SG_PAUSE) | (1u << SG_EEE))
 
 static const char *fname(const struct host_state *hs, unsigned int i)
 {
 	return i < hs->names.count ? hs->names.names[i] : "?";
 }
 
-/* Put every touched interface back: its wanted set as it was, then check
- * that the active set followed. */
+/* A warning or an error of this run: into the report, and logged when the
+ * caller wants it said (watch says each one once, on its own). */
+static void say(json_t *rep, bool log_errors, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void say(json_t *rep, bool log_errors, bool error, const char *fmt, ...)
+{
+	char buf[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	report_add_message(rep, error ? "errors" : "warnings", buf);
+	if (log_errors && error)
+		log_error("%s", buf);
+	else if (log_errors)
+		log_warn("%s", buf);
+}
+
+/* ": kernel reports: MSG" when the kernel said why, else "". */
+static const char *kernel_says(const char *msg, char *buf, size_t len)
+{
+	if (!msg)
+		return "";
+	snprintf(buf, len, ": kernel reports: %s", msg);
+	return buf;
+}
+
+/* "rx: 2" or "tx-push: on": a parameter's value as a rule writes it. */
+static const char *setting_text(unsigned int p, uint32_t v, char *buf, size_t len)
+{
+	if (setting_defs[p].type == ST_BOOL)
+		snprintf(buf, len, "%s", v ? "on" : "off");
+	else
+		snprintf(buf, len, "%u", v);
+	return buf;
+}
+
+/* Put ifc's features back: its wanted set as it was, then check that the
+ * active set followed.  Returns false when it could not. */
+static bool rollback_features(struct backend *b, struct host_state *hs, const struct undo *u,
+			      json_t *rep, bool log_errors)
+{
+	struct iface *ifc = u->ifc;
+	struct featbits mask;
+	struct set_result res;
+	char *msg = NULL, kbuf[1024];
+	int r;
+
+	for (unsigned int w = 0; w < FEAT_WORDS; w++)
+		mask.w[w] = ((u->wanted.w[w] ^ ifc->wanted.w[w]) | u->sent.w[w]) & ifc->hw.w[w];
+	if (!featbits_any(&mask))
+		return true;
+	r = backend_set_features(b, hs, ifc, &mask, &u->wanted, &res, &msg);
+	if (r == 0)
+		r = backend_refresh_iface(b, hs, ifc);
+	if (r == -ENODEV) {
+		/* Gone (or renamed): nothing of it is left to restore; the
+		 * rollback of every interface that exists holds. */
+		say(rep, log_errors, false,
+		    "interface '%s' disappeared during the run; nothing to roll back there",
+		    ifc->name);
+		free(msg);
+		return true;
+	}
+	if (r < 0 || memcmp(&ifc->active, &u->active, sizeof(ifc->active)) != 0) {
+		say(rep, log_errors, true, "cannot roll back '%s': %s%s", ifc->name,
+		    r < 0 ? strerror(-r) : "its features differ from before the run",
+		    kernel_says(msg, kbuf, sizeof(kbuf)));
+		free(msg);
+		return false;
+	}
+	free(msg);
+	return true;
+}
+
+/* Put ifc's groups back, the last set first: every parameter this run
+ * sent, read back and compared with what it was.  Returns false when it
+ * could not. */
+static bool rollback_settings(struct backend *b, struct host_state *hs, const struct undo *u,
+			      unsigned int groups, json_t *rep, bool log_errors)
+{
+	struct iface *ifc = u->ifc;
+	bool ok = true;
+
+	for (int g = SG_MAX; g-- > 0;) {
+		uint64_t gm = setting_group_mask((enum setting_group)g) & u->settings_sent, mask = 0;
+		char *msg = NULL, kbuf[1024];
+		int r;
+
+		if (!gm || !(groups & (1u << g)))
+			continue;
+		r = backend_refresh_settings(b, hs, ifc, (enum setting_group)g);
+		for (unsigned int p = 0; r == 0 && p < SP_MAX; p++)
+			if ((gm & setting_bit(p)) &&
+			    ifc->settings.value[p] != u->settings.value[p])
+				mask |= setting_bit(p);
+		if (r == 0 && mask)
+			r = backend_set_settings(b, hs, ifc, (enum setting_group)g, mask,
+						 u->settings.value, &msg);
+		if (r == -ENODEV) {
+			say(rep, log_errors, false,
+			    "interface '%s' disappeared during the run; nothing to roll back there",
+			    ifc->name);
+			free(msg);
+			return ok;
+		}
+		for (unsigned int p = 0; r == 0 && p < SP_MAX; p++)
+			if ((gm & setting_bit(p)) &&
+			    ifc->settings.value[p] != u->settings.value[p])
+				r = -EIO;
+		if (r < 0) {
+			say(rep, log_errors, true, "cannot roll back the %s of '%s': %s%s",
+			    setting_group_name((enum setting_group)g), ifc->name,
+			    r == -EIO ? "they differ from before the run" : strerror(-r),
+			    kernel_says(msg, kbuf, sizeof(kbuf)));
+			ok = false;
+		}
+		free(msg);
+	}
+	return ok;
+}
+
+/* Put every touched interface back, the last one first, each in the
+ * reverse of apply's order. */
 static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, size_t n,
 		     json_t *rep, bool log_errors)
 {
 	bool ok = true;
 
 	for (size_t k = n; k-- > 0;) {
-		struct iface *ifc = u[k].ifc;
-		struct featbits mask;
-		struct set_result res;
-		char *msg = NULL;
-		int r;
-
-		for (unsigned int w = 0; w < FEAT_WORDS; w++)
-			mask.w[w] = ((u[k].wanted.w[w] ^ ifc->wanted.w[w]) | u[k].sent.w[w]) &
-				    ifc->hw.w[w];
-		if (!featbits_any(&mask))
-			continue;
-		r = backend_set_features(b, hs, ifc, &mask, &u[k].wanted, &res, &msg);
-		if (r == 0)
-			r = backend_refresh_iface(b, hs, ifc);
-		if (r == -ENODEV) {
-			/* Gone (or renamed): nothing of it is left to restore;
-			 * the rollback of every interface that exists holds. */
-			char buf[512];
-
-			snprintf(buf, sizeof(buf),
-				 "interface '%s' disappeared during the run; nothing to roll back "
-				 "there",
-				 ifc->name);
-			report_add_message(rep, "warnings", buf);
-			if (log_errors)
-				log_warn("%s", buf);
-			free(msg);
-			continue;
-		}
-		if (r < 0 || memcmp(&ifc->active, &u[k].active, sizeof(ifc->active)) != 0) {
-			char buf[512];
-
-			snprintf(buf, sizeof(buf), "cannot roll back '%s': %s%s%s", ifc->name,
-				 r < 0 ? strerror(-r) : "its features differ from before the run",
-				 msg ? ": kernel reports: " : "", msg ? msg : "");
-			report_add_message(rep, "errors", buf);
-			if (log_errors)
-				log_error("%s", buf);
-			ok = false;
-		}
-		free(msg);
+		ok &= rollback_settings(b, hs, &u[k], GROUPS_AFTER, rep, log_errors);
+		ok &= rollback_features(b, hs, &u[k], rep, log_errors);
+		ok &= rollback_settings(b, hs, &u[k], GROUPS_BEFORE, rep, log_errors);
 	}
 	return ok;
+}
+
+/* Send pi's parameters of the groups in groups (bit per enum
+ * setting_group), one set per group, each read back and compared.
+ * Returns 0, 1 when the kernel refused or did not take a value (said in
+ * rep), or -ENODEV when the interface is gone. */
+static int apply_settings(struct backend *b, struct host_state *hs, const struct plan_iface *pi,
+			  unsigned int groups, struct undo *u, json_t *rep, bool log_errors)
+{
+	struct iface *ifc = &hs->ifaces[pi->iface];
+
+	for (int g = 0; g < SG_MAX; g++) {
+		uint32_t values[SP_MAX] = { 0 };
+		uint64_t mask = 0;
+		char *msg = NULL, kbuf[1024], where[512], t1[16], t2[16];
+		int r, failed = 0;
+
+		if (!(groups & (1u << g)))
+			continue;
+		for (size_t k = 0; k < pi->n_settings; k++) {
+			const struct plan_setting *st = &pi->settings[k];
+
+			if (setting_defs[st->param].group != (enum setting_group)g)
+				continue;
+			mask |= setting_bit(st->param);
+			values[st->param] = st->to;
+		}
+		if (!mask)
+			continue;
+		log_info("setting %s on '%s'%s", setting_group_name((enum setting_group)g),
+			 ifc->name,
+			 setting_group_resets_link((enum setting_group)g) ? " (may reset the link)"
+									  : "");
+		u->settings_sent |= mask; /* the kernel may have done part of it */
+		r = backend_set_settings(b, hs, ifc, (enum setting_group)g, mask, values, &msg);
+		if (r == -ENODEV) {
+			free(msg);
+			return r;
+		}
+		if (r < 0) {
+			say(rep, log_errors, true, "cannot set %s on '%s': %s%s",
+			    setting_group_name((enum setting_group)g), ifc->name, strerror(-r),
+			    kernel_says(msg, kbuf, sizeof(kbuf)));
+			free(msg);
+			return 1;
+		}
+		free(msg);
+		/* Verify: what the driver holds now, read back, is what was sent. */
+		for (size_t k = 0; k < pi->n_settings; k++) {
+			const struct plan_setting *st = &pi->settings[k];
+			unsigned int p = st->param;
+
+			if (!(mask & setting_bit(p)) || ifc->settings.value[p] == st->to)
+				continue;
+			ds_location_format(st->rule, where, sizeof(where));
+			say(rep, log_errors, true,
+			    "%s: cannot set '%s: %s' on '%s' to %s: the driver keeps it %s", where,
+			    setting_group_name((enum setting_group)g), setting_defs[p].name,
+			    ifc->name, setting_text(p, st->to, t1, sizeof(t1)),
+			    iface_settings_has(&ifc->settings, p)
+				    ? setting_text(p, ifc->settings.value[p], t2, sizeof(t2))
+				    : "unreadable");
+			failed = 1;
+		}
+		if (failed)
+			return 1;
+	}
+	return 0;
+}
+
+/* Set pi's features and check the kernel's reply.  Returns 0, 1 when the
+ * kernel refused or does not hold what was asked (said in rep), or
+ * -ENODEV when the interface is gone. */
+static int apply_features(struct backend *b, struct host_state *hs, const struct plan_iface *pi,
+			  struct set_result *res, json_t *rep, bool log_errors)
+{
+	struct iface *ifc = &hs->ifaces[pi->iface];
+	char *msg = NULL, kbuf[1024];
+	int r, failed = 0;
+
+	log_info("setting %zu feature%s on '%s'", pi->n_changes, pi->n_changes == 1 ? "" : "s",
+		 ifc->name);
+	r = backend_set_features(b, hs, ifc, &pi->mask, &pi->values, res, &msg);
+	if (r == -ENODEV) {
+		free(msg);
+		return r;
+	}
+	if (r < 0) {
+		say(rep, log_errors, true, "cannot set features on '%s': %s%s", ifc->name,
+		    strerror(-r), kernel_says(msg, kbuf, sizeof(kbuf)));
+		free(msg);
+		return 1;
+	}
+	free(msg);
+
+	/* Verify: every feature the rules decide must now be as they want
+	 * it, the ones we sent and the ones the kernel may have switched on
+	 * its own because of them (TSO with TX checksums). */
+	for (unsigned int bit = 0; bit < hs->names.count; bit++) {
+		bool want;
+		char where[512];
+
+		if (!featbits_test(&pi->want_mask, bit))
+			continue;
+		want = featbits_test(&pi->want_values, bit);
+		if (featbits_test(&ifc->active, bit) == want &&
+		    !(featbits_test(&pi->mask, bit) && featbits_test(&res->refused, bit)))
+			continue;
+		ds_location_format(pi->want_rule[bit], where, sizeof(where));
+		say(rep, log_errors, true,
+		    "%s: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)", where,
+		    fname(hs, bit), ifc->name, want ? "on" : "off",
+		    featbits_test(&ifc->active, bit) ? "on" : "off",
+		    want ? "a feature it depends on is off, or the driver refuses it"
+			 : "another feature needs it, or the driver refuses it");
+		failed = 1;
+	}
+	return failed;
 }
 
 int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, json_t *rep,
@@ -115,86 +330,64 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		const struct plan_iface *pi = &p->ifaces[i];
 		struct iface *ifc = &hs->ifaces[pi->iface];
 		struct featbits old_active = ifc->active;
+		struct iface_settings old_settings = ifc->settings;
 		struct set_result res;
-		char *msg = NULL;
 		int r;
 
-		undo[n_undo] = (struct undo){
-			.ifc = ifc, .wanted = ifc->wanted, .active = ifc->active, .sent = pi->mask
-		};
-		log_info("setting %zu feature%s on '%s'", pi->n_changes,
-			 pi->n_changes == 1 ? "" : "s", ifc->name);
-		r = backend_set_features(b, hs, ifc, &pi->mask, &pi->values, &res, &msg);
+		/* what is sent is recorded as it is sent: a rollback puts back
+		 * only what this run asked for */
+		undo[n_undo] = (struct undo){ .ifc = ifc,
+					      .wanted = ifc->wanted,
+					      .active = ifc->active,
+					      .settings = ifc->settings };
+		memset(&res, 0, sizeof(res));
+		/* rings and channels, the features, then coalesce, pause, eee:
+		 * the order the peers learned (NetworkManager, TuneD) */
+		r = apply_settings(b, hs, pi, GROUPS_BEFORE, &undo[n_undo], rep, log_errors);
+		if (r == 0 && pi->n_changes) {
+			undo[n_undo].sent = pi->mask;
+			r = apply_features(b, hs, pi, &res, rep, log_errors);
+		}
+		if (r == 0)
+			r = apply_settings(b, hs, pi, GROUPS_AFTER, &undo[n_undo], rep,
+					   log_errors);
 		if (r == -ENODEV) {
-			char buf[512];
-
-			snprintf(buf, sizeof(buf),
-				 "interface '%s' disappeared or was renamed before its features "
-				 "could be set; skipped",
-				 ifc->name);
-			report_add_message(rep, "warnings", buf);
-			if (log_errors)
-				log_warn("%s", buf);
-			free(msg);
+			say(rep, log_errors, false,
+			    "interface '%s' disappeared or was renamed before its features "
+			    "could be set; skipped",
+			    ifc->name);
+			/* what was set before it went is put back where it can be */
+			if (undo[n_undo].settings_sent)
+				n_undo++;
 			continue;
 		}
-		if (r < 0) {
-			char buf[1024];
-
-			snprintf(buf, sizeof(buf), "cannot set features on '%s': %s%s%s", ifc->name,
-				 strerror(-r), msg ? ": kernel reports: " : "", msg ? msg : "");
-			report_add_message(rep, "errors", buf);
-			if (log_errors)
-				log_error("%s", buf);
-			free(msg);
-			n_undo++; /* the kernel may have done part of it */
+		n_undo++; /* the kernel may have done part of it */
+		if (r) {
 			failed = true;
 			break;
 		}
-		free(msg);
-		n_undo++;
-
-		/* Verify: every feature the rules decide must now be as they
-		 * want it, the ones we sent and the ones the kernel may have
-		 * switched on its own because of them (TSO with TX checksums). */
-		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
-			bool want;
-			char buf[1024], where[512];
-
-			if (!featbits_test(&pi->want_mask, bit))
-				continue;
-			want = featbits_test(&pi->want_values, bit);
-			if (featbits_test(&ifc->active, bit) == want &&
-			    !(featbits_test(&pi->mask, bit) && featbits_test(&res.refused, bit)))
-				continue;
-			ds_location_format(pi->want_rule[bit], where, sizeof(where));
-			snprintf(buf, sizeof(buf),
-				 "%s: cannot set '%s' on '%s' to %s: the kernel keeps it %s (%s)",
-				 where, fname(hs, bit), ifc->name, want ? "on" : "off",
-				 featbits_test(&ifc->active, bit) ? "on" : "off",
-				 want ? "a feature it depends on is off, or the driver refuses it"
-				      : "another feature needs it, or the driver refuses it");
-			report_add_message(rep, "errors", buf);
-			if (log_errors)
-				log_error("%s", buf);
-			failed = true;
-		}
-		if (failed)
-			break;
 		for (size_t c = 0; c < pi->n_changes; c++) {
 			const struct plan_change *ch = &pi->changes[c];
 			oom |= seen_add(&seen,
 					(struct seen){ ifc->name, ch->feature, !ch->to, ch->to,
-						       ch->requested_only, ch->rule });
+						       ch->requested_only, ch->rule, -1, 0, 0 });
+		}
+		for (size_t k = 0; k < pi->n_settings; k++) {
+			const struct plan_setting *st = &pi->settings[k];
+
+			oom |= seen_add(&seen, (struct seen){ ifc->name, 0, false, false, false,
+							      st->rule, (int)st->param,
+							      old_settings.value[st->param],
+							      ifc->settings.value[st->param] });
 		}
 		/* Side effects: what changed that we did not ask for. */
-		for (unsigned int bit = 0; bit < hs->names.count; bit++) {
+		for (unsigned int bit = 0; pi->n_changes && bit < hs->names.count; bit++) {
 			if (featbits_test(&pi->mask, bit) || !featbits_test(&res.active_mask, bit))
 				continue;
 			oom |= seen_add(&seen, (struct seen){ ifc->name, bit,
 							      featbits_test(&old_active, bit),
 							      featbits_test(&ifc->active, bit),
-							      false, NULL });
+							      false, NULL, -1, 0, 0 });
 		}
 		changed = true;
 	}
@@ -209,7 +402,11 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 		for (size_t k = 0; k < seen.n; k++) {
 			const struct seen *s = &seen.v[k];
 
-			if (s->rule && s->requested_only)
+			if (s->param >= 0)
+				oom |= report_add_setting_change(rep, s->ifname,
+								 (unsigned int)s->param,
+								 s->sfrom, s->sto, s->rule);
+			else if (s->rule && s->requested_only)
 				oom |= report_add_request_change(rep, s->ifname,
 								 fname(hs, s->feature), s->from,
 								 s->to, s->rule);

@@ -91,6 +91,9 @@ int cmd_facts(const struct global_opts *g, int argc, char **argv)
 		virt_info_free(&vi);
 		return r;
 	}
+	r = backend_read_settings(b, &hs, SETTING_GROUPS_ALL);
+	if (r < 0)
+		log_warn("cannot read rings, channels, coalesce, pause or EEE: %s", strerror(-r));
 	for (int i = 0; i < fo.n_filters; i++) {
 		bool hit = false;
 
@@ -228,6 +231,8 @@ static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel
 			if (json_object_set_new(offloads, sums[k][s].long_name, cell_json(&c)) < 0)
 				r = -ENOMEM;
 		}
+		if (r == 0 && json_object_set_new(e, "settings", facts_settings_json(ifc)) < 0)
+			r = -ENOMEM;
 		if (r == 0 && all) {
 			features = json_object();
 			if (!features || json_object_set_new(e, "features", features) < 0)
@@ -256,18 +261,70 @@ static int col_width(const char *label)
 	return (int)(strlen(label) > 4 ? strlen(label) : 4);
 }
 
+/* show --settings: a second table, a row per parameter some interface has
+ * ("channels rx"), a cell "VALUE" or "VALUE/MAX", "-" where the driver
+ * has none (ethtool's n/a). */
+static void show_settings(const struct host_state *hs, const size_t *sel, size_t nsel,
+			  char (*labels)[NAME_ESC_MAX])
+{
+	size_t width = strlen("setting");
+
+	for (unsigned int p = 0; p < SP_MAX; p++) {
+		size_t w = strlen(setting_group_name(setting_defs[p].group)) + 1 +
+			   strlen(setting_defs[p].name);
+
+		if (w > width)
+			width = w;
+	}
+	printf("\n%-*s", (int)width, "setting");
+	for (size_t k = 0; k < nsel; k++)
+		printf("  %-*s", col_width(labels[k]), labels[k]);
+	putchar('\n');
+	for (unsigned int p = 0; p < SP_MAX; p++) {
+		const struct setting_def *def = &setting_defs[p];
+		char row[64];
+		bool any = false;
+
+		for (size_t k = 0; k < nsel && !any; k++)
+			any = iface_settings_has(&hs->ifaces[sel[k]].settings, p);
+		if (!any)
+			continue;
+		snprintf(row, sizeof(row), "%s %s", setting_group_name(def->group), def->name);
+		printf("%-*s", (int)width, row);
+		for (size_t k = 0; k < nsel; k++) {
+			const struct iface_settings *s = &hs->ifaces[sel[k]].settings;
+			char c[32];
+
+			if (!iface_settings_has(s, p))
+				snprintf(c, sizeof(c), "-");
+			else if (def->type == ST_BOOL)
+				snprintf(c, sizeof(c), "%s", s->value[p] ? "on" : "off");
+			else if (s->has_max & setting_bit(p))
+				snprintf(c, sizeof(c), "%u/%u", s->value[p], s->max[p]);
+			else
+				snprintf(c, sizeof(c), "%u", s->value[p]);
+			printf("  %-*s", col_width(labels[k]), c);
+		}
+		putchar('\n');
+	}
+	printf("\nsettings: VALUE/MAX where the driver reports a maximum; - where it has none "
+	       "(ethtool's n/a)\n");
+}
+
 int cmd_show(const struct global_opts *g, int argc, char **argv)
 {
 	enum {
-		OPT_JSON = 256
+		OPT_JSON = 256,
+		OPT_SETTINGS
 	};
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "settings", no_argument, NULL, OPT_SETTINGS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
+	bool json = false, settings = false;
 	struct facts_options fo = { 0 };
 	struct offload_summary(*sums)[16] = NULL;
 	char(*labels)[NAME_ESC_MAX] = NULL;
@@ -289,6 +346,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_SETTINGS:
+			settings = true;
+			break;
 		case 'h':
 			fputs(command_find("show")->usage, stdout);
 			return EXIT_OK;
@@ -307,6 +367,9 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			virt_info_free(&vi);
 		return r;
 	}
+	/* the JSON always has them; the table when asked (--settings) */
+	if ((json || settings) && backend_read_settings(b, &hs, SETTING_GROUPS_ALL) < 0)
+		log_warn("cannot read rings, channels, coalesce, pause or EEE");
 
 	sel = calloc(hs.n ? hs.n : 1, sizeof(*sel));
 	sums = calloc(hs.n ? hs.n : 1, sizeof(*sums));
@@ -394,6 +457,8 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 		}
 		putchar('\n');
 	}
+	if (settings)
+		show_settings(&hs, sel, nsel, labels);
 	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
 	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
 	if (advice.n_pending) {

@@ -12,6 +12,7 @@
 #include "model/desired-state.h"
 #include "model/features.h"
 #include "model/report.h"
+#include "model/settings.h"
 #include "model/vocab.h"
 
 /* Append each word of a word set (its to_string over 0..n-1). */
@@ -51,6 +52,33 @@ static int add_match_words(json_t *arr)
 	return add_words(arr, condition_word, VIRT_COND_MAX);
 }
 
+/* "settings": {GROUP: {NAME: "count" | "number" | "on/off" | "reported"}}:
+ * the parameters rules take (facts/desired-state.schema.json's groups). */
+static int add_settings(json_t *doc)
+{
+	static const char *const types[] = { [ST_COUNT] = "count", [ST_NUMBER] = "number",
+					     [ST_BOOL] = "on/off" };
+	json_t *all = json_object();
+
+	if (!all || json_object_set_new(doc, "settings", all) < 0)
+		return -1;
+	for (int g = 0; g < SG_MAX; g++) {
+		json_t *grp = json_object();
+		unsigned int first, end;
+
+		if (!grp || json_object_set_new(all, setting_group_name((enum setting_group)g), grp) < 0)
+			return -1;
+		setting_group_range((enum setting_group)g, &first, &end);
+		for (unsigned int p = first; p < end; p++)
+			if (json_object_set_new(grp, setting_defs[p].name,
+						json_string(setting_defs[p].read_only
+								    ? "reported"
+								    : types[setting_defs[p].type])) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 static json_t *names_document(void)
 {
 	json_t *doc = json_object(), *virt = json_object(), *feat = json_object();
@@ -86,6 +114,8 @@ static json_t *names_document(void)
 				json_array_append_new(w, json_string(ds_policy_to_string(p)));
 		bad = !w || json_object_set_new(policies, key, w) < 0;
 	}
+	if (!bad)
+		bad = add_settings(doc) < 0;
 	if (!bad)
 		bad = json_object_set_new(virt, "vm", vm) < 0 ||
 		      json_object_set_new(virt, "container", container) < 0 ||
@@ -132,6 +162,16 @@ static void print_text(json_t *doc)
 		printf("  %d %-12s %s\n", (int)json_integer_value(json_object_get(v, "code")),
 		       json_string_value(json_object_get(v, "name")),
 		       json_string_value(json_object_get(v, "meaning")));
+	printf("settings (rings, channels, coalesce, pause, eee):\n");
+	json_object_foreach(json_object_get(doc, "settings"), key, list) {
+		const char *name;
+		json_t *type;
+
+		printf("  %-9s", key);
+		json_object_foreach(list, name, type)
+			printf(" %s", name);
+		putchar('\n');
+	}
 	printf("defaults:\n");
 	json_object_foreach(json_object_get(doc, "policies"), key, list) {
 		printf("  %-18s", key);

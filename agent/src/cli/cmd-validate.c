@@ -330,10 +330,20 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 	print_list(&errors, "");
 	if (log_level >= 0)
 		print_list(&warnings, "warning: ");
-	if (rc == 0 && !quiet && log_level >= 0)
-		printf("valid: %zu file%s, %zu rule%s, %zu feature setting%s\n", ds.files.n,
+	if (rc == 0 && !quiet && log_level >= 0) {
+		size_t nset = 0;
+
+		for (size_t i = 0; i < ds.n_rules; i++)
+			nset += ds.rules[i].n_settings;
+		printf("valid: %zu file%s, %zu rule%s, %zu feature setting%s", ds.files.n,
 		       ds.files.n == 1 ? "" : "s", ds.n_rules, ds.n_rules == 1 ? "" : "s", nfeat,
 		       nfeat == 1 ? "" : "s");
+		/* rings, channels, ...: said only when there are some, so that the
+		 * line scripts read stays as it was for feature-only files */
+		if (nset)
+			printf(", %zu other setting%s", nset, nset == 1 ? "" : "s");
+		putchar('\n');
+	}
 out:
 	desired_state_free(&ds);
 	strlist_free(&errors);

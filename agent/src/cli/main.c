@@ -50,8 +50,11 @@ const struct command commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  --all             every kernel feature, not only the ethtool summary lines\n"
+	  "  --settings        a second table: rings, channels, coalesce, pause and EEE\n"
+	  "                    (VALUE/MAX; - where the driver has none)\n"
 	  "  --json            the same as JSON: per interface, each line's active, fixed,\n"
-	  "                    partly_fixed and refused, and the pending advice\n"
+	  "                    partly_fixed and refused, its settings, and the pending\n"
+	  "                    advice\n"
 	  "  -h, --help        show this help\n" },
 	{ "advise", cmd_advise, "known-bad offload combinations on this host, with sources",
 	  "Usage: offloadctl [GLOBAL OPTIONS] advise [OPTIONS] [IFACE|GLOB ...]\n"

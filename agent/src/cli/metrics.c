@@ -149,6 +149,33 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 			}
 		}
 	}
+	/* rings, channels, coalesce, pause, eee: what the facts say, a
+	 * sample per parameter the kernel reports (booleans 0/1), and the
+	 * maxima of rings and channels */
+	for (int m = 0; m < 2; m++) {
+		const char *fam = m ? "offloadctl_setting_max" : "offloadctl_setting";
+
+		prom_family(f, fam, "gauge",
+			    m ? "The maximum the driver reports for a ring or channel count."
+			      : "A parameter of rings, channels, coalesce, pause or eee, under "
+				"ethtool's name (on/off as 1/0).");
+		for (size_t i = 0; i < hs->n; i++) {
+			const struct iface *ifc = &hs->ifaces[i];
+			const struct iface_settings *st = &ifc->settings;
+
+			if (!facts_iface_selected(o, ifc))
+				continue;
+			for (unsigned int p = 0; p < SP_MAX; p++) {
+				if (!((m ? st->has_max : st->present) & setting_bit(p)))
+					continue;
+				fprintf(f, "%s{", fam);
+				label(f, true, "interface", ifc->name);
+				label(f, false, "group", setting_group_name(setting_defs[p].group));
+				label(f, false, "setting", setting_defs[p].name);
+				fprintf(f, "} %u\n", m ? st->max[p] : st->value[p]);
+			}
+		}
+	}
 	if (fflush(f) != 0 || ferror(f))
 		return -EIO;
 	return 0;

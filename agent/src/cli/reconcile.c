@@ -29,6 +29,12 @@ static void report_plan(json_t *rep, const struct host_state *hs, const struct p
 				rep, hs->ifaces[pi->iface].name, hs->names.names[ch->feature],
 				!ch->to, ch->to, ch->rule);
 		}
+		for (size_t k = 0; k < pi->n_settings; k++) {
+			const struct plan_setting *st = &pi->settings[k];
+
+			report_add_setting_change(rep, hs->ifaces[pi->iface].name, st->param,
+						  st->from, st->to, st->rule);
+		}
 	}
 	report_set(rep, "changed", p->n > 0);
 	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
@@ -52,6 +58,13 @@ static int report_add_notes(json_t *rep, const struct host_state *hs, const stru
 
 		if (report_add_decision(rep, hs->ifaces[d->iface].name, hs->names.names[d->feature],
 					d->value, d->loc) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_setting_decisions; i++) {
+		const struct plan_setting_decision *d = &p->setting_decisions[i];
+
+		if (report_add_setting_decision(rep, hs->ifaces[d->iface].name, d->param, d->value,
+						d->loc) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->n_unmatched; i++)
@@ -117,6 +130,10 @@ enum reconcile_stage reconcile_run(struct reconcile *rc)
 		r = desired_state_uses_link_facts(rc->ds)
 			    ? backend_read_host(rc->b, &rc->hs)
 			    : backend_read_host_features(rc->b, &rc->hs);
+		/* the groups the rules set, and only those: one dump each */
+		if (r == 0 && desired_state_setting_groups(rc->ds))
+			r = backend_read_settings(rc->b, &rc->hs,
+						  desired_state_setting_groups(rc->ds));
 		if (r < 0) {
 			rc->err = r;
 			return RECONCILE_READ;

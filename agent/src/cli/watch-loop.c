@@ -85,6 +85,20 @@ void schedule(struct watch *w)
 	arm_timer_sooner(w, delay);
 }
 
+/* The parameters of group g hold the same values in a and b. */
+static bool settings_same(const struct iface_settings *a, const struct iface_settings *b,
+			  enum setting_group g)
+{
+	uint64_t gm = setting_group_mask(g);
+
+	if (!(a->read & (1u << g)) || (a->present & gm) != (b->present & gm))
+		return false;
+	for (unsigned int p = 0; p < SP_MAX; p++)
+		if ((gm & a->present & setting_bit(p)) && a->value[p] != b->value[p])
+			return false;
+	return true;
+}
+
 void on_event(void *arg, const struct monitor_event *ev)
 {
 	struct watch *w = arg;
@@ -101,6 +115,17 @@ void on_event(void *arg, const struct monitor_event *ev)
 		 * (unmatched-rule) and what we knew of it goes. */
 	case MONITOR_LOST:
 		schedule(w);
+		return;
+	case MONITOR_SETTINGS:
+		/* A group the rules set changed: look again, unless it is the
+		 * echo of our own set (what we hold already). */
+		if (!ev->have_bits || !ifc) {
+			schedule(w);
+			return;
+		}
+		if ((desired_state_setting_groups(&w->ds) & (1u << ev->group)) &&
+		    !settings_same(&ifc->settings, &ev->settings, ev->group))
+			schedule(w);
 		return;
 	case MONITOR_FEATURES:
 		/* The echo of our own change matches what we hold: nothing to do. */

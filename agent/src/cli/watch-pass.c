@@ -15,6 +15,27 @@
 #include "model/plan.h"
 #include "model/report.h"
 
+/* What a change entry changes, as the log says it: "tx-checksum-ip-generic"
+ * for a feature, "channels rx" for a setting. */
+static const char *change_what(json_t *c, char *buf, size_t len)
+{
+	if (!json_object_get(c, "group"))
+		return json_string_value(json_object_get(c, "feature"));
+	snprintf(buf, len, "%s %s", json_string_value(json_object_get(c, "group")),
+		 json_string_value(json_object_get(c, "setting")));
+	return buf;
+}
+
+/* A change entry's "from" or "to": on/off, or a setting's number. */
+static const char *change_value(json_t *v, char *buf, size_t len)
+{
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return json_string_value(v);
+}
+
 static void log_pass(struct watch *w, json_t *rep, bool first)
 {
 	json_t *ifs = json_object_get(rep, "interfaces"), *e, *c;
@@ -39,11 +60,13 @@ static void log_pass(struct watch *w, json_t *rep, bool first)
 			else
 				w->counters.reverts++;
 
+			char wb[96], fb[24], tb[24];
+
 			log_notice("%s '%s': %s%s %s -> %s%s%s%s", what, name,
 				   json_object_get(c, "state") ? "requested " : "",
-				   json_string_value(json_object_get(c, "feature")),
-				   json_string_value(json_object_get(c, "from")),
-				   json_string_value(json_object_get(c, "to")),
+				   change_what(c, wb, sizeof(wb)),
+				   change_value(json_object_get(c, "from"), fb, sizeof(fb)),
+				   change_value(json_object_get(c, "to"), tb, sizeof(tb)),
 				   rule ? " (rule " : "", rule ? json_string_value(rule) : "",
 				   rule ? ")" : "");
 		}
@@ -199,11 +222,12 @@ static void note_revert(struct watch *w, struct iface_watch *t, const char *ifna
 		json_t *changes = json_object_get(
 			json_object_get(json_object_get(rep, "interfaces"), ifname), "changes");
 		json_t *c = json_array_get(changes, 0);
+		char wb[96];
 
 		log_warn("fight over '%s': %s%s reverted %u times in %d s; another program keeps "
 			 "setting it (a second watch, NetworkManager, a script?); leaving '%s' "
 			 "alone for %lld s",
-			 ifname, c ? json_string_value(json_object_get(c, "feature")) : "a feature",
+			 ifname, c ? change_what(c, wb, sizeof(wb)) : "a feature",
 			 json_array_size(changes) > 1 ? " and others" : "", n,
 			 FIGHT_WINDOW_MS / 1000, ifname, (long long)(delay / 1000));
 	}

@@ -1,5 +1,6 @@
 /* facts-load.c - read a saved facts document back into the model */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,46 @@
 
 #include "host/facts-load.h"
 #include "host/input.h"
+
+/* The groups of a facts document (rings, channels, ...): a group absent
+ * from the document stays not read; null is read and not supported. */
+static void load_settings(struct iface *ifc, json_t *ifj)
+{
+	struct iface_settings *s = &ifc->settings;
+
+	for (int g = 0; g < SG_MAX; g++) {
+		json_t *grp = json_object_get(ifj, setting_group_name((enum setting_group)g));
+		json_t *max;
+		unsigned int first, end;
+
+		if (!grp)
+			continue;
+		s->read |= (uint8_t)(1u << g);
+		if (!json_is_object(grp))
+			continue;
+		s->supported |= (uint8_t)(1u << g);
+		max = json_object_get(grp, "max");
+		setting_group_range((enum setting_group)g, &first, &end);
+		for (unsigned int p = first; p < end; p++) {
+			json_t *v = json_object_get(grp, setting_defs[p].name);
+			json_t *m = json_object_get(max, setting_defs[p].name);
+
+			if (json_is_boolean(v))
+				s->value[p] = json_is_true(v);
+			else if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+				 json_integer_value(v) <= UINT32_MAX)
+				s->value[p] = (uint32_t)json_integer_value(v);
+			else
+				continue;
+			s->present |= setting_bit(p);
+			if (json_is_integer(m) && json_integer_value(m) >= 0 &&
+			    json_integer_value(m) <= UINT32_MAX) {
+				s->max[p] = (uint32_t)json_integer_value(m);
+				s->has_max |= setting_bit(p);
+			}
+		}
+	}
+}
 
 static int fail(struct strlist *errors, const char *path, const char *what)
 {
@@ -126,6 +167,7 @@ int facts_load(const char *path, struct host_state *ret_hs, struct virt_info *re
 		copy_str(ifc->module, sizeof(ifc->module), json_object_get(ifj, "module"));
 		copy_str(ifc->mac, sizeof(ifc->mac), json_object_get(ifj, "mac"));
 		load_link_role(ifc, ifj);
+		load_settings(ifc, ifj);
 		ifc->operstate = "unknown";
 		ifc->have_features = true;
 		json_object_foreach(features, fname, st) {

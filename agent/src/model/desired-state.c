@@ -16,6 +16,7 @@
 #include "lib/yaml-tree.h"
 #include "model/desired-state.h"
 #include "model/features.h"
+#include "model/settings.h"
 #include "model/virt.h"
 #include "model/vocab.h"
 #include "model/yaml-keys.h"
@@ -284,21 +285,178 @@ static void on_rule_features(struct ykeys *y, const struct ynode *k, const struc
 	}
 }
 
-static void on_rule_reserved(struct ykeys *y, const struct ynode *k, const struct ynode *v,
-			     void *data)
+static int add_setting(struct ds_rule *r, struct ds_setting st)
+{
+	struct ds_setting *v = realloc(r->settings, (r->n_settings + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	r->settings = v;
+	v[r->n_settings++] = st;
+	return 0;
+}
+
+/* A decimal count or number that fits in 32 bits. */
+static bool parse_u32(const struct ynode *v, uint32_t *ret)
+{
+	unsigned long long n = 0;
+
+	/* quoted too: the wrappers write every value as a quoted string */
+	if (v->len == 0 || v->len > 10 || strlen(v->value) != v->len)
+		return false;
+	for (size_t i = 0; i < v->len; i++) {
+		if (v->value[i] < '0' || v->value[i] > '9')
+			return false;
+		n = n * 10 + (unsigned long long)(v->value[i] - '0');
+	}
+	if (n > UINT32_MAX)
+		return false;
+	*ret = (uint32_t)n;
+	return true;
+}
+
+/* The names a group takes, for a message: "'rx', 'tx', ...". */
+static void group_names_list(enum setting_group g, char *buf, size_t len)
+{
+	unsigned int first, end;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	setting_group_range(g, &first, &end);
+	for (unsigned int p = first; p < end && o + 1 < len; p++) {
+		int k;
+
+		if (setting_defs[p].read_only)
+			continue;
+		k = snprintf(buf + o, len - o, "%s'%s'", o ? ", " : "", setting_defs[p].name);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* rings:, channels:, coalesce:, pause: or eee: in a rule: ethtool's
+ * parameter names of -G, -L, -C, -A and --set-eee to their values. */
+static void on_rule_group(struct ykeys *y, const struct ynode *k, const struct ynode *v, void *data)
 {
 	struct ctx *c = (struct ctx *)y;
+	struct rule_state *rs = data;
+	int gi = setting_group_lookup(k->value);
+	enum setting_group g;
+	char q[YKEYS_QUOTE_MAX], q2[YKEYS_QUOTE_MAX];
 
-	(void)v;
-	(void)data;
-	ykeys_err(&c->y, k->line, k->column,
-		  "'%s' is reserved for a later version, not supported yet", k->value);
+	if (gi < 0)
+		return; /* the table and the group names agree */
+	g = (enum setting_group)gi;
+	if (v->n == 0) {
+		ykeys_err(&c->y, v->line, v->column,
+			  "'%s' is empty; expected at least one setting such as '%s'", k->value,
+			  g == SG_COALESCE ? "rx-usecs: 50"
+			  : g == SG_PAUSE  ? "rx: off"
+			  : g == SG_EEE	   ? "eee: off"
+					   : "rx: max");
+		return;
+	}
+	ykeys_check_duplicates(&c->y, (struct ynode *)v);
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *sk = v->items[i], *sv = v->items[i + 1];
+		struct ds_setting st = { 0 };
+		const struct setting_def *def;
+		int p, onoff;
+
+		if (sk->dup || sk->type == Y_BAD)
+			continue;
+		if (!ykeys_is_name(sk)) {
+			ykeys_err(&c->y, sk->line, sk->column,
+				  "expected a setting name in '%s', found %s", k->value,
+				  ynode_kind(sk));
+			continue;
+		}
+		p = setting_lookup(g, sk->value);
+		if (p < 0 || setting_defs[p].read_only) {
+			const char *near = p < 0 ? setting_suggest(g, sk->value) : NULL;
+			char list[512];
+
+			if (p >= 0) {
+				ykeys_err(&c->y, sk->line, sk->column,
+					  "'%s' in '%s' is reported by the kernel, not set",
+					  sk->value, k->value);
+			} else if (near) {
+				ykeys_err(&c->y, sk->line, sk->column,
+					  "unknown setting '%s' in '%s'; did you mean '%s'?",
+					  ykeys_qnode(q, sk), k->value, near);
+			} else {
+				group_names_list(g, list, sizeof(list));
+				ykeys_err(&c->y, sk->line, sk->column,
+					  "unknown setting '%s' in '%s'; expected one of %s",
+					  ykeys_qnode(q, sk), k->value, list);
+			}
+			continue;
+		}
+		def = &setting_defs[p];
+		if (sv->type == Y_BAD)
+			continue;
+		if (sv->type != Y_SCALAR || ynode_is_null(sv)) {
+			const char *want = def->type == ST_COUNT    ? "a count or max"
+					   : def->type == ST_NUMBER ? "a number"
+								    : "on or off";
+
+			if (sv->type != Y_SCALAR)
+				ykeys_err(&c->y, sv->line, sv->column,
+					  "expected %s for '%s' in '%s', found %s", want, sk->value,
+					  k->value, ynode_kind(sv));
+			else
+				ykeys_err(&c->y, sv->line, sv->column,
+					  "missing value for '%s' in '%s'; expected %s", sk->value,
+					  k->value, want);
+			continue;
+		}
+		st.param = (unsigned int)p;
+		st.loc = (struct ds_location){ c->y.file, sk->line, sk->column };
+		switch (def->type) {
+		case ST_COUNT:
+			if (strcmp(sv->value, "max") == 0) {
+				st.max = true;
+				break;
+			}
+			if (!parse_u32(sv, &st.value)) {
+				ykeys_err(&c->y, sv->line, sv->column,
+					  "invalid value '%s' for '%s' in '%s'; expected a count "
+					  "(such as 1024) or max",
+					  ykeys_qnode(q2, sv), sk->value, k->value);
+				continue;
+			}
+			break;
+		case ST_NUMBER:
+			if (!parse_u32(sv, &st.value)) {
+				ykeys_err(&c->y, sv->line, sv->column,
+					  "invalid value '%s' for '%s' in '%s'; expected a number "
+					  "from 0 to 4294967295",
+					  ykeys_qnode(q2, sv), sk->value, k->value);
+				continue;
+			}
+			break;
+		case ST_BOOL:
+			onoff = parse_onoff(sv);
+			if (onoff < 0) {
+				ykeys_err(&c->y, sv->line, sv->column,
+					  "invalid value '%s' for '%s' in '%s'; expected on or off",
+					  ykeys_qnode(q2, sv), sk->value, k->value);
+				continue;
+			}
+			st.value = (uint32_t)onoff;
+			break;
+		}
+		if (add_setting(rs->rule, st) < 0)
+			c->y.nomem = true;
+	}
 }
 
 static const struct ykey_def rule_keys[] = {
-	{ "match", YW_MAP, on_rule_match },	  { "features", YW_MAP, on_rule_features },
-	{ "rings", YW_ANY, on_rule_reserved },	  { "channels", YW_ANY, on_rule_reserved },
-	{ "coalesce", YW_ANY, on_rule_reserved },
+	{ "match", YW_MAP, on_rule_match },	{ "features", YW_MAP, on_rule_features },
+	{ "rings", YW_MAP, on_rule_group },	{ "channels", YW_MAP, on_rule_group },
+	{ "coalesce", YW_MAP, on_rule_group }, { "pause", YW_MAP, on_rule_group },
+	{ "eee", YW_MAP, on_rule_group },
 };
 
 static void rule_free(struct ds_rule *r)
@@ -312,6 +470,7 @@ static void rule_free(struct ds_rule *r)
 	for (size_t i = 0; i < r->n_features; i++)
 		free(r->features[i].name);
 	free(r->features);
+	free(r->settings);
 }
 
 static struct ds_rule *new_rule(struct ctx *c)
@@ -374,9 +533,12 @@ static void on_interfaces(struct ykeys *y, const struct ynode *k, const struct y
 		if (!has_key(item, "match"))
 			ykeys_err(&c->y, item->line, item->column,
 				  "a rule needs 'match' (which interfaces it applies to)");
-		if (!has_key(item, "features"))
+		if (!has_key(item, "features") && !has_key(item, "rings") &&
+		    !has_key(item, "channels") && !has_key(item, "coalesce") &&
+		    !has_key(item, "pause") && !has_key(item, "eee"))
 			ykeys_err(&c->y, item->line, item->column,
-				  "a rule needs 'features' (what to set, such as 'tx: off')");
+				  "a rule needs 'features' (what to set, such as 'tx: off') or "
+				  "'rings', 'channels', 'coalesce', 'pause' or 'eee'");
 	}
 }
 
@@ -588,6 +750,16 @@ void desired_state_free(struct desired_state *ds)
 	strlist_free(&ds->files);
 	free(ds->file_stats);
 	desired_state_init(ds);
+}
+
+unsigned int desired_state_setting_groups(const struct desired_state *ds)
+{
+	unsigned int groups = 0;
+
+	for (size_t i = 0; i < ds->n_rules; i++)
+		for (size_t k = 0; k < ds->rules[i].n_settings; k++)
+			groups |= 1u << setting_defs[ds->rules[i].settings[k].param].group;
+	return groups;
 }
 
 bool desired_state_uses_virtualization(const struct desired_state *ds)

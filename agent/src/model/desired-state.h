@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "lib/strlist.h"
@@ -40,6 +41,14 @@ struct ds_feature {
 	struct ds_location loc;
 };
 
+/* One parameter of rings, channels, coalesce, pause or EEE. */
+struct ds_setting {
+	unsigned int param; /* enum setting_param (model/settings.h) */
+	uint32_t value;	    /* a count, a number, or 0/1 for on/off */
+	bool max;	    /* "max": the kernel's maximum (rings, channels) */
+	struct ds_location loc;
+};
+
 /* Every list that is not empty must match (any of its items). */
 struct ds_match {
 	struct strlist name;	       /* shell globs */
@@ -54,6 +63,8 @@ struct ds_rule {
 	struct ds_match match;
 	struct ds_feature *features;
 	size_t n_features;
+	struct ds_setting *settings; /* rings, channels, coalesce, pause, eee, as written */
+	size_t n_settings;
 	struct ds_location loc; /* the rule's list item: "file.yaml:7" in reports */
 };
 
@@ -94,6 +105,10 @@ void desired_state_free(struct desired_state *ds);
  * them: the running kernel's string set decides at plan time; validate,
  * which may not run on that kernel, warns.  Returns 0 or -ENOMEM. */
 int desired_state_unknown_names(const struct desired_state *ds, struct strlist *ret);
+
+/* The groups (bit per enum setting_group) some rule sets: only those are
+ * read from the kernel for check, apply and watch. */
+unsigned int desired_state_setting_groups(const struct desired_state *ds);
 
 /* True when some rule has a host condition (match.virtualization): only
  * then is the virtualisation worth detecting. */

@@ -112,6 +112,115 @@ static int put_member(struct jw *b, const char *key, const char *value, bool no_
 
 static const char *const tristates[] = { "null", "false", "true" };
 
+/* ,"rings":{"rx":511,...,"max":{"rx":4096,...}} for each group read: only
+ * the parameters the kernel reported (what ethtool does not print n/a),
+ * null for a group the driver lacks (left out with no_null). */
+static void settings_write(struct jw *b, const struct iface *ifc, const struct facts_options *o)
+{
+	const struct iface_settings *s = &ifc->settings;
+
+	for (int g = 0; g < SG_MAX; g++) {
+		unsigned int first, end;
+		bool first_key = true;
+
+		if (!(s->read & (1u << g)))
+			continue;
+		/* the compact formats (facter, ansible) keep rings and channels,
+		 * the groups with maxima; the rest with --full (facts/README.md) */
+		if (o->no_null && !o->with_features && g != SG_RINGS && g != SG_CHANNELS)
+			continue;
+		if (!(s->supported & (1u << g))) {
+			if (!o->no_null) {
+				jw_lit(b, ",\"");
+				jw_str(b, setting_group_name((enum setting_group)g));
+				jw_lit(b, "\":null");
+			}
+			continue;
+		}
+		jw_lit(b, ",\"");
+		jw_str(b, setting_group_name((enum setting_group)g));
+		jw_lit(b, "\":{");
+		setting_group_range((enum setting_group)g, &first, &end);
+		for (unsigned int p = first; p < end; p++) {
+			if (!iface_settings_has(s, p))
+				continue;
+			if (first_key)
+				jw_lit(b, "\"");
+			else
+				jw_lit(b, ",\"");
+			first_key = false;
+			jw_str(b, setting_defs[p].name);
+			jw_lit(b, "\":");
+			if (setting_defs[p].type == ST_BOOL)
+				jw_str(b, s->value[p] ? "true" : "false");
+			else
+				jw_int(b, (long long)s->value[p]);
+		}
+		if (s->has_max & setting_group_mask((enum setting_group)g)) {
+			bool first_max = true;
+
+			if (first_key)
+				jw_lit(b, "\"max\":{");
+			else
+				jw_lit(b, ",\"max\":{");
+			for (unsigned int p = first; p < end; p++) {
+				if (!(s->has_max & setting_bit(p)))
+					continue;
+				if (first_max)
+					jw_lit(b, "\"");
+				else
+					jw_lit(b, ",\"");
+				first_max = false;
+				jw_str(b, setting_defs[p].name);
+				jw_lit(b, "\":");
+				jw_int(b, (long long)s->max[p]);
+			}
+			jw_lit(b, "}");
+		}
+		jw_lit(b, "}");
+	}
+}
+
+json_t *facts_settings_json(const struct iface *ifc)
+{
+	const struct iface_settings *s = &ifc->settings;
+	json_t *all = json_object();
+
+	for (int g = 0; all && g < SG_MAX; g++) {
+		json_t *grp = NULL, *max = NULL;
+		unsigned int first, end;
+
+		if (!(s->read & (1u << g)))
+			continue;
+		if (s->supported & (1u << g)) {
+			grp = json_object();
+			setting_group_range((enum setting_group)g, &first, &end);
+			for (unsigned int p = first; grp && p < end; p++) {
+				if (!iface_settings_has(s, p))
+					continue;
+				json_object_set_new(grp, setting_defs[p].name,
+						    setting_defs[p].type == ST_BOOL
+							    ? json_boolean(s->value[p])
+							    : json_integer((json_int_t)s->value[p]));
+				if (!(s->has_max & setting_bit(p)))
+					continue;
+				if (!max) {
+					max = json_object();
+					json_object_set_new(grp, "max", max);
+				}
+				json_object_set_new(max, setting_defs[p].name,
+						    json_integer((json_int_t)s->max[p]));
+			}
+		}
+		if (json_object_set_new(all, setting_group_name((enum setting_group)g),
+					grp ? grp : json_null()) < 0) {
+			json_decref(all);
+			return NULL;
+		}
+	}
+	return all;
+}
+
 static int iface_write(struct jw *b, const struct host_state *hs, const struct offload_map *map,
 		       const struct iface *ifc, const struct facts_options *o)
 {
@@ -169,6 +278,7 @@ static int iface_write(struct jw *b, const struct host_state *hs, const struct o
 		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "", o->no_null);
 	if (r < 0)
 		return r;
+	settings_write(b, ifc, o);
 	if (!ifc->have_features) {
 		if (o->no_null)
 			jw_lit(b, "}");

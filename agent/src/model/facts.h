@@ -48,6 +48,10 @@ struct facts_options {
 /* True when ifc is selected by the filters (names or globs). */
 bool facts_iface_selected(const struct facts_options *o, const struct iface *ifc);
 
+/* ifc's groups as the facts print them: {"rings": {...} or null, ...},
+ * groups not read left out.  NULL when out of memory. */
+json_t *facts_settings_json(const struct iface *ifc);
+
 /* Write the document to f, one interface at a time (memory does not grow
  * with the number of interfaces).  Returns 0 or a negative errno. */
 int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs,

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "model/features.h"
+#include "model/settings.h"
 
 struct iface {
 	int ifindex;
@@ -24,6 +25,7 @@ struct iface {
 	bool have_link_role;	   /* the fields above were read (link dump or facts) */
 	bool have_features;
 	struct featbits hw, wanted, active, nochange;
+	struct iface_settings settings; /* rings, channels, coalesce, pause, eee */
 };
 
 /* Everything the plan and the facts need to know about the interfaces. */

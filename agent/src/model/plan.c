@@ -176,6 +176,180 @@ static int note_lro_forwarding(const struct desired_state *ds, size_t idx, const
 			   where, f->name, ifc->name, why);
 }
 
+/* Per interface and parameter of the groups: what the last matching rule
+ * wants. */
+struct setting_wish {
+	bool set, max;
+	uint32_t value;
+	const struct ds_location *loc;
+};
+
+/* TuneD's translation (plugin_net.py, _replace_channels_parameters): a NIC
+ * with rx and tx channels and no combined ones is given rx = tx = combined;
+ * one with combined channels only is given combined = max(rx, tx).  Said
+ * once per interface, as a warning. */
+static int translate_channels(const struct host_state *hs, size_t idx, struct setting_wish *sw,
+			      struct plan *p)
+{
+	const struct iface *ifc = &hs->ifaces[idx];
+	const struct iface_settings *s = &ifc->settings;
+	struct setting_wish *comb = &sw[SP_CHANNELS_COMBINED], *rx = &sw[SP_CHANNELS_RX],
+			    *tx = &sw[SP_CHANNELS_TX];
+	char where[512];
+
+	if (!(s->supported & (1u << SG_CHANNELS)))
+		return 0;
+	if (comb->set && !iface_settings_has(s, SP_CHANNELS_COMBINED) &&
+	    iface_settings_has(s, SP_CHANNELS_RX) && iface_settings_has(s, SP_CHANNELS_TX)) {
+		char value[16];
+
+		loc_prefix(where, sizeof(where), comb->loc);
+		if (comb->max)
+			snprintf(value, sizeof(value), "max");
+		else
+			snprintf(value, sizeof(value), "%u", comb->value);
+		if (!rx->set)
+			*rx = *comb;
+		if (!tx->set)
+			*tx = *comb;
+		comb->set = false;
+		return add_problem(p, DS_POLICY_WARN, idx,
+				   "%s: note: '%s' has no combined channels, only rx and tx: "
+				   "'combined: %s' is set as rx and tx, as TuneD does",
+				   where, ifc->name, value);
+	}
+	if ((rx->set || tx->set) && !comb->set && iface_settings_has(s, SP_CHANNELS_COMBINED) &&
+	    !iface_settings_has(s, SP_CHANNELS_RX) && !iface_settings_has(s, SP_CHANNELS_TX)) {
+		struct setting_wish w = rx->set ? *rx : *tx;
+
+		if (rx->set && tx->set) {
+			/* max wins over any count; else the larger count */
+			if (tx->max || (!rx->max && tx->value > rx->value))
+				w = *tx;
+		}
+		loc_prefix(where, sizeof(where), w.loc);
+		*comb = w;
+		rx->set = tx->set = false;
+		if (w.max)
+			return add_problem(p, DS_POLICY_WARN, idx,
+					   "%s: note: '%s' has only combined channels: rx and tx "
+					   "are set as 'combined: max', as TuneD does",
+					   where, ifc->name);
+		return add_problem(p, DS_POLICY_WARN, idx,
+				   "%s: note: '%s' has only combined channels: rx and tx are "
+				   "set as 'combined: %u' (the larger of the two), as TuneD does",
+				   where, ifc->name, w.value);
+	}
+	return 0;
+}
+
+/* The groups' parameters for ifc: the ones that differ into pi; what the
+ * driver lacks or a value above its maximum is a problem, and nothing is
+ * sent for it. */
+static int plan_settings(const struct host_state *hs, const struct desired_state *ds,
+			 const struct virt_info *vi, size_t idx, struct plan_iface *pi,
+			 struct plan *p, bool decisions)
+{
+	const struct iface *ifc = &hs->ifaces[idx];
+	const struct iface_settings *s = &ifc->settings;
+	struct setting_wish sw[SP_MAX];
+	bool any = false;
+	int r;
+
+	memset(sw, 0, sizeof(sw));
+	for (size_t ri = 0; ri < ds->n_rules; ri++) {
+		const struct ds_rule *rule = &ds->rules[ri];
+
+		if (!rule->n_settings || !plan_rule_matches(rule, ifc, vi))
+			continue;
+		for (size_t k = 0; k < rule->n_settings; k++) {
+			const struct ds_setting *st = &rule->settings[k];
+
+			sw[st->param] = (struct setting_wish){ true, st->max, st->value, &st->loc };
+			any = true;
+		}
+	}
+	if (!any)
+		return 0;
+	r = translate_channels(hs, idx, sw, p);
+	if (r < 0)
+		return r;
+	for (unsigned int q = 0; q < SP_MAX; q++) {
+		const struct setting_def *def = &setting_defs[q];
+		const char *group = setting_group_name(def->group);
+		struct plan_setting *v;
+		char where[512];
+		uint32_t want;
+
+		if (!sw[q].set)
+			continue;
+		loc_prefix(where, sizeof(where), sw[q].loc);
+		if (!(s->read & (1u << def->group))) {
+			r = add_problem(p, DS_POLICY_ERROR, idx,
+					"%s: cannot plan '%s: %s' on '%s': its %s were not read "
+					"(facts without them?)",
+					where, group, def->name, ifc->name, group);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (!iface_settings_has(s, q)) {
+			r = add_problem(p, ds->fixed_feature, idx,
+					"%s: cannot set '%s: %s' on '%s': the driver does not "
+					"support it (%s)",
+					where, group, def->name, ifc->name,
+					s->supported & (1u << def->group)
+						? "ethtool shows n/a"
+						: "it has no such settings at all");
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (sw[q].max) {
+			if (!(s->has_max & setting_bit(q))) {
+				r = add_problem(p, DS_POLICY_ERROR, idx,
+						"%s: '%s: %s: max' on '%s': the driver reports no "
+						"maximum",
+						where, group, def->name, ifc->name);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			want = s->max[q];
+		} else {
+			want = sw[q].value;
+		}
+		if (decisions) {
+			struct plan_setting_decision *d = realloc(
+				p->setting_decisions,
+				(p->n_setting_decisions + 1) * sizeof(*p->setting_decisions));
+
+			if (!d)
+				return -ENOMEM;
+			p->setting_decisions = d;
+			d[p->n_setting_decisions++] =
+				(struct plan_setting_decision){ idx, q, want, sw[q].loc };
+		}
+		if ((s->has_max & setting_bit(q)) && want > s->max[q]) {
+			r = add_problem(p, DS_POLICY_ERROR, idx,
+					"%s: cannot set '%s: %s' on '%s' to %u: the maximum is %u "
+					"(write max for it)",
+					where, group, def->name, ifc->name, want, s->max[q]);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (s->value[q] == want)
+			continue;
+		v = realloc(pi->settings, (pi->n_settings + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pi->settings = v;
+		v[pi->n_settings++] = (struct plan_setting){ q, s->value[q], want, sw[q].loc };
+	}
+	return 0;
+}
+
 static int plan_iface(const struct host_state *hs, const struct desired_state *ds,
 		      const struct virt_info *vi, size_t idx, const struct featbits *expansions,
 		      const enum feature_name_kind *kinds, struct plan *p, bool *rule_hit,
@@ -310,13 +484,20 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 		featbits_set(&pi.mask, b, true);
 		featbits_set(&pi.values, b, featbits_test(&w.value, b));
 	}
-	if (!pi.n_changes)
+	r = plan_settings(hs, ds, vi, idx, &pi, p, decisions);
+	if (r < 0) {
+		free(pi.changes);
+		free(pi.settings);
+		return r;
+	}
+	if (!pi.n_changes && !pi.n_settings)
 		return 0;
 	/* Only interfaces with changes keep the winning rule of each feature
 	 * (for apply's messages), sized to the kernel's features. */
 	pi.want_rule = calloc(hs->names.count ? hs->names.count : 1, sizeof(*pi.want_rule));
 	if (!pi.want_rule) {
 		free(pi.changes);
+		free(pi.settings);
 		return -ENOMEM;
 	}
 	memcpy(pi.want_rule, w.setting, hs->names.count * sizeof(*pi.want_rule));
@@ -326,6 +507,7 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 
 		if (!v) {
 			free(pi.changes);
+			free(pi.settings);
 			free(pi.want_rule);
 			return -ENOMEM;
 		}
@@ -545,11 +727,13 @@ void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->ifaces[i].changes);
+		free(p->ifaces[i].settings);
 		free(p->ifaces[i].want_rule);
 	}
 	free(p->ifaces);
 	free(p->unreachable);
 	free(p->decisions);
+	free(p->setting_decisions);
 	for (size_t i = 0; i < p->n_unmatched; i++)
 		free(p->unmatched[i].match);
 	free(p->unmatched);

@@ -14,6 +14,13 @@ struct plan_change {
 	const struct ds_location *rule; /* the feature setting that wins (file:line:column) */
 };
 
+/* A parameter of rings, channels, coalesce, pause or EEE to send. */
+struct plan_setting {
+	unsigned int param; /* enum setting_param */
+	uint32_t from, to;
+	const struct ds_location *rule; /* the setting that wins (file:line:column) */
+};
+
 struct plan_iface {
 	size_t iface;	      /* index into host_state.ifaces */
 	struct featbits mask; /* the bits to send */
@@ -23,6 +30,11 @@ struct plan_iface {
 	const struct ds_location **want_rule; /* by feature index: the winning setting */
 	struct plan_change *changes;
 	size_t n_changes;
+	/* the groups' parameters that differ, in enum setting_param order,
+	 * which is apply's order by group: rings, channels (before the
+	 * features), coalesce, pause, eee (after) */
+	struct plan_setting *settings;
+	size_t n_settings;
 };
 
 /* A member of a group name (tx, sg, tso, ...) that keeps a state other than
@@ -41,6 +53,15 @@ struct plan_decision {
 	unsigned int feature; /* index in the kernel's string set */
 	bool value;
 	const struct ds_location *loc; /* the feature setting that wins */
+};
+
+/* Which setting decides a parameter of the groups on an interface (check
+ * --json's "decided_settings"), changed or not. */
+struct plan_setting_decision {
+	size_t iface;	    /* index into host_state.ifaces */
+	unsigned int param; /* enum setting_param */
+	uint32_t value;	    /* what it resolves to (max: the driver's maximum) */
+	const struct ds_location *loc;
 };
 
 struct plan_opts {
@@ -75,6 +96,8 @@ struct plan {
 	 * unmatched-rule); empty when the policy is ignore */
 	struct plan_decision *decisions; /* with plan_opts.decisions */
 	size_t n_decisions;
+	struct plan_setting_decision *setting_decisions; /* the same for the groups */
+	size_t n_setting_decisions;
 	struct plan_unmatched {
 		const struct ds_rule *rule;
 		char *match; /* "name 'eth*', module 'xen_netfront'" */

@@ -6,6 +6,7 @@
 
 #include "lib/escape.h"
 #include "model/report.h"
+#include "model/settings.h"
 
 json_t *report_new(void)
 {
@@ -96,6 +97,36 @@ int report_add_decision(json_t *rep, const char *ifname, const char *feature, bo
 	return !v || json_object_set_new(d, feature, v) < 0 ? -ENOMEM : 0;
 }
 
+int report_add_setting_decision(json_t *rep, const char *ifname, unsigned int param, uint32_t value,
+				const struct ds_location *by)
+{
+	json_t *e = iface_entry(rep, ifname), *d, *g, *v;
+	const struct setting_def *def;
+
+	if (param >= SP_MAX)
+		return -EINVAL;
+	def = &setting_defs[param];
+	if (!e)
+		return -ENOMEM;
+	d = json_object_get(e, "decided_settings");
+	if (!d) {
+		d = json_object();
+		if (!d || json_object_set_new(e, "decided_settings", d) < 0)
+			return -ENOMEM;
+	}
+	g = json_object_get(d, setting_group_name(def->group));
+	if (!g) {
+		g = json_object();
+		if (!g || json_object_set_new(d, setting_group_name(def->group), g) < 0)
+			return -ENOMEM;
+	}
+	v = json_pack("{s:o,s:o}", "value",
+		      def->type == ST_BOOL ? json_string(value ? "on" : "off")
+					   : json_integer((json_int_t)value),
+		      "by", location(by));
+	return !v || json_object_set_new(g, def->name, v) < 0 ? -ENOMEM : 0;
+}
+
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match)
 {
 	json_t *u = json_pack("{s:o,s:s}", "rule", location(rule), "match", match);
@@ -126,6 +157,34 @@ int report_add_request_change(json_t *rep, const char *ifname, const char *featu
 	changes = json_object_get(iface_entry(rep, ifname), "changes");
 	last = json_array_get(changes, json_array_size(changes) - 1);
 	return json_object_set_new(last, "state", json_string("requested")) < 0 ? -ENOMEM : 0;
+}
+
+static json_t *setting_value(const struct setting_def *def, uint32_t v)
+{
+	return def->type == ST_BOOL ? json_string(v ? "on" : "off") : json_integer((json_int_t)v);
+}
+
+int report_add_setting_change(json_t *rep, const char *ifname, unsigned int param, uint32_t from,
+			      uint32_t to, const struct ds_location *rule)
+{
+	const struct setting_def *def;
+	json_t *e = iface_entry(rep, ifname), *c;
+
+	if (param >= SP_MAX)
+		return -EINVAL;
+	def = &setting_defs[param];
+	if (!e)
+		return -ENOMEM;
+	c = json_pack("{s:s,s:s,s:o,s:o}", "group", setting_group_name(def->group), "setting",
+		      def->name, "from", setting_value(def, from), "to", setting_value(def, to));
+	if (!c || json_array_append_new(json_object_get(e, "changes"), c) < 0)
+		return -ENOMEM;
+	if (rule && rule->file && json_object_set_new(c, "rule", location(rule)) < 0)
+		return -ENOMEM;
+	if (setting_group_resets_link(def->group) &&
+	    json_object_set_new(c, "resets_link", json_true()) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from, bool to)
@@ -167,7 +226,7 @@ void report_print_json(FILE *f, json_t *rep)
 void report_print_text(FILE *f, json_t *rep, const char *verb)
 {
 	json_t *ifs = json_object_get(rep, "interfaces");
-	size_t n_if = 0, n_ch = 0, idx;
+	size_t n_if = 0, n_ch = 0, n_set = 0, idx;
 	const char *name;
 	json_t *e, *c;
 
@@ -187,6 +246,28 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 			json_t *rule = json_object_get(c, "rule");
 			const char *req = json_object_get(c, "state") ? "requested " : "";
 
+			if (json_object_get(c, "group")) {
+				/* a setting: "-channels rx: 1" / "+channels rx: 2" */
+				char *from = json_dumps(json_object_get(c, "from"), JSON_ENCODE_ANY);
+				char *to = json_dumps(json_object_get(c, "to"), JSON_ENCODE_ANY);
+
+				n_set++;
+				fprintf(f, "-%s %s: %s\n",
+					json_string_value(json_object_get(c, "group")),
+					json_string_value(json_object_get(c, "setting")),
+					from ? from : "?");
+				fprintf(f, "+%s %s: %s",
+					json_string_value(json_object_get(c, "group")),
+					json_string_value(json_object_get(c, "setting")), to ? to : "?");
+				if (rule)
+					fprintf(f, "\t# %s", json_string_value(rule));
+				if (json_is_true(json_object_get(c, "resets_link")))
+					fprintf(f, "%s may reset the link", rule ? ";" : "\t#");
+				fputc('\n', f);
+				free(from);
+				free(to);
+				continue;
+			}
 			n_ch++;
 			fprintf(f, "-%s: %s%s\n", json_string_value(json_object_get(c, "feature")),
 				req, json_string_value(json_object_get(c, "from")));
@@ -206,9 +287,16 @@ void report_print_text(FILE *f, json_t *rep, const char *verb)
 	}
 	if (json_is_true(json_object_get(rep, "rolled_back")))
 		fprintf(f, "rolled back: every interface is as it was before this run\n");
-	else if (n_ch)
+	else if (n_ch && !n_set)
 		fprintf(f, "%s %zu feature%s on %zu interface%s\n", verb, n_ch,
 			n_ch == 1 ? "" : "s", n_if, n_if == 1 ? "" : "s");
+	else if (n_ch)
+		fprintf(f, "%s %zu feature%s and %zu setting%s on %zu interface%s\n", verb, n_ch,
+			n_ch == 1 ? "" : "s", n_set, n_set == 1 ? "" : "s", n_if,
+			n_if == 1 ? "" : "s");
+	else if (n_set)
+		fprintf(f, "%s %zu setting%s on %zu interface%s\n", verb, n_set,
+			n_set == 1 ? "" : "s", n_if, n_if == 1 ? "" : "s");
 	else if (json_array_size(json_object_get(rep, "errors")) != 0 &&
 		 strcmp(verb, "changed") == 0)
 		fprintf(f, "nothing changed: the desired state cannot be reached (see the errors "

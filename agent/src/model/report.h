@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -18,6 +19,12 @@ int report_add_change(json_t *rep, const char *ifname, const char *feature, bool
  * is already as desired): "state": "requested" in the entry. */
 int report_add_request_change(json_t *rep, const char *ifname, const char *feature, bool from,
 			      bool to, const struct ds_location *rule);
+/* Record a change of a setting of rings, channels, coalesce, pause or EEE
+ * (param is an enum setting_param): {"group", "setting", "from", "to",
+ * "rule"}, numbers as numbers, on/off as strings, and "resets_link": true
+ * for rings and channels (the driver may take the link down and up). */
+int report_add_setting_change(json_t *rep, const char *ifname, unsigned int param, uint32_t from,
+			      uint32_t to, const struct ds_location *rule);
 /* Record a change the kernel made on its own. */
 int report_add_side_effect(json_t *rep, const char *ifname, const char *feature, bool from,
 			   bool to);
@@ -30,6 +37,11 @@ int report_add_unreachable(json_t *rep, const char *ifname, const char *feature,
  * "decided": {FEATURE: {"value": "off", "by": "file:line:column"}}. */
 int report_add_decision(json_t *rep, const char *ifname, const char *feature, bool value,
 			const struct ds_location *by);
+/* Record which setting decides a parameter of rings, channels, ... on an
+ * interface: "decided_settings": {GROUP: {SETTING: {"value", "by"}}}, the
+ * value as the report's changes give it (max resolved). */
+int report_add_setting_decision(json_t *rep, const char *ifname, unsigned int param, uint32_t value,
+				const struct ds_location *by);
 /* Record a rule that matched no interface: {"rule", "match"} under
  * "unmatched_rules". */
 int report_add_unmatched(json_t *rep, const struct ds_location *rule, const char *match);
