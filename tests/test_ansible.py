@@ -625,3 +625,37 @@ def test_state_absent_removes_only_its_own_drop_in(ansible, netns):
         assert os.listdir(scope) == []
         assert not os.path.exists(marker)
         assert {i: offloads(netns, i) for i in ("va", "vb")} == state
+
+
+def channels(ns, ifname):
+    """`ethtool -l IF`'s current rx and tx channel counts."""
+    out = ns.exec("ethtool", "-l", ifname).stdout
+    current = out.split("Current hardware settings:")[1]
+    return {k.lower(): int(v) for k, v in re.findall(r"^(RX|TX):\s+(\d+)", current, re.M)}
+
+
+def test_rules_with_channels_check_diff_apply_and_idempotence(ansible, netns):
+    """The groups beside features (issue 15): a veth's channels (rx/tx, max 2)
+    through the role; check mode shows the setting and touches nothing, the
+    real run sets it as ethtool -L would, a second run changes nothing."""
+    netns.veth("ca", "cb")
+    assert channels(netns, "ca") == {"rx": 1, "tx": 1}
+    hv = ansible.host(netns, "h")
+    rules = [{"match": {"name": "ca"}, "channels": {"rx": "max", "tx": 2}, "features": {"gro": "on"}}]
+    inv = ansible.inventory({"h": hv}, rules=rules)
+    p = ansible.play(inv, check=True, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0 and p.recap["h"]["changed"] > 0, p
+    assert "+channels rx: 2  # may reset the link" in p.out and "-channels tx: 1" in p.out, p
+    assert channels(netns, "ca") == {"rx": 1, "tx": 1}
+    p = ansible.play(inv, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0 and p.recap["h"]["changed"] > 0, p
+    assert channels(netns, "ca") == {"rx": 2, "tx": 2} and channels(netns, "cb") == {"rx": 1, "tx": 1}
+    assert offloads(netns, "ca")["generic-receive-offload"] is True
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.recap["h"]["changed"] == 0 and p.recap["h"]["failed"] == 0, p
+    # Above the maximum: the agent refuses it, naming the maximum; nothing is touched.
+    inv = ansible.inventory({"h": hv}, rules=[{"match": {"name": "ca"}, "channels": {"rx": 1, "tx": 3}}])
+    p = ansible.play(inv)
+    assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+    assert "the maximum is 2" in p.out, p
+    assert channels(netns, "ca") == {"rx": 2, "tx": 2}

@@ -131,3 +131,31 @@ def test_documentation_is_yaml_and_matches_the_argument_spec(mod):
     assert all("offloadctl.offloadctl.offloadctl_state" in task for task in examples)  # FQCN
     yaml.safe_load(mod.RETURN)
     json.dumps(doc)
+
+
+def test_settings_of_the_groups_in_the_diff_and_the_scope_judgement(mod, netns):
+    """A real report of the agent with a channels change beside a feature
+    change (veth has rx/tx channels, max 2): the diff names the setting as
+    the agent's text diff does and marks the link reset; the scope's
+    judgement (decided_settings) finds it ours, or a later file's."""
+    netns.veth("cg0", "cg1")
+    doc = mod.build_document(params(rules=[{"match": {"name": "cg0"}, "channels": {"rx": "max"},
+                                            "features": {"tx": "off"}}]))
+    p = netns.agent("check", "--json", "-", input=doc)
+    assert p.returncode == 1, p.stderr
+    report = json.loads(p.stdout)
+    d = mod.features_diff(report)["cg0"]
+    assert d["before"]["channels rx"] == 1 and d["after"]["channels rx"] == 2, d
+    assert d["after"]["tx-checksum-ip-generic"] == "off", d
+    after = mod.module_diff(report, "")[0]["after"]
+    assert "channels rx: 2  # may reset the link\n" in after, after
+    assert "tx-checksum-ip-generic: off\n" in after, after
+    # decided_settings: which file decides the setting
+    assert mod.decisions(report["interfaces"]["cg0"])["channels rx"].startswith("<stdin>:"), report
+    assert mod.ours_out_of_sync(report, "<stdin>") == ["cg0"]
+    later = json.loads(json.dumps(report))
+    later["interfaces"]["cg0"]["decided_settings"]["channels"]["rx"]["by"] = "/etc/offloadctl/conf.d/60-local.yaml:5:13"
+    assert ("cg0", "channels rx", "/etc/offloadctl/conf.d/60-local.yaml:5:13") in mod.overrides(report, later, "<stdin>")
+    assert mod.ours_out_of_sync(later, "<stdin>") == ["cg0"]  # the feature is still ours
+    del later["interfaces"]["cg0"]["decided"]
+    assert mod.ours_out_of_sync(later, "<stdin>") == []

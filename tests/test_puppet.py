@@ -841,3 +841,59 @@ def test_advice_not_chosen_is_a_notice_not_a_change(netns_factory, puppet):
     p = _apply_in(puppet, ns, m, "notice.pp")
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
     assert active(ns, "flannel.1", "tx-checksum-ip-generic") is True
+
+
+# --- ethtool's other settings (issue 15) -----------------------------------------------------
+
+
+def channels(ns, ifname):
+    """`ethtool -l IF`'s current rx and tx channel counts."""
+    current = ns.exec("ethtool", "-l", ifname).stdout.split("Current hardware settings:")[1]
+    return {k.lower(): int(v) for k, v in re.findall(r"^(RX|TX):\s+(\d+)", current, re.M)}
+
+
+def test_settings_beside_features_change_then_idempotent_and_persist(netns, puppet):
+    """nic_offload's settings (a veth's channels: rx/tx, max 2) and the
+    class's rules with channels: set as ethtool -L would, reported with old
+    and new values, written into the drop-ins, idempotent; above the
+    maximum fails the resource naming it, and nothing is touched."""
+    netns.veth(A, B)
+    assert channels(netns, A) == {"rx": 1, "tx": 1} == channels(netns, B)
+    cfg = f"netns => {pp_str(netns.name)}, config_dir => {pp_str(str(puppet.config_dir))},"
+    m = f"""
+class {{ 'offloadctl':
+  {cfg}
+  rules => {{ 'interfaces' => [ {{ 'match' => {{ 'name' => '{B}' }}, 'channels' => {{ 'tx' => 'max' }} }} ] }},
+}}
+nic_offload {{ '{A}':
+  {cfg}
+  features => {{ 'gro' => 'on' }},
+  settings => {{ 'channels' => {{ 'rx' => 'max', 'tx' => 2 }} }},
+}}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert channels(netns, A) == {"rx": 2, "tx": 2} and channels(netns, B) == {"rx": 1, "tx": 2}
+    assert active(netns, A, "rx-gro") is True
+    assert re.search(r"Nic_offload\[veth0\]/settings: settings changed "
+                     r"\{channels => \{rx => 1, tx => 1\}\} to \{channels => \{rx => max, tx => 2\}\}", p.stdout), p.stdout
+    doc = json.loads("".join(line for line in dropin(puppet.config_dir, ns=netns.name).read_text().splitlines(True)
+                             if not line.startswith("#")))
+    assert doc["interfaces"] == [{"match": {"name": A}, "features": {"gro": "on"}, "channels": {"rx": "max", "tx": 2}}]
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+    # A settings-only resource above the maximum: refused by the agent, naming it.
+    m2 = f"""
+nic_offload {{ '{B}':
+  {cfg}
+  settings => {{ 'channels' => {{ 'rx' => 3 }} }},
+}}
+"""
+    before = dropin(puppet.config_dir, B, ns=netns.name)
+    p = puppet.apply(m2)
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert "the maximum is 2" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert channels(netns, B) == {"rx": 1, "tx": 2} and not before.exists()

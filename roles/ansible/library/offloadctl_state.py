@@ -34,7 +34,10 @@ options:
       - Rules shaped like the C(interfaces) list of the desired state; each
         has a C(match) (name, driver, module, kind, mac, virtualization) and
         C(features) (ethtool short names, long names or kernel names mapped
-        to on/off or true/false).
+        to on/off or true/false), and may have C(rings), C(channels),
+        C(coalesce), C(pause) and C(eee) (the parameters C(ethtool -G), C(-L),
+        C(-C), C(-A) and C(--set-eee) take, mapped to a count, C(max),
+        a number or on/off, as offloadctl.yaml(5) says).
       - Mutually exclusive with I(desired_state) and I(path).
     type: list
     elements: dict
@@ -96,7 +99,7 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs
       changing in check mode), when in diff mode; each interface's features
-      before and after.
+      and settings (rings, channels, coalesce, pause, eee) before and after.
     support: full
   platform:
     description: Target OS/families that can be operated against.
@@ -227,27 +230,48 @@ def exit_meaning(module, agent, rc):
     return "exit status %d" % rc
 
 
+def change_name(change):
+    """What a change entry of the agent's report changes: a feature, by its
+    kernel name, or a setting of the groups as "GROUP SETTING" ("channels
+    rx"), the words of the agent's own text diff."""
+    if "feature" in change:
+        return change["feature"]
+    return "%s %s" % (change.get("group"), change.get("setting"))
+
+
+def decisions(entry):
+    """{name: file:line:column} of everything an interface's entry of a
+    check report says is decided: features (decided) and the groups'
+    settings (decided_settings), named as change_name() names them."""
+    entry = entry or {}
+    out = dict((f, (d or {}).get("by", "")) for f, d in (entry.get("decided") or {}).items())
+    for group, params in sorted((entry.get("decided_settings") or {}).items()):
+        for setting, d in sorted((params or {}).items()):
+            out["%s %s" % (group, setting)] = (d or {}).get("by", "")
+    return out
+
+
 def features_diff(report):
-    """Per interface: {'before': {feature: state}, 'after': {...}} from a change report."""
+    """Per interface: {'before': {name: state}, 'after': {...}} from a change
+    report, features and settings alike (change_name())."""
     result = {}
     for ifname, entry in sorted((report.get("interfaces") or {}).items()):
         before, after = {}, {}
         for change in (entry or {}).get("changes") or []:
-            before[change["feature"]] = change.get("from")
-            after[change["feature"]] = change.get("to")
+            before[change_name(change)] = change.get("from")
+            after[change_name(change)] = change.get("to")
         for change in (entry or {}).get("side_effects") or []:
-            before.setdefault(change["feature"], change.get("from"))
-            after.setdefault(change["feature"], change.get("to"))
+            before.setdefault(change_name(change), change.get("from"))
+            after.setdefault(change_name(change), change.get("to"))
         if before or after:
             result[ifname] = {"before": before, "after": after}
     return result
 
 
-def _diff_text(states, effects):
+def _diff_text(states, notes):
     lines = []
-    for feature, state in states.items():
-        mark = "  # side effect" if feature in effects else ""
-        lines.append("%s: %s%s" % (feature, state, mark))
+    for name, state in states.items():
+        lines.append("%s: %s%s" % (name, state, notes.get(name, "")))
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -259,17 +283,18 @@ def module_diff(report, netns):
         effects = (entry or {}).get("side_effects") or []
         if not changes and not effects:
             continue
-        effect_names = set(c["feature"] for c in effects)
-        before = dict((c["feature"], c.get("from")) for c in changes)
-        after = dict((c["feature"], c.get("to")) for c in changes)
+        notes = dict((change_name(c), "  # side effect") for c in effects)
+        notes.update((change_name(c), "  # may reset the link") for c in changes if c.get("resets_link"))
+        before = dict((change_name(c), c.get("from")) for c in changes)
+        after = dict((change_name(c), c.get("to")) for c in changes)
         for c in effects:
-            before.setdefault(c["feature"], c.get("from"))
-            after.setdefault(c["feature"], c.get("to"))
+            before.setdefault(change_name(c), c.get("from"))
+            after.setdefault(change_name(c), c.get("to"))
         diffs.append({
             "before_header": "%s%s: features before" % (ifname, where),
             "after_header": "%s%s: features after" % (ifname, where),
-            "before": _diff_text(before, set()),
-            "after": _diff_text(after, effect_names),
+            "before": _diff_text(before, {}),
+            "after": _diff_text(after, notes),
         })
     return diffs
 
@@ -294,25 +319,25 @@ def in_scope(params):
 
 
 def overrides(own, whole, path):
-    """(interface, feature, by) for each setting of path's that a later file
-    of the scope decides instead."""
+    """(interface, name, by) for each feature or setting of path's that a
+    later file of the scope decides instead."""
     out = []
     for ifname, entry in sorted((own.get("interfaces") or {}).items()):
-        theirs = ((whole.get("interfaces") or {}).get(ifname) or {}).get("decided") or {}
-        for feature in sorted((entry or {}).get("decided") or {}):
-            by = (theirs.get(feature) or {}).get("by", "")
+        theirs = decisions((whole.get("interfaces") or {}).get(ifname))
+        for name in sorted(decisions(entry)):
+            by = theirs.get(name, "")
             if by and not by.startswith(path + ":"):
-                out.append((ifname, feature, by))
+                out.append((ifname, name, by))
     return out
 
 
 def ours_out_of_sync(whole, path):
-    """The interfaces where a feature this drop-in decides differs from the kernel."""
+    """The interfaces where a feature or setting this drop-in decides differs from the kernel."""
     names = []
     for ifname, entry in sorted((whole.get("interfaces") or {}).items()):
-        decided = (entry or {}).get("decided") or {}
+        decided = decisions(entry)
         for change in (entry or {}).get("changes") or []:
-            if (decided.get(change["feature"]) or {}).get("by", "").startswith(path + ":"):
+            if decided.get(change_name(change), "").startswith(path + ":"):
                 names.append(ifname)
                 break
     return names

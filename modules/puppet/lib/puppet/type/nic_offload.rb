@@ -125,6 +125,58 @@ Puppet::Type.newtype(:nic_offload) do
     end
   end
 
+  newproperty(:settings) do
+    desc <<-DOC
+      ethtool's other settings to manage, beside or instead of `features`:
+      a hash of group (`rings`, `channels`, `coalesce`, `pause`, `eee`) to
+      a hash of the parameters `ethtool -G`, `-L`, `-C`, `-A` and
+      `--set-eee` take, each a count or `max` (rings, channels), a number
+      or `on`/`off` (coalesce), `on`/`off` (pause, eee), as
+      offloadctl.yaml(5) says. The agent judges names and values, refuses a
+      value above the driver's maximum (naming it) and translates
+      `combined` for a NIC that has only rx/tx channels (and the reverse),
+      with a warning. Its current value is what the facts hold for each
+      named parameter. A change to rings or channels may reset the link
+      (the driver reallocates its queues).
+    DOC
+
+    validate do |value|
+      unless value.is_a?(Hash) && !value.empty?
+        raise ArgumentError, 'nic_offload: settings must be a non-empty hash of group (rings, channels, ...) to parameters'
+      end
+      value.each do |group, params|
+        raise ArgumentError, "nic_offload: '#{group}' is not a group name" unless group.is_a?(String) && !group.strip.empty?
+        unless params.is_a?(Hash) && !params.empty?
+          raise ArgumentError, "nic_offload: settings '#{group}' must be a non-empty hash of parameter to value"
+        end
+        params.each do |k, v|
+          raise ArgumentError, "nic_offload: '#{k}' in '#{group}' is not a parameter name" unless k.is_a?(String) && !k.strip.empty?
+          unless [true, false].include?(v) || v.is_a?(Integer) || (v.is_a?(String) && !v.strip.empty?)
+            raise ArgumentError, "nic_offload: #{group} '#{k}' must be a number, max, on or off, not #{v.inspect}"
+          end
+        end
+      end
+    end
+
+    def insync?(is)
+      return true if is.nil? && provider.interface_missing?
+      provider.settings_insync?(should)
+    end
+
+    def is_to_s(value)
+      groups_to_s(value)
+    end
+
+    def should_to_s(value)
+      groups_to_s(value)
+    end
+
+    def groups_to_s(value)
+      return value.inspect unless value.is_a?(Hash)
+      '{' + value.keys.sort.map { |g| "#{g} => {" + (value[g] || {}).keys.sort.map { |k| "#{k} => #{value[g][k].nil? ? 'absent' : value[g][k]}" }.join(', ') + '}' }.join(', ') + '}'
+    end
+  end
+
   newproperty(:persist) do
     desc <<-DOC
       Whether `features` is also written as a drop-in in the scope of the
@@ -138,11 +190,11 @@ Puppet::Type.newtype(:nic_offload) do
     newvalues(:true, :false)
     defaultto :true
 
-    # Without features there is nothing to write (`puppet resource` lists
-    # interfaces this way), nor when the features were refused: the drop-in
-    # keeps what was last reached.
+    # Without features or settings there is nothing to write (`puppet
+    # resource` lists interfaces this way), nor when they were refused: the
+    # drop-in keeps what was last reached.
     def insync?(is)
-      return true if resource[:features].nil? || provider.refused?
+      return true if !resource.managed? || provider.refused?
       is.to_s == should.to_s
     end
   end
@@ -188,6 +240,11 @@ Puppet::Type.newtype(:nic_offload) do
     end
   end
 
+  # Whether the resource names anything to manage: features or settings.
+  def managed?
+    !self[:features].nil? || !self[:settings].nil?
+  end
+
   # The file this resource writes.
   def dropin_path
     name = self[:name].gsub(%r{[^A-Za-z0-9._-]}, '_')
@@ -211,7 +268,7 @@ Puppet::Type.newtype(:nic_offload) do
   # The drop-in and what this run leaves in it (Scope.pending): nothing
   # known without features, none with ensure => absent or persist => false.
   def owned_file
-    return nil if self[:features].nil? || (self[:netns] && self[:netns].include?('/'))
+    return nil if !managed? || (self[:netns] && self[:netns].include?('/'))
     gone = self[:ensure] == :absent || self[:persist] == :false
     [dropin_path, gone ? nil : provider.class.dropin_content(self, self[:features])]
   end

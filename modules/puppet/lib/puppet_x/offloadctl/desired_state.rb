@@ -13,13 +13,13 @@ module PuppetX
     # agent's file:line:column positions name one key.
     module DesiredState
       # A desired state for one interface: the drop-in of a nic_offload
-      # resource and the document its provider applies.
-      def self.for_interface(iface, features, header = nil)
-        doc = {
-          'version' => 1,
-          'interfaces' => [{ 'match' => { 'name' => iface }, 'features' => features }],
-        }
-        render(doc, header)
+      # resource and the document its provider applies. settings: group
+      # (rings, channels, coalesce, pause, eee) => its parameters, as given.
+      def self.for_interface(iface, features, header = nil, settings = nil)
+        rule = { 'match' => { 'name' => iface } }
+        rule['features'] = features if features
+        (settings || {}).each { |group, params| rule[group] = params }
+        render({ 'version' => 1, 'interfaces' => [rule] }, header)
       end
 
       # The text of a document (a Hash), each line of header as a comment

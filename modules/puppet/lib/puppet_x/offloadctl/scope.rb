@@ -71,6 +71,14 @@ module PuppetX
           code.zero? || (code == 1 && errors.empty? && todo.empty?)
         end
 
+        # In sync as far as one kind of change goes: :features (changes
+        # with a kernel feature) or :settings (the groups' settings).
+        def in_sync_for?(kind)
+          return true if code.zero?
+          return false unless code == 1 && errors.empty?
+          todo.values.flatten.none? { |c| c.key?('feature') == (kind == :features) }
+        end
+
         # Says the overrides and the other files' errors through logger
         # (where: " in netns 'x'", owner: who the file is for); returns the
         # refusal, a message, when the owner's file is invalid or cannot be
@@ -114,6 +122,25 @@ module PuppetX
             (h[line.to_i] ||= {})[feature] = now.fetch(feature, d['value'])
           end
         end
+      end
+
+      # What a change entry of the agent's report changes: a feature by its
+      # kernel name, or a setting of the groups as "GROUP SETTING"
+      # ("channels rx"), the words of the agent's own text diff.
+      def self.change_name(change)
+        change.key?('feature') ? change['feature'] : "#{change['group']} #{change['setting']}"
+      end
+
+      # name => "file:line:column" of everything an interface's entry of a
+      # check report says is decided: its features (`decided`) and the
+      # groups' settings (`decided_settings`), named as change_name names them.
+      def self.decisions(entry)
+        entry ||= {}
+        out = (entry['decided'] || {}).each_with_object({}) { |(f, d), h| h[f] = (d || {})['by'].to_s }
+        (entry['decided_settings'] || {}).each do |group, params|
+          (params || {}).each { |setting, d| out["#{group} #{setting}"] = (d || {})['by'].to_s }
+        end
+        out
       end
 
       # The file of a "file:line:column" position.
@@ -221,12 +248,12 @@ module PuppetX
           overrides = []
           (alone['interfaces'] || {}).each do |ifname, entry|
             theirs = ((whole['interfaces'] || {})[ifname] || {})
-            decided = theirs['decided'] || {}
-            ((entry || {})['decided'] || {}).keys.sort.each do |feature|
-              by = (decided[feature] || {})['by'].to_s
-              overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+            decided = Scope.decisions(theirs)
+            Scope.decisions(entry).keys.sort.each do |name|
+              by = decided[name].to_s
+              overrides << [ifname, name, by] unless by.empty? || ours?(by)
             end
-            mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
+            mine = (theirs['changes'] || []).select { |c| ours?(decided[Scope.change_name(c)].to_s) }
             todo[ifname] = mine unless mine.empty?
           end
           others = args - ['-']

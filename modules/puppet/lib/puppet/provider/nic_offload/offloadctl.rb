@@ -103,7 +103,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       end
       group.each do |resource|
         iface = interfaces[resource[:name]]
-        content = resource[:features] && dropin_content(resource, resource[:features])
+        content = resource.managed? ? dropin_content(resource, resource[:features]) : nil
         # A namespace given by path has no scope, so no drop-in.
         persisted = netns.to_s.include?('/') ? :false : dropin_state(resource.dropin_path, content)
         ensure_is = if resource[:ensure] == :absent
@@ -119,12 +119,12 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     end
   end
 
-  # The drop-in of a resource with these features.
+  # The drop-in of a resource with these features and its settings.
   def self.dropin_content(resource, features)
     where = resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
     header = "Managed by Puppet: Nic_offload[#{resource.title}]#{where}.\n" \
              "Remove the resource with ensure => absent rather than this file."
-    PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features, header)
+    PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features, header, resource[:settings])
   end
 
   def initialize(value = {})
@@ -175,6 +175,17 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     entry['active'] ? 'on' : 'off'
   end
 
+  # The current value of every setting the resource names, as the facts
+  # hold it (group => parameter => value; nil where the driver has none).
+  def settings
+    return nil if resource.nil? || resource[:settings].nil? || interface_missing?
+    iface = @property_hash[:iface] || {}
+    resource[:settings].each_with_object({}) do |(group, params), h|
+      now = iface[group].is_a?(Hash) ? iface[group] : {}
+      h[group] = params.keys.each_with_object({}) { |k, g| g[k] = now[k] }
+    end
+  end
+
   def persist
     @property_hash[:persist] || :false
   end
@@ -193,20 +204,22 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # is that file's: the resource fails, naming that file:line:column and
   # the feature, and nothing is changed (on every run: never a flap).
   def features_insync?(should)
-    if interface_missing?
-      info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
-      return true
-    end
-    # The agent already knows the kernel cannot hold this (a fixed
-    # feature), or a later file of the scope decides one of the features:
-    # fail the property with its words, touch nothing.
-    @refused = verdict(should).refusal(self, netns_words, 'this resource', fail_overrides: true)
-    raise Puppet::Error, @refused if @refused
-    verdict(should).in_sync?
+    judged_insync?(should, :features)
+  end
+
+  # The settings (rings, channels, coalesce, pause, eee) are judged as the
+  # features are: by the agent's check of the whole scope, restricted to
+  # the settings this resource's drop-in decides.
+  def settings_insync?(_should)
+    judged_insync?(resource[:features], :settings)
   end
 
   def features=(value)
     @pending[:features] = value
+  end
+
+  def settings=(value)
+    @pending[:settings] = value
   end
 
   def persist=(value)
@@ -247,7 +260,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       elsif before
         File.unlink(path)
       end
-      apply(resource[:features]) if @pending.key?(:features)
+      apply(resource[:features]) if @pending.key?(:features) || @pending.key?(:settings)
     rescue Puppet::Error, SystemCallError
       restore_dropin(path, before) if path
       raise
@@ -256,6 +269,22 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   end
 
   private
+
+  # features or settings (kind), for the drop-in the resource would write
+  # with features: in sync when the agent finds nothing of that kind to
+  # change in what the drop-in decides.  The agent already knows when the
+  # kernel cannot hold it (a fixed feature, a value above the maximum), or
+  # when a later file of the scope decides one of them: the property fails
+  # with its words, and nothing is touched.
+  def judged_insync?(features, kind)
+    if interface_missing?
+      info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
+      return true
+    end
+    @refused = verdict(features).refusal(self, netns_words, 'this resource', fail_overrides: true)
+    raise Puppet::Error, @refused if @refused
+    verdict(features).in_sync_for?(kind)
+  end
 
   def netns_words
     resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
