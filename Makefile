@@ -211,8 +211,11 @@ install: all
 	install -D -m 0644 docs/advice.md $(DESTDIR)$(DATADIR)/offloadctl/advice.md
 	install -D -m 0644 facts/facts.schema.json $(DESTDIR)$(DATADIR)/offloadctl/facts.schema.json
 	install -D -m 0644 facts/desired-state.schema.json $(DESTDIR)$(DATADIR)/offloadctl/desired-state.schema.json
-	install -D -m 0755 facts/offloadctl.fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl.fact
-	install -D -m 0755 facts/facter-offloadctl $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
+	@# One fact adapter for facter and Ansible; it picks its format by the
+	@# name it runs under, so it is installed once and named twice.
+	install -D -m 0755 facts/offloadctl-fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl-fact
+	ln -sf offloadctl-fact $(DESTDIR)$(DATADIR)/offloadctl/offloadctl.fact
+	ln -sf offloadctl-fact $(DESTDIR)$(DATADIR)/offloadctl/facter-offloadctl
 	@# The units name the program where SBINDIR put it.
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	for u in offloadctl-watch.service offloadctl-boot.service \
@@ -283,7 +286,8 @@ ansible-collection:
 	@cp roles/ansible/LICENSE $(COLLECTION_DIR)/LICENSE
 	@cp roles/ansible/library/offloadctl_state.py $(COLLECTION_DIR)/plugins/modules/
 	@# The role without its library/: in the collection the module is a plugin.
-	@tar -C roles/ansible --exclude=./library --exclude=./.ansible-lint --exclude=./.yamllint \
+	@# -h: files/offloadctl.fact is a link to the one fact adapter, facts/.
+	@tar -C roles/ansible -h --exclude=./library --exclude=./.ansible-lint --exclude=./.yamllint \
 		--exclude=__pycache__ --exclude=.cache -cf - . | tar -C $(COLLECTION_DIR)/roles/offloadctl -xf -
 	@grep -q '^version: $(VERSION)$$' $(COLLECTION_DIR)/galaxy.yml || \
 		{ echo "collection/galaxy.yml: version is not $(VERSION) (VERSION)" >&2; exit 1; }

@@ -60,3 +60,19 @@ def write(spec, path):
     with open(path, "w") as f:
         json.dump(build(spec), f, indent=1)
     return str(path)
+
+
+def k8s_vxlan_advice_id():
+    """The id of the Kubernetes VXLAN advice this kernel gets (before 5.7
+    the checksum bug is the NAT one)."""
+    import platform
+    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
+    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
+
+
+def add_vxlans(ns):
+    """flannel.1 (the advice's device) and vxlan7 (a VXLAN the advice is
+    not about) in namespace ns, as the wrappers' advice tests use them."""
+    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
+        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
+              "local", "127.0.0.1")

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from advice_cases import add_vxlans, k8s_vxlan_advice_id
 from ocutil import ROOT, agent_path, run
 
 ROLE = os.path.join(ROOT, "roles", "ansible")
@@ -185,7 +186,12 @@ def test_check_diff_apply_and_idempotence(ansible, netns):
         assert now["generic-receive-offload"] is True, now
         assert now["rx-checksumming"] == before[i]["rx-checksumming"]
     assert os.access(fact, os.X_OK)
+    # the one fact adapter, as the package and the Puppet module ship it
+    assert open(fact).read() == open(os.path.join(ROOT, "facts", "offloadctl-fact")).read()
     assert run([agent_path(), "validate", dropin], check=False).returncode == 0
+    # JSON after the comments, the rules as given (a boolean stays a boolean)
+    text = open(dropin).read()
+    assert json.loads("".join(line for line in text.splitlines(True) if not line.startswith("#")))["interfaces"] == RULES
     # Nothing of the namespace's in the host's own set (issue 12), and the
     # scope is what the namespace's boot and watch read: in sync.
     assert not os.path.exists(os.path.join(hv["offloadctl_config_dir"], "conf.d", DROPIN))
@@ -481,26 +487,16 @@ def test_a_later_file_in_the_scope_is_reported_not_fought(ansible, netns):
     assert c.returncode == 0, c.stdout + c.stderr
 
 
-def _k8s_vxlan_advice_id():
-    import platform
-    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
-    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
-
-
-def _vxlans(ns):
-    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
-        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
-              "local", "127.0.0.1")
 
 
 def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
     """offloadctl_follow_advice: the chosen advice becomes a rule for the
     interface it names (flannel.1), nothing else changes (vxlan7, a VXLAN
     device the advice is not about), and a second run changes nothing."""
-    advice_id = _k8s_vxlan_advice_id()
+    advice_id = k8s_vxlan_advice_id()
     follow, report = netns_factory(), netns_factory()
     for ns in (follow, report):
-        _vxlans(ns)
+        add_vxlans(ns)
     hf = ansible.host(follow, "f")
     hf["offloadctl_follow_advice"] = [advice_id]
     hr = ansible.host(report, "r")
@@ -518,9 +514,10 @@ def test_follow_advice_turns_chosen_ids_into_rules(ansible, netns_factory):
     assert offloads(follow, "vxlan7")["tx-checksum-ip-generic"] is True
     dropin = os.path.join(hf["offloadctl_config_dir"], "netns", follow.name, DROPIN)
     text = open(dropin).read()
-    import yaml
-    assert yaml.safe_load(text)["interfaces"] == [
-        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}], text
+    # JSON after the comments (YAML to the agent), the advice's words as the agent gave them
+    doc = json.loads("".join(line for line in text.splitlines(True) if not line.startswith("#")))
+    assert doc["interfaces"] == [
+        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": "off"}}], text
     # The host told to follow nothing: the advice is reported, not acted on.
     assert offloads(report, "flannel.1")["tx-checksum-ip-generic"] is True
     assert not os.path.exists(os.path.join(hr["offloadctl_config_dir"], "netns", report.name, DROPIN))
@@ -628,3 +625,37 @@ def test_state_absent_removes_only_its_own_drop_in(ansible, netns):
         assert os.listdir(scope) == []
         assert not os.path.exists(marker)
         assert {i: offloads(netns, i) for i in ("va", "vb")} == state
+
+
+def channels(ns, ifname):
+    """`ethtool -l IF`'s current rx and tx channel counts."""
+    out = ns.exec("ethtool", "-l", ifname).stdout
+    current = out.split("Current hardware settings:")[1]
+    return {k.lower(): int(v) for k, v in re.findall(r"^(RX|TX):\s+(\d+)", current, re.M)}
+
+
+def test_rules_with_channels_check_diff_apply_and_idempotence(ansible, netns):
+    """The groups beside features (issue 15): a veth's channels (rx/tx, max 2)
+    through the role; check mode shows the setting and touches nothing, the
+    real run sets it as ethtool -L would, a second run changes nothing."""
+    netns.veth("ca", "cb")
+    assert channels(netns, "ca") == {"rx": 1, "tx": 1}
+    hv = ansible.host(netns, "h")
+    rules = [{"match": {"name": "ca"}, "channels": {"rx": "max", "tx": 2}, "features": {"gro": "on"}}]
+    inv = ansible.inventory({"h": hv}, rules=rules)
+    p = ansible.play(inv, check=True, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0 and p.recap["h"]["changed"] > 0, p
+    assert "+channels rx: 2  # may reset the link" in p.out and "-channels tx: 1" in p.out, p
+    assert channels(netns, "ca") == {"rx": 1, "tx": 1}
+    p = ansible.play(inv, diff=True)
+    assert p.rc == 0 and p.total("failed") == 0 and p.recap["h"]["changed"] > 0, p
+    assert channels(netns, "ca") == {"rx": 2, "tx": 2} and channels(netns, "cb") == {"rx": 1, "tx": 1}
+    assert offloads(netns, "ca")["generic-receive-offload"] is True
+    p = ansible.play(inv)
+    assert p.rc == 0 and p.recap["h"]["changed"] == 0 and p.recap["h"]["failed"] == 0, p
+    # Above the maximum: the agent refuses it, naming the maximum; nothing is touched.
+    inv = ansible.inventory({"h": hv}, rules=[{"match": {"name": "ca"}, "channels": {"rx": 1, "tx": 3}}])
+    p = ansible.play(inv)
+    assert p.rc != 0 and p.recap["h"]["failed"] == 1, p
+    assert "the maximum is 2" in p.out, p
+    assert channels(netns, "ca") == {"rx": 2, "tx": 2}

@@ -43,29 +43,47 @@ REPORT = {
 }
 
 
-def test_onoff(mod):
-    assert mod._onoff(True) == "on" and mod._onoff(False) == "off"
-    assert mod._onoff("off") == "off" and mod._onoff(3) == 3 and mod._onoff(None) is None
-
-
-def test_rules_become_a_document_with_agent_words(mod):
+def test_rules_go_to_the_agent_as_given_and_it_reads_them(mod):
+    """No word list of the module's own: booleans stay JSON booleans, strings
+    stay strings, and the agent accepts the document as it is."""
     text = mod.build_document(params(rules=[{"match": {"kind": "veth"}, "features": {"tx": False, "gro": True, "sg": "off"}}],
                                      defaults={"missing-interface": "ignore"}))
-    doc = yaml.safe_load(text)
-    assert doc == {"version": 1, "defaults": {"missing-interface": "ignore"},
-                   "interfaces": [{"match": {"kind": "veth"}, "features": {"tx": "off", "gro": "on", "sg": "off"}}]}
+    assert json.loads(text) == {"version": 1, "defaults": {"missing-interface": "ignore"},
+                                "interfaces": [{"match": {"kind": "veth"}, "features": {"tx": False, "gro": True, "sg": "off"}}]}
     # one key a line, so the agent's file:line messages point somewhere useful
     assert text.count("\n") > 10 and text.endswith("\n")
-    # and the agent reads it as a valid desired state
     p = agent("validate", "-", input=text)
     assert p.returncode == 0, p.stderr
 
 
+def test_a_value_the_agent_refuses_is_refused_by_the_agent_with_its_line(mod):
+    text = mod.build_document(params(rules=[{"match": {"kind": "veth"}, "features": {"tx": "sideways"}}]))
+    p = agent("validate", "-", input=text)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "sideways" in ln)
+    assert p.returncode == 2 and f"<stdin>:{line}:" in p.stderr, p.stderr
+
+
 def test_a_whole_document_keeps_its_version_and_gets_a_default_one(mod):
     doc = yaml.safe_load(mod.build_document(params(desired_state={"interfaces": [{"match": {"name": "eth*"}, "features": {"tx": False}}]})))
-    assert doc["version"] == 1 and doc["interfaces"][0]["features"] == {"tx": "off"}
+    assert doc["version"] == 1 and doc["interfaces"][0]["features"] == {"tx": False}
     doc = yaml.safe_load(mod.build_document(params(desired_state={"version": 1, "defaults": {"fixed-feature": "warn"}, "interfaces": []})))
     assert doc == {"version": 1, "defaults": {"fixed-feature": "warn"}, "interfaces": []}
+
+
+def test_exit_meaning_comes_from_the_agent(mod):
+    """The words for an exit status the agent printed nothing about are the
+    agent's own (offloadctl names --json)."""
+    import subprocess
+    from ocutil import agent_path
+
+    class M:
+        def run_command(self, cmd):
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            return p.returncode, p.stdout, p.stderr
+    names = json.loads(agent("names", "--json").stdout)["exit_codes"]
+    want = next(c["meaning"] for c in names if c["code"] == 3)
+    assert mod.exit_meaning(M(), agent_path(), 3) == f"exit status 3: {want}"
+    assert mod.exit_meaning(M(), agent_path(), 77) == "exit status 77"
 
 
 def test_no_document_for_a_path_or_the_configuration_set(mod):
@@ -113,3 +131,31 @@ def test_documentation_is_yaml_and_matches_the_argument_spec(mod):
     assert all("offloadctl.offloadctl.offloadctl_state" in task for task in examples)  # FQCN
     yaml.safe_load(mod.RETURN)
     json.dumps(doc)
+
+
+def test_settings_of_the_groups_in_the_diff_and_the_scope_judgement(mod, netns):
+    """A real report of the agent with a channels change beside a feature
+    change (veth has rx/tx channels, max 2): the diff names the setting as
+    the agent's text diff does and marks the link reset; the scope's
+    judgement (decided_settings) finds it ours, or a later file's."""
+    netns.veth("cg0", "cg1")
+    doc = mod.build_document(params(rules=[{"match": {"name": "cg0"}, "channels": {"rx": "max"},
+                                            "features": {"tx": "off"}}]))
+    p = netns.agent("check", "--json", "-", input=doc)
+    assert p.returncode == 1, p.stderr
+    report = json.loads(p.stdout)
+    d = mod.features_diff(report)["cg0"]
+    assert d["before"]["channels rx"] == 1 and d["after"]["channels rx"] == 2, d
+    assert d["after"]["tx-checksum-ip-generic"] == "off", d
+    after = mod.module_diff(report, "")[0]["after"]
+    assert "channels rx: 2  # may reset the link\n" in after, after
+    assert "tx-checksum-ip-generic: off\n" in after, after
+    # decided_settings: which file decides the setting
+    assert mod.decisions(report["interfaces"]["cg0"])["channels rx"].startswith("<stdin>:"), report
+    assert mod.ours_out_of_sync(report, "<stdin>") == ["cg0"]
+    later = json.loads(json.dumps(report))
+    later["interfaces"]["cg0"]["decided_settings"]["channels"]["rx"]["by"] = "/etc/offloadctl/conf.d/60-local.yaml:5:13"
+    assert ("cg0", "channels rx", "/etc/offloadctl/conf.d/60-local.yaml:5:13") in mod.overrides(report, later, "<stdin>")
+    assert mod.ours_out_of_sync(later, "<stdin>") == ["cg0"]  # the feature is still ours
+    del later["interfaces"]["cg0"]["decided"]
+    assert mod.ours_out_of_sync(later, "<stdin>") == []

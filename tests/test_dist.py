@@ -63,6 +63,11 @@ def test_collection_tarball_holds_the_role_and_the_module_once(collection):
     assert not [n for n in names if n.endswith((".ansible-lint", ".yamllint"))]
     src = open(os.path.join(ROOT, "roles", "ansible", "library", "offloadctl_state.py")).read()
     assert read_member(collection, "plugins/modules/offloadctl_state.py") == src
+    # the one fact adapter, as a file (the role's files/ holds a link to it)
+    fact = members(collection)["roles/offloadctl/files/offloadctl.fact"]
+    assert fact.isfile() and fact.mode & 0o111
+    adapter = open(os.path.join(ROOT, "facts", "offloadctl-fact")).read()
+    assert read_member(collection, "roles/offloadctl/files/offloadctl.fact") == adapter
     manifest = json.loads(read_member(collection, "MANIFEST.json"))["collection_info"]
     assert (manifest["namespace"], manifest["name"], manifest["version"]) == ("offloadctl", "offloadctl", VERSION)
     assert manifest["license"] == ["GPL-3.0-or-later"]
@@ -133,6 +138,8 @@ def test_puppet_module_tarball(puppet_module):
               "README.md", "REFERENCE.md", "LICENSE", "checksums.json", "spec/spec_helper.rb"):
         assert f"{top}/{f}" in m, f
     assert m[f"{top}/facts.d/offloadctl"].mode == 0o755  # pluginsync keeps it executable
+    # the one fact adapter, as a file (the module's facts.d holds a link to it)
+    assert read_member(puppet_module, f"{top}/facts.d/offloadctl") == open(os.path.join(ROOT, "facts", "offloadctl-fact")).read()
     assert not [n for n, x in m.items() if x.issym() or "/spec/fixtures" in n]
     meta = json.loads(read_member(puppet_module, f"{top}/metadata.json"))
     assert meta["name"] == "offloadctl-offloadctl" and meta["version"] == VERSION

@@ -46,6 +46,8 @@ INSTALLED = {
     "/usr/share/man/man5/offloadctl.yaml.5": 0o644,
     "/usr/share/offloadctl/facts.schema.json": 0o644,
     "/usr/share/offloadctl/desired-state.schema.json": 0o644,
+    "/usr/share/offloadctl/offloadctl-fact": 0o755,
+    # the one fact adapter again, by the names that choose its format
     "/usr/share/offloadctl/offloadctl.fact": 0o755,
     "/usr/share/offloadctl/facter-offloadctl": 0o755,
     "/usr/share/offloadctl/advice.md": 0o644,
@@ -97,6 +99,9 @@ def test_make_install_puts_every_file_in_place(destdir):
         full = destdir + path
         assert os.path.isfile(full), f"make install did not install {path}"
         assert stat.S_IMODE(os.stat(full).st_mode) == mode, f"{path}: mode {oct(os.stat(full).st_mode)}"
+    # The fact adapter is installed once: its two other names are links to it.
+    for name in ("offloadctl.fact", "facter-offloadctl"):
+        assert os.readlink(destdir + "/usr/share/offloadctl/" + name) == "offloadctl-fact"
     # The units name the installed program (SBINDIR), nothing else.
     for unit in UNITS:
         text = open(destdir + f"{UNITDIR}/{unit}").read()
@@ -460,7 +465,8 @@ def test_deb_fields_and_conffiles(deb):
         assert lib in fields, f"{lib} not in Depends:\n{fields}"
     ctl = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout.split()
     assert ctl == ["/etc/offloadctl/offloadctl.yaml"]
-    files = {l.split()[-1].lstrip(".") for l in run(["dpkg-deb", "-c", deb]).stdout.splitlines()}
+    # a link is listed as "./path -> target"
+    files = {l.split(" -> ")[0].split()[-1].lstrip(".") for l in run(["dpkg-deb", "-c", deb]).stdout.splitlines()}
     for path in INSTALLED:
         if path.startswith("/usr/share/man/"):
             path += ".gz"

@@ -10,7 +10,6 @@ import glob
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
@@ -91,14 +90,37 @@ def test_text_says_the_same(names):
         assert any(ln.split()[:2] == [str(e["code"]), e["name"]] for ln in lines), e
 
 
-def test_the_puppet_modules_copy_of_the_legacy_names_agrees(names):
-    """The Puppet module still keeps ethtool's legacy names (its type expands
-    them offline); until it takes them from the agent, its table must be the
-    agent's.  Ruby evaluates the module's constant: no text is scraped."""
-    lib = os.path.join(ROOT, "modules", "puppet", "lib", "puppet_x", "offloadctl", "desired_state.rb")
-    p = subprocess.run(["ruby", "-e", f'require {json.dumps(lib)}; '
-                        'puts JSON.generate(PuppetX::Offloadctl::Names::LEGACY)'],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout) == [[r["short"], r["long"], r["kernel"]]
-                                    for r in names["features"]["legacy"]]
+# The code of the wrappers (docs aside): what runs on a node.
+WRAPPER_CODE = [os.path.join(ROOT, "modules", "puppet", d) for d in ("lib", "manifests", "types", "templates", "facts.d")] + \
+    [os.path.join(ROOT, "roles", "ansible", d) for d in ("library", "tasks", "templates", "vars", "defaults", "files")]
+
+
+def _wrapper_files():
+    for top in WRAPPER_CODE:
+        for root, _dirs, files in os.walk(top):
+            for f in files:
+                yield os.path.join(root, f)
+
+
+def test_the_wrappers_keep_no_copy_of_the_vocabulary(names):
+    """The Puppet module and the Ansible role take names, their expansion
+    and the words for on and off from the agent (issue 14, point 5): none
+    of ethtool's legacy kernel patterns, no pair of a legacy short and long
+    name, no list of the agent's value or exit words is in their code."""
+    words = [r["kernel"] for r in names["features"]["legacy"] if "*" in r["kernel"]]
+    pairs = [re.compile(rf"""['"]{re.escape(r['short'])}['"]\s*[,:=>]+\s*['"]{re.escape(r['long'])}['"]""")
+             for r in names["features"]["legacy"]]
+    lists = [re.compile(r"""['"]on['"],\s*['"]true['"],\s*['"]yes['"]"""),
+             re.compile(r"""['"]off['"],\s*['"]false['"],\s*['"]no['"]"""),
+             re.compile(r"""Enum\[\s*'ignore',\s*'warn',\s*'error'\s*\]"""),
+             re.compile(r"""Enum\[\s*'on',\s*'off'"""),
+             re.compile(r"""\[\s*['"]on['"],\s*['"]off['"]\s*\]"""),
+             re.compile(r"""\{\s*0:\s*["'][^"']+["'],\s*1:""")]  # a table of exit statuses
+    lists += [re.compile(re.escape(e["meaning"])) for e in names["exit_codes"]]
+    found = []
+    for path in _wrapper_files():
+        text = open(path, errors="replace").read()
+        found += [(path, w) for w in words if w in text]
+        found += [(path, r.pattern) for r in pairs + lists if r.search(text)]
+    assert found == [], found
+    assert len(list(_wrapper_files())) > 20  # the walk found the wrappers

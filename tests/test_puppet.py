@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from advice_cases import add_vxlans, k8s_vxlan_advice_id
 from ocutil import ROOT, FeatureMonitor, agent_path, run
 
 A, B = "veth0", "veth1"  # a veth pair in each test's namespace
@@ -161,9 +162,8 @@ def test_parser_validate_passes_with_no_warnings():
     assert len(pps) >= 8, pps
     p = run(["puppet", "parser", "validate", "--color=false", *pps], check=False, env=_env())
     assert p.returncode == 0 and NOISE.sub("", p.stderr) == "" and p.stdout == "", (p.stdout, p.stderr)
-    epps = [os.path.join(MODULE, "templates", f) for f in os.listdir(os.path.join(MODULE, "templates"))]
-    p = run(["puppet", "epp", "validate", "--color=false", *epps], check=False, env=_env())
-    assert p.returncode == 0 and p.stderr == "", p.stderr
+    # no templates: every file the module writes is JSON from offloadctl::dropin
+    assert not os.path.exists(os.path.join(MODULE, "templates"))
     for d, _, fs in os.walk(os.path.join(MODULE, "lib")):
         for f in fs:
             p = run(["ruby", "-wc", os.path.join(d, f)], check=False)
@@ -206,7 +206,11 @@ def test_apply_changes_then_is_idempotent_and_persists(netns, puppet):
     # The drop-in and the rules are in the temporary configuration directory,
     # valid, and in sync with the interfaces as the boot unit and watch read them.
     text = dropin(puppet.config_dir, ns=netns.name).read_text()
-    assert re.search(r"^\s+name: \"veth0\"$", text, re.M) and re.search(r"^\s+tx: off$", text, re.M), text
+    # JSON (which is YAML), names and values as given
+    assert re.search(r'^\s+"name": "veth0"$', text, re.M) and re.search(r'^\s+"tx": "off",?$', text, re.M), text
+    doc = json.loads("".join(line for line in text.splitlines(True) if not line.startswith("#")))
+    assert doc["interfaces"] == [{"match": {"name": A},
+                                  "features": {"tx": "off", "generic-receive-offload": "on", "tx-scatter-gather": "on"}}]
     assert class_rules(puppet.config_dir, netns.name).exists()
     scope = puppet.config_dir / "netns" / netns.name
     assert not [f for f in os.listdir(scope) if f.startswith(".")]
@@ -272,7 +276,7 @@ def test_unsatisfiable_resource_fails_with_agent_message(netns, puppet):
     p = puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off", "lro": "on"})))
     assert p.returncode == 4, p.stdout + p.stderr
     assert re.search(r"Error: /Stage\[main\]/Main/Nic_offload\[veth0\]/features: change from "
-                     r"\{lro => off, tx => off\} to \{lro => on, tx => off\} failed: offloadctl check in netns '[^']+': "
+                     r"\{lro => absent, tx => off\} to \{lro => on, tx => off\} failed: offloadctl check in netns '[^']+': "
                      r".*cannot set 'lro' on 'veth0' to on: the feature is fixed off", p.stderr), p.stderr
     assert changed_lines(p.stdout) == [], p.stdout
     assert netns.ethtool_json(A) == before
@@ -322,7 +326,7 @@ nic_offload {{ 'veth9':
     p = puppet.apply(m)
     assert p.returncode == 2, p.stdout + p.stderr
     assert re.search(r"interface 'veth9' not found in netns .*: its drop-in .* is written", p.stderr), p.stderr
-    assert re.search(r"^\s+tx: off$", dropin(puppet.config_dir, "veth9", ns=netns.name).read_text(), re.M)
+    assert re.search(r'^\s+"tx": "off"$', dropin(puppet.config_dir, "veth9", ns=netns.name).read_text(), re.M)
     p = puppet.apply(m)
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
     netns.veth("veth9", "veth8")
@@ -338,7 +342,7 @@ def test_invalid_rules_are_refused_before_they_are_written(netns, puppet):
     p = puppet.apply(m)
     assert p.returncode in (4, 6), p.stdout + p.stderr
     assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-offloadctl\.yaml\]/features: .*failed: offloadctl check in netns "
-                     r"'[^']+' failed \(exit 2\): .*40-puppet-offloadctl\.yaml:9:7: unknown feature 'no-such-offload'",
+                     r"'[^']+' failed \(exit 2\): .*40-puppet-offloadctl\.yaml:12:9: unknown feature 'no-such-offload'",
                      p.stderr), p.stderr
     assert not class_rules(puppet.config_dir, netns.name).exists()
     assert active(netns, B, "rx-gro") is False
@@ -388,8 +392,8 @@ nic_offload {{ 'oct-no-such-namespace/{A}': config_dir => {cfg}, features => {{ 
                      r"'oct-no-such-namespace' failed \(exit 3\)", p.stderr), p.stderr
     assert active(blue, A, "tx-checksum-ip-generic") is False and active(blue, A, "rx-gro") is False
     assert active(red, A, "tx-checksum-ip-generic") is True and active(red, A, "rx-gro") is True
-    assert "tx: off" in dropin(puppet.config_dir, ns=blue.name).read_text()
-    assert "gro: on" in dropin(puppet.config_dir, ns=red.name).read_text()
+    assert '"tx": "off"' in dropin(puppet.config_dir, ns=blue.name).read_text()
+    assert '"gro": "on"' in dropin(puppet.config_dir, ns=red.name).read_text()
     assert "Nic_offload[red-veth0] in netns" in dropin(puppet.config_dir, ns=red.name).read_text()
     # each scope holds its own rule and is in sync as the boot unit reads it
     for ns in (blue, red):
@@ -405,6 +409,23 @@ nic_offload {{ 'oct-no-such-namespace/{A}': config_dir => {cfg}, features => {{ 
     p = puppet.apply(m + f"nic_offload {{ '{A}': netns => {pp_str(blue.name)}, config_dir => {cfg}, features => {{ 'gro' => 'on' }} }}\n")
     assert p.returncode == 1 and re.search(r"Cannot alias Nic_offload\[veth0\] to \[\"veth0\", \"oct-[\d-]+\"\].*already declared",
                                            p.stderr), p.stderr
+
+
+def fails_three_times(puppet, netns, m, failure, never_written):
+    """Three runs of m, each failing with the message failure (a regex)
+    and no warning of a later file, never_written never written, exit 6
+    then 4 (the first run has the other resources' changes). Returns the
+    monitor of the kernel's notifications over the runs."""
+    with FeatureMonitor(netns) as mon:
+        codes = []
+        for _ in range(3):
+            p = puppet.apply(m)
+            codes.append(p.returncode)
+            assert re.search(failure, p.stderr), p.stderr
+            assert not re.search(r"Warning: .*a later file of its scope", p.stderr), p.stderr
+            assert not never_written.exists()
+    assert codes == [6, 4, 4], (codes, p.stdout, p.stderr)
+    return mon
 
 
 def test_later_file_of_the_scope_fails_the_resource_and_is_never_fought(netns, puppet):
@@ -430,18 +451,11 @@ nic_offload {{ '{netns.name}/{B}':
   features   => {{ 'tx' => 'off' }},
 }}
 """
-    with FeatureMonitor(netns) as mon:
-        codes = []
-        for _ in range(3):
-            p = puppet.apply(m)
-            codes.append(p.returncode)
-            assert re.search(rf"Error: /Stage\[main\]/Main/Nic_offload\[{netns.name}/veth0\]/features: change from .* failed: "
-                             rf"rx-gro on 'veth0' in netns '{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later "
-                             r"file of its scope, not by this resource: .*remove or change that file, or drop the feature "
-                             r"from this resource", p.stderr), p.stderr
-            assert not re.search(r"Warning: .*a later file of its scope", p.stderr), p.stderr
-            assert not dropin(puppet.config_dir, A, ns=netns.name).exists()
-    assert codes == [6, 4, 4], (codes, p.stdout, p.stderr)
+    failure = (rf"Error: /Stage\[main\]/Main/Nic_offload\[{netns.name}/veth0\]/features: change from .* failed: "
+               rf"rx-gro on 'veth0' in netns '{netns.name}' is decided by {re.escape(str(admin))}:4:16, a later "
+               r"file of its scope, not by this resource: .*remove or change that file, or drop the feature "
+               r"from this resource")
+    mon = fails_three_times(puppet, netns, m, failure, dropin(puppet.config_dir, A, ns=netns.name))
     assert active(netns, A, "rx-gro") is False and active(netns, A, "tx-checksum-ip-generic") is tx_before
     assert mon.states(A, "generic-receive-offload") == [], mon.text
     assert mon.states(A, "tx-checksumming") == [], mon.text
@@ -462,10 +476,113 @@ def test_class_and_resource_on_one_interface_never_flap_in_a_run(netns, puppet):
     assert p.returncode == 2, p.stdout + p.stderr
     assert mon.states(A, "generic-receive-offload") == [], mon.text
     assert mon.states(B, "generic-receive-offload") == ["on"], mon.text
-    assert re.search(r"Offloadctl_rules\[[^\]]+\]\(provider=offloadctl\): rx-gro on 'veth0' in netns '[^']+' is decided by "
-                     r"\S+/50-puppet-nic_offload-veth0\.yaml:\d+:\d+, a later file of its scope", p.stderr), p.stderr
+    # The nic_offload's drop-in refines the class's rules: a notice, never a failure.
+    assert re.search(r"Notice: .*Offloadctl_rules\[[^\]]+\]\(provider=offloadctl\): rx-gro on 'veth0' in netns '[^']+' is "
+                     r"decided by \S+/50-puppet-nic_offload-veth0\.yaml:\d+:\d+, the file of Nic_offload\[veth0\], a later "
+                     r"file of its scope that refines", p.stdout), p.stdout
+    assert "Error" not in p.stderr and "Warning" not in p.stderr, p.stderr
     p = puppet.apply(m)
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_class_fails_where_a_later_file_overrides_its_rules_and_is_never_fought(netns, puppet):
+    """An admin's 60-admin.yaml decides gro on veth1 after the class's rules
+    (issue 12): each of three runs fails the class's rules with a message
+    naming that file:line:col, the feature and what to do, writes and
+    applies nothing of them (gro on veth1 never changes: the kernel's
+    notifications say so), and the nic_offload on veth0 still converges."""
+    netns.veth(A, B)
+    scope = puppet.config_dir / "netns" / netns.name
+    scope.mkdir(parents=True)
+    admin = scope / "60-admin.yaml"
+    admin.write_text("version: 1\ninterfaces:\n  - match: {name: veth1}\n    features: {gro: off}\n")
+    m = manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))
+    failure = (rf"Error: /Stage\[main\]/Offloadctl::Config/Offloadctl_rules\[\S+/40-puppet-offloadctl\.yaml\]/"
+               rf"features: change from .* failed: rx-gro on 'veth1' in netns '{netns.name}' is decided by "
+               rf"{re.escape(str(admin))}:4:16, a later file of its scope, not by \S+/40-puppet-offloadctl\.yaml: "
+               r".*remove or change that file, or drop the feature from \S+; \S+ is left as it was")
+    mon = fails_three_times(puppet, netns, m, failure, class_rules(puppet.config_dir, netns.name))
+    assert mon.states(B, "generic-receive-offload") == [], mon.text
+    assert active(netns, B, "rx-gro") is False
+    assert active(netns, A, "tx-checksum-ip-generic") is False  # the resource converged
+    # Once the admin's file gives way, the class's rules are written and applied.
+    admin.unlink()
+    p = puppet.apply(m)
+    assert p.returncode == 2 and active(netns, B, "rx-gro") is True, p.stdout + p.stderr
+    assert class_rules(puppet.config_dir, netns.name).exists()
+
+
+def test_class_ensure_absent_removes_only_its_own_files(netns, puppet):
+    """ensure => absent in a namespace's scope: the class's rules and advice
+    drop-in and fact.conf go; a nic_offload's drop-in and an admin's file
+    stay, the interfaces keep their offloads, no unit or package is
+    touched; the second run changes nothing."""
+    netns.veth(A, B)
+    cfg = pp_str(str(puppet.config_dir))
+    assert puppet.apply(manifest(netns.name, puppet.config_dir, {"gro": "on"}, feats({"tx": "off"}))).returncode == 2
+    scope = puppet.config_dir / "netns" / netns.name
+    (scope / "10-admin.yaml").write_text("version: 1\ninterfaces: []\n")
+    (scope / "40-puppet-advice.yaml").write_text("version: 1\ninterfaces: []\n")  # as follow_advice leaves it
+    assert (puppet.config_dir / "fact.conf").exists() and class_rules(puppet.config_dir, netns.name).exists()
+    before_a, before_b = netns.ethtool_json(A), netns.ethtool_json(B)
+    m = f"""
+class {{ 'offloadctl':
+  ensure     => absent,
+  netns      => {pp_str(netns.name)},
+  config_dir => {cfg},
+  service    => 'watch',
+  metrics    => true,
+}}
+nic_offload {{ '{netns.name}/{A}': config_dir => {cfg}, features => {{ 'tx' => 'off' }} }}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert not class_rules(puppet.config_dir, netns.name).exists()
+    assert not (scope / "40-puppet-advice.yaml").exists()
+    assert not (puppet.config_dir / "fact.conf").exists()
+    assert sorted(os.listdir(scope)) == ["10-admin.yaml", "50-puppet-nic_offload-veth0.yaml"]
+    assert netns.ethtool_json(A) == before_a and netns.ethtool_json(B) == before_b
+    assert active(netns, B, "rx-gro") is True  # the class's rule is gone, its effect stays
+    assert "Service[" not in p.stdout and "Package[" not in p.stdout, p.stdout
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+
+def test_class_ensure_absent_in_the_host_scope_empties_only_its_own_offloadctl_yaml(netns, puppet):
+    """The host scope's offloadctl.yaml stays (the package installs it, the
+    boot unit needs a configuration): ensure => absent empties it when the
+    class wrote it, and leaves an admin's alone. Puppet runs inside the
+    test's namespace, which stands for the host."""
+    netns.veth(A, B)
+    cfg = pp_str(str(puppet.config_dir))
+    main = puppet.config_dir / "offloadctl.yaml"
+    present = f"""
+class {{ 'offloadctl':
+  config_dir => {cfg},
+  apply      => false,
+  rules      => {{ 'interfaces' => [{{ 'match' => {{ 'name' => '{B}' }}, 'features' => {{ 'gro' => 'on' }} }}] }},
+}}
+"""
+    absent = f"class {{ 'offloadctl': ensure => absent, config_dir => {cfg} }}\n"
+    p = _apply_in(puppet, netns, present, "present.pp")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert main.read_text().startswith("# Managed by Puppet (class offloadctl)")
+    p = _apply_in(puppet, netns, absent, "absent.pp")
+    assert p.returncode == 2, p.stdout + p.stderr
+    text = main.read_text()
+    assert text.startswith("# Managed by Puppet (class offloadctl), ensure => absent"), text
+    c = run([agent_path(), "--config-dir", str(puppet.config_dir), "validate", "--json"], check=False)
+    assert c.returncode == 0 and json.loads(c.stdout)["rules"] == 0, c.stdout + c.stderr
+    assert not (puppet.config_dir / "fact.conf").exists()
+    p = _apply_in(puppet, netns, absent, "absent.pp")
+    assert p.returncode == 0, p.stdout + p.stderr
+    # an offloadctl.yaml the class did not write is left as it is
+    mine = "version: 1\ninterfaces:\n  - match: {name: veth1}\n    features: {gro: on}\n"
+    main.write_text(mine)
+    p = _apply_in(puppet, netns, absent, "absent.pp")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert main.read_text() == mine
+    assert "does not start with '# Managed by Puppet (class offloadctl)': not written by Puppet, left as it is" in p.stdout
 
 
 def test_watch_never_reverts_what_puppet_changes(netns_factory, puppet, tmp_path, monkeypatch):
@@ -661,16 +778,6 @@ def test_reference_md_matches_the_code(tmp_path):
 # --- advice (issue 16) --------------------------------------------------------------------------
 
 
-def _k8s_vxlan_advice_id():
-    import platform
-    old = [int(x) for x in platform.release().split("-")[0].split(".")[:2]] < [5, 7]
-    return "k8s-vxlan-tx-csum-nat" if old else "k8s-vxlan-tx-csum"
-
-
-def _vxlans(ns):
-    for name, vni, port in (("flannel.1", "1", "8472"), ("vxlan7", "7", "4789")):
-        ns.ip("link", "add", "name", name, "type", "vxlan", "id", vni, "dstport", port,
-              "local", "127.0.0.1")
 
 
 def _apply_in(puppet, ns, text, name):
@@ -679,19 +786,24 @@ def _apply_in(puppet, ns, text, name):
     return puppet.cmd("apply", "--detailed-exitcodes", str(path), netns=ns.name)
 
 
+def _advice_class(puppet, netns_factory, follow):
+    """A namespace with the VXLAN devices, and the class following one id there."""
+    ns = netns_factory()
+    add_vxlans(ns)
+    return ns, f"""
+class {{ 'offloadctl':
+  config_dir    => {pp_str(str(puppet.config_dir))},
+  follow_advice => ['{follow}'],
+}}
+"""
+
+
 def test_follow_advice_turns_chosen_ids_into_rules(netns_factory, puppet):
     """follow_advice: the advice the fact carries for flannel.1 becomes a rule
     for flannel.1 alone (2), then nothing changes (0); the fact gathered in
     the namespace Puppet runs in says which advice applies."""
-    advice_id = _k8s_vxlan_advice_id()
-    ns = netns_factory()
-    _vxlans(ns)
-    m = f"""
-class {{ 'offloadctl':
-  config_dir    => {pp_str(str(puppet.config_dir))},
-  follow_advice => ['{advice_id}'],
-}}
-"""
+    advice_id = k8s_vxlan_advice_id()
+    ns, m = _advice_class(puppet, netns_factory, advice_id)
     p = _apply_in(puppet, ns, m, "follow.pp")
     assert p.returncode == 2, p.stdout + p.stderr
     assert active(ns, "flannel.1", "tx-checksum-ip-generic") is False
@@ -700,7 +812,7 @@ class {{ 'offloadctl':
     drop = puppet.config_dir / "conf.d" / "40-puppet-advice.yaml"
     import yaml
     assert yaml.safe_load(drop.read_text())["interfaces"] == [
-        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": False}}]
+        {"match": {"name": "flannel.1"}, "features": {"tx-checksum-ip-generic": "off"}}]  # the agent's word, as given
     assert re.search(r"Offloadctl_rules\[[^\]]+/40-puppet-advice\.yaml\]/features: features changed "
                      r"\{flannel\.1: tx-checksum-ip-generic => on\} to \{flannel\.1: tx-checksum-ip-generic => off\}",
                      p.stdout), p.stdout
@@ -716,15 +828,8 @@ class {{ 'offloadctl':
 
 
 def test_advice_not_chosen_is_a_notice_not_a_change(netns_factory, puppet):
-    advice_id = _k8s_vxlan_advice_id()
-    ns = netns_factory()
-    _vxlans(ns)
-    m = f"""
-class {{ 'offloadctl':
-  config_dir    => {pp_str(str(puppet.config_dir))},
-  follow_advice => ['xen-netfront-tx-csum'],
-}}
-"""
+    advice_id = k8s_vxlan_advice_id()
+    ns, m = _advice_class(puppet, netns_factory, "xen-netfront-tx-csum")
     p = _apply_in(puppet, ns, m, "notice.pp")
     # 0 or 2 only for the configuration directory the class creates on a first run.
     assert p.returncode in (0, 2), p.stdout + p.stderr
@@ -736,3 +841,59 @@ class {{ 'offloadctl':
     p = _apply_in(puppet, ns, m, "notice.pp")
     assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
     assert active(ns, "flannel.1", "tx-checksum-ip-generic") is True
+
+
+# --- ethtool's other settings (issue 15) -----------------------------------------------------
+
+
+def channels(ns, ifname):
+    """`ethtool -l IF`'s current rx and tx channel counts."""
+    current = ns.exec("ethtool", "-l", ifname).stdout.split("Current hardware settings:")[1]
+    return {k.lower(): int(v) for k, v in re.findall(r"^(RX|TX):\s+(\d+)", current, re.M)}
+
+
+def test_settings_beside_features_change_then_idempotent_and_persist(netns, puppet):
+    """nic_offload's settings (a veth's channels: rx/tx, max 2) and the
+    class's rules with channels: set as ethtool -L would, reported with old
+    and new values, written into the drop-ins, idempotent; above the
+    maximum fails the resource naming it, and nothing is touched."""
+    netns.veth(A, B)
+    assert channels(netns, A) == {"rx": 1, "tx": 1} == channels(netns, B)
+    cfg = f"netns => {pp_str(netns.name)}, config_dir => {pp_str(str(puppet.config_dir))},"
+    m = f"""
+class {{ 'offloadctl':
+  {cfg}
+  rules => {{ 'interfaces' => [ {{ 'match' => {{ 'name' => '{B}' }}, 'channels' => {{ 'tx' => 'max' }} }} ] }},
+}}
+nic_offload {{ '{A}':
+  {cfg}
+  features => {{ 'gro' => 'on' }},
+  settings => {{ 'channels' => {{ 'rx' => 'max', 'tx' => 2 }} }},
+}}
+"""
+    p = puppet.apply(m)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert channels(netns, A) == {"rx": 2, "tx": 2} and channels(netns, B) == {"rx": 1, "tx": 2}
+    assert active(netns, A, "rx-gro") is True
+    assert re.search(r"Nic_offload\[veth0\]/settings: settings changed "
+                     r"\{channels => \{rx => 1, tx => 1\}\} to \{channels => \{rx => max, tx => 2\}\}", p.stdout), p.stdout
+    doc = json.loads("".join(line for line in dropin(puppet.config_dir, ns=netns.name).read_text().splitlines(True)
+                             if not line.startswith("#")))
+    assert doc["interfaces"] == [{"match": {"name": A}, "features": {"gro": "on"}, "channels": {"rx": "max", "tx": 2}}]
+    c = run([agent_path(), "--netns", netns.name, "--config-dir", str(puppet.config_dir), "check"], check=False)
+    assert c.returncode == 0, c.stdout + c.stderr
+    p = puppet.apply(m)
+    assert p.returncode == 0 and changed_lines(p.stdout) == [], p.stdout + p.stderr
+
+    # A settings-only resource above the maximum: refused by the agent, naming it.
+    m2 = f"""
+nic_offload {{ '{B}':
+  {cfg}
+  settings => {{ 'channels' => {{ 'rx' => 3 }} }},
+}}
+"""
+    before = dropin(puppet.config_dir, B, ns=netns.name)
+    p = puppet.apply(m2)
+    assert p.returncode in (4, 6), p.stdout + p.stderr
+    assert "the maximum is 2" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert channels(netns, B) == {"rx": 1, "tx": 2} and not before.exists()

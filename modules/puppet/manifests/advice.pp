@@ -24,6 +24,7 @@ class offloadctl::advice {
     default => [],
   }
   $dropin = $offloadctl::config::advice_file
+  $mark = $offloadctl::config::mark
 
   $rules = $hits.filter |$h| {
     $h['id'] in $follow and $h['interface'] =~ String and !$h['settings'].empty
@@ -56,8 +57,8 @@ class offloadctl::advice {
     }
   } else {
     offloadctl_rules { $dropin:
-      content    => offloadctl::to_yaml({ 'interfaces' => $rules }, @(HEADER)),
-        Managed by Puppet (class offloadctl, follow_advice): the advice followed on this host.
+      content    => offloadctl::dropin({ 'interfaces' => $rules }, @("HEADER")),
+        ${mark} (follow_advice): the advice followed on this host.
         See docs/advice.md; local changes are overwritten.
         | HEADER
       netns      => $offloadctl::netns,

@@ -9,12 +9,15 @@ class offloadctl::config {
   }
 
   $config_dir = $offloadctl::config_dir
+  $present = $offloadctl::ensure == 'present'
 
-  file { [$config_dir, "${config_dir}/conf.d"]:
-    ensure => directory,
-    owner  => 'root',
-    group  => 'root',
-    mode   => '0755',
+  if $present {
+    file { [$config_dir, "${config_dir}/conf.d"]:
+      ensure => directory,
+      owner  => 'root',
+      group  => 'root',
+      mode   => '0755',
+    }
   }
 
   # The rules' scope: the host's offloadctl.yaml, or the drop-in of this
@@ -29,40 +32,74 @@ class offloadctl::config {
   if $offloadctl::netns {
     $scope_dir = "${config_dir}/netns/${offloadctl::netns}"
     $rules_file = "${scope_dir}/40-puppet-offloadctl.yaml"
-    file { ["${config_dir}/netns", $scope_dir]:
-      ensure => directory,
-      owner  => 'root',
-      group  => 'root',
-      mode   => '0755',
+    if $present {
+      file { ["${config_dir}/netns", $scope_dir]:
+        ensure => directory,
+        owner  => 'root',
+        group  => 'root',
+        mode   => '0755',
+      }
     }
   } else {
+    $scope_dir = "${config_dir}/conf.d"
     $rules_file = "${config_dir}/offloadctl.yaml"
   }
+  # The advice to follow: a drop-in in the same scope (notices for the rest).
+  $advice_file = "${scope_dir}/40-puppet-advice.yaml"
 
-  file { "${config_dir}/fact.conf":
-    ensure  => file,
-    owner   => 'root',
-    group   => 'root',
-    mode    => '0644',
-    content => "# Managed by Puppet (class offloadctl): what the external fact 'offloadctl' holds.\nmode=${offloadctl::fact}\n",
-  }
+  # The first line of every rules file the class writes: how it knows its
+  # own offloadctl.yaml from an admin's.
+  $mark = 'Managed by Puppet (class offloadctl)'
 
-  # Written only when the agent finds the whole scope reachable with them
-  # (the previous file stays otherwise), then applied where what they decide
-  # is out of sync; `--noop` shows those features.
-  if $offloadctl::rules {
-    offloadctl_rules { $rules_file:
-      content    => epp('offloadctl/offloadctl.yaml.epp', { 'rules' => $offloadctl::rules }),
-      netns      => $offloadctl::netns,
-      config_dir => $config_dir,
-      apply      => $offloadctl::apply,
+  if $present {
+    file { "${config_dir}/fact.conf":
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => "# ${mark}: what the external fact 'offloadctl' holds.\nmode=${offloadctl::fact}\n",
+    }
+
+    # Written only when the agent finds the whole scope reachable with them
+    # (the previous file stays otherwise), then applied where what they
+    # decide is out of sync; `--noop` shows those features.
+    if $offloadctl::rules {
+      offloadctl_rules { $rules_file:
+        content    => offloadctl::dropin($offloadctl::rules, join([
+          "${mark}: local changes are overwritten.",
+          'See offloadctl.yaml(5): JSON is YAML; rules apply in order, the last match wins.',
+        ], "\n")),
+        netns      => $offloadctl::netns,
+        config_dir => $config_dir,
+        apply      => $offloadctl::apply,
+      }
+    }
+
+    include offloadctl::advice
+  } else {
+    # ensure => absent: the class gives up what it wrote in its scope and
+    # nothing else. The interfaces keep their offloads; other owners'
+    # files, the package and the units are left alone.
+    file { ["${config_dir}/fact.conf", $advice_file]:
+      ensure => absent,
+    }
+    if $offloadctl::netns {
+      file { $rules_file:
+        ensure => absent,
+      }
+    } else {
+      # offloadctl.yaml is the host set's first file, which the package
+      # installs and the boot unit needs: the class's own rules in it give
+      # way to none; an offloadctl.yaml the class did not write stays.
+      offloadctl_rules { $rules_file:
+        content    => offloadctl::dropin({ 'interfaces' => [] }, join([
+          "${mark}, ensure => absent: the class's rules are gone.",
+          'This file is yours now; see offloadctl.yaml(5).',
+        ], "\n")),
+        mark       => "# ${mark}",
+        config_dir => $config_dir,
+        apply      => false,
+      }
     }
   }
-
-  # The advice to follow: a drop-in in the same scope (notices for the rest).
-  $advice_file = $offloadctl::netns ? {
-    undef   => "${config_dir}/conf.d/40-puppet-advice.yaml",
-    default => "${scope_dir}/40-puppet-advice.yaml",
-  }
-  include offloadctl::advice
 }

@@ -15,8 +15,24 @@
 # that cannot be reached (a fixed feature) fails the resource with the
 # agent's message and leaves the previous file in place, so the boot unit
 # and `watch` keep the last rules that worked. A feature that a later file
-# of the scope decides (a `nic_offload` drop-in, an admin's `60-local.yaml`)
-# is left to that file, with a warning that names it (file:line:column).
+# of the scope decides (an admin's `60-local.yaml`) fails the resource, naming that file (file:line:column), the feature and
+# what to do, and nothing of the rules is written or applied (on every run:
+# never a flap); a feature decided by a file that another resource of the
+# same catalog owns (a `nic_offload` drop-in, which exists to refine the
+# class, or the class's own advice drop-in) is left to it, with a notice.
+# The rules are written as JSON, which is YAML: names and values as given,
+# judged by the agent, whose messages name the line.
+#
+# `ensure => absent` takes the class's rules out of its scope and leaves
+# everything else: the drop-in in a namespace's scope and the advice
+# drop-in are removed, the host's offloadctl.yaml is emptied (`interfaces:
+# []`, it stays: the package installs it and the boot unit needs a
+# configuration) when the class wrote it and left alone when it did not,
+# and fact.conf goes (the fact falls back to `summary`). The interfaces
+# keep their offloads; the package, the units, other owners' drop-ins and
+# the directories are not touched, whatever `manage_package`, `service`
+# and `metrics` say: they are host-wide, shared with other scopes and
+# tools. Remove the package with a `package` resource of your own.
 #
 # @example Xen domU: TX checksumming off on every netfront interface
 #   class { 'offloadctl':
@@ -44,6 +60,16 @@
 #     }
 #   }
 #
+# @example Give up the rules of namespace blue (the interfaces stay as they are)
+#   class { 'offloadctl':
+#     ensure => absent,
+#     netns  => 'blue',
+#   }
+#
+# @param ensure
+#   `present` (the default): install, write and apply as the other
+#   parameters say. `absent`: remove what the class wrote in its scope (its
+#   rules, its advice drop-in, fact.conf) and nothing else; see above.
 # @param manage_package
 #   Whether to install the agent. Default: false (the agent is installed some
 #   other way, or is on PATH already).
@@ -103,6 +129,7 @@
 #   host's configuration set, and checked and applied inside it. Default:
 #   undef, the host scope (`<config_dir>/offloadctl.yaml`).
 class offloadctl (
+  Enum['present', 'absent'] $ensure,
   Boolean $manage_package,
   String[1] $package_name,
   String[1] $package_ensure,

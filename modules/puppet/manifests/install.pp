@@ -6,7 +6,7 @@ class offloadctl::install {
     fail('offloadctl::install is private: include class offloadctl instead')
   }
 
-  if $offloadctl::manage_package {
+  if $offloadctl::manage_package and $offloadctl::ensure == 'present' {
     if $offloadctl::package_source {
       package { 'offloadctl':
         ensure   => $offloadctl::package_ensure,

@@ -14,9 +14,15 @@ class offloadctl::service {
   # say so, and the boot oneshot is enabled (and watch disabled) with
   # `systemctl`, which does that on the unit files alone.
   $systemd = $facts['service_provider'] == 'systemd'
+  # ensure => absent touches no unit: they serve every scope on the host.
+  $service = $offloadctl::ensure ? {
+    'present' => $offloadctl::service,
+    default   => 'none',
+  }
+  $metrics = $offloadctl::ensure == 'present' and $offloadctl::metrics
   $units = { 'watch' => 'offloadctl-watch.service', 'boot' => 'offloadctl-boot.service' }
 
-  if !$systemd and ($offloadctl::service == 'watch' or $offloadctl::metrics) {
+  if !$systemd and ($service == 'watch' or $metrics) {
     fail(join([
       "offloadctl: service => 'watch' and metrics => true start systemd units, and systemd",
       "is not the running service manager here (Puppet's service_provider fact is",
@@ -29,7 +35,7 @@ class offloadctl::service {
   # The boot oneshot is enabled only, never started here: it applies the
   # configuration set at the next boot, and this run has applied the rules
   # already (offloadctl::config).
-  case $offloadctl::service {
+  case $service {
     'watch': {
       service { 'offloadctl-boot':
         enable   => false,
@@ -71,7 +77,7 @@ class offloadctl::service {
   }
 
   # node_exporter's textfile of the facts, refreshed by the timer.
-  if $offloadctl::metrics {
+  if $metrics {
     service { 'offloadctl-metrics.timer':
       ensure   => running,
       enable   => true,

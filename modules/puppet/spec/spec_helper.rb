@@ -8,6 +8,7 @@
 #   rspec            (make check runs it through tests/test_puppet_spec.py)
 require 'fileutils'
 require 'json'
+require 'open3'
 require 'tmpdir'
 require 'rspec-puppet'
 
@@ -44,3 +45,30 @@ RSpec.configure do |c|
     Puppet[:confdir] = File.join(SPEC_TMP, 'conf')
   end
 end
+
+# The module's providers reach the agent through one door, run_agent: the
+# provider specs stub it with answers, [stdout, stderr, exit status] each,
+# and get back what was asked ({netns, args, stdin} a call). Which files a
+# scope holds is the real agent's answer (`validate --json` on the spec's
+# temporary directory; $OFFLOADCTL names it, or the one on PATH), never
+# one of the stubbed answers.
+module AgentAnswers
+  def real_agent(netns, args)
+    exe = ENV['OFFLOADCTL'] || 'offloadctl'
+    cmd = [exe] + (netns ? ['--netns', netns] : []) + args
+    out, err, status = Open3.capture3(*cmd)
+    [out, err, status.exitstatus]
+  end
+
+  def agent_answers(*answers)
+    calls = []
+    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+      next real_agent(netns, args) if args.first == '--config-dir' && args[2, 2] == ['validate', '--json']
+      calls << { netns: netns, args: args, stdin: stdin }
+      answers.shift || raise("unexpected agent call #{args.inspect}")
+    end
+    calls
+  end
+end
+
+RSpec.configure { |c| c.include AgentAnswers }

@@ -1,4 +1,6 @@
 # @summary
 #   Offload features by ethtool short name (tx, tso, gro, ...), ethtool long
-#   name (tx-checksumming, ...) or kernel name (tx-checksum-ip-generic, ...).
-type Offloadctl::Features = Hash[Pattern[/\A[a-z0-9][a-z0-9_-]*\z/], Offloadctl::Switch, 1]
+#   name (tx-checksumming, ...) or kernel name (tx-checksum-ip-generic, ...):
+#   the agent says what each name stands for on each interface, and refuses
+#   a name it does not know, naming the file and line.
+type Offloadctl::Features = Hash[String[1], Offloadctl::Switch, 1]

@@ -34,7 +34,10 @@ options:
       - Rules shaped like the C(interfaces) list of the desired state; each
         has a C(match) (name, driver, module, kind, mac, virtualization) and
         C(features) (ethtool short names, long names or kernel names mapped
-        to on/off or true/false).
+        to on/off or true/false), and may have C(rings), C(channels),
+        C(coalesce), C(pause) and C(eee) (the parameters C(ethtool -G), C(-L),
+        C(-C), C(-A) and C(--set-eee) take, mapped to a count, C(max),
+        a number or on/off, as offloadctl.yaml(5) says).
       - Mutually exclusive with I(desired_state) and I(path).
     type: list
     elements: dict
@@ -81,7 +84,9 @@ notes:
   - In check mode on a host where the agent is not installed yet, the task
     is skipped with a message instead of failing.
   - Booleans in I(rules) are fine, YAML turns C(off) into C(false) and the
-    agent accepts both.
+    agent accepts both. The module hands names and values to the agent as
+    given (as JSON, which is YAML) and keeps no list of its own; the agent
+    judges them, and its messages name the line.
 seealso:
   - name: offloadctl.yaml(5)
     description: The desired-state format.
@@ -94,7 +99,7 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs
       changing in check mode), when in diff mode; each interface's features
-      before and after.
+      and settings (rings, channels, coalesce, pause, eee) before and after.
     support: full
   platform:
     description: Target OS/families that can be operated against.
@@ -192,72 +197,81 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-EXIT_STATUS = {
-    0: "success",
-    1: "not in sync, or could not be reached (rolled back)",
-    2: "invalid usage or desired state",
-    3: "environment error (privilege, namespace, lock)",
-}
-
-
-def _onoff(value):
-    """Booleans as the agent's words; anything else unchanged."""
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return value
-
-
-def _normalise_rules(rules):
-    out = []
-    for rule in rules:
-        rule = dict(rule)
-        if isinstance(rule.get("features"), dict):
-            rule["features"] = dict((k, _onoff(v)) for k, v in rule["features"].items())
-        out.append(rule)
-    return out
-
-
 def build_document(params):
-    """The desired state as the text handed to the agent, or None for a path or the set."""
+    """The desired state as the text handed to the agent, or None for a path or the set.
+
+    Names and values go to the agent as they were given (a boolean stays a
+    JSON boolean): the agent alone says which it accepts, with file:line."""
     if params["rules"] is not None:
         doc = {"version": 1}
         if params["defaults"]:
             doc["defaults"] = params["defaults"]
-        doc["interfaces"] = _normalise_rules(params["rules"])
+        doc["interfaces"] = params["rules"]
     elif params["desired_state"] is not None:
         doc = dict(params["desired_state"])
         doc.setdefault("version", 1)
-        if isinstance(doc.get("interfaces"), list):
-            doc["interfaces"] = _normalise_rules(doc["interfaces"])
     else:
         return None
     # JSON is YAML; one key a line keeps the agent's line numbers useful.
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
+def exit_meaning(module, agent, rc):
+    """What the agent's exit status rc means, in the agent's own words
+    (offloadctl names --json), for a failure it printed nothing about."""
+    rc_, out, _ = module.run_command([agent, "names", "--json"])
+    try:
+        codes = json.loads(out)["exit_codes"] if rc_ == 0 else []
+    except (ValueError, KeyError, TypeError):
+        codes = []
+    for code in codes:
+        if code.get("code") == rc:
+            return "exit status %d: %s" % (rc, code.get("meaning"))
+    return "exit status %d" % rc
+
+
+def change_name(change):
+    """What a change entry of the agent's report changes: a feature, by its
+    kernel name, or a setting of the groups as "GROUP SETTING" ("channels
+    rx"), the words of the agent's own text diff."""
+    if "feature" in change:
+        return change["feature"]
+    return "%s %s" % (change.get("group"), change.get("setting"))
+
+
+def decisions(entry):
+    """{name: file:line:column} of everything an interface's entry of a
+    check report says is decided: features (decided) and the groups'
+    settings (decided_settings), named as change_name() names them."""
+    entry = entry or {}
+    out = dict((f, (d or {}).get("by", "")) for f, d in (entry.get("decided") or {}).items())
+    for group, params in sorted((entry.get("decided_settings") or {}).items()):
+        for setting, d in sorted((params or {}).items()):
+            out["%s %s" % (group, setting)] = (d or {}).get("by", "")
+    return out
+
+
 def features_diff(report):
-    """Per interface: {'before': {feature: state}, 'after': {...}} from a change report."""
+    """Per interface: {'before': {name: state}, 'after': {...}} from a change
+    report, features and settings alike (change_name())."""
     result = {}
     for ifname, entry in sorted((report.get("interfaces") or {}).items()):
         before, after = {}, {}
         for change in (entry or {}).get("changes") or []:
-            before[change["feature"]] = change.get("from")
-            after[change["feature"]] = change.get("to")
+            before[change_name(change)] = change.get("from")
+            after[change_name(change)] = change.get("to")
         for change in (entry or {}).get("side_effects") or []:
-            before.setdefault(change["feature"], change.get("from"))
-            after.setdefault(change["feature"], change.get("to"))
+            before.setdefault(change_name(change), change.get("from"))
+            after.setdefault(change_name(change), change.get("to"))
         if before or after:
             result[ifname] = {"before": before, "after": after}
     return result
 
 
-def _diff_text(states, effects):
+def _diff_text(states, notes):
     lines = []
-    for feature, state in states.items():
-        mark = "  # side effect" if feature in effects else ""
-        lines.append("%s: %s%s" % (feature, state, mark))
+    for name, state in states.items():
+        lines.append("%s: %s%s" % (name, state, notes.get(name, "")))
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -269,17 +283,18 @@ def module_diff(report, netns):
         effects = (entry or {}).get("side_effects") or []
         if not changes and not effects:
             continue
-        effect_names = set(c["feature"] for c in effects)
-        before = dict((c["feature"], c.get("from")) for c in changes)
-        after = dict((c["feature"], c.get("to")) for c in changes)
+        notes = dict((change_name(c), "  # side effect") for c in effects)
+        notes.update((change_name(c), "  # may reset the link") for c in changes if c.get("resets_link"))
+        before = dict((change_name(c), c.get("from")) for c in changes)
+        after = dict((change_name(c), c.get("to")) for c in changes)
         for c in effects:
-            before.setdefault(c["feature"], c.get("from"))
-            after.setdefault(c["feature"], c.get("to"))
+            before.setdefault(change_name(c), c.get("from"))
+            after.setdefault(change_name(c), c.get("to"))
         diffs.append({
             "before_header": "%s%s: features before" % (ifname, where),
             "after_header": "%s%s: features after" % (ifname, where),
-            "before": _diff_text(before, set()),
-            "after": _diff_text(after, effect_names),
+            "before": _diff_text(before, {}),
+            "after": _diff_text(after, notes),
         })
     return diffs
 
@@ -304,25 +319,25 @@ def in_scope(params):
 
 
 def overrides(own, whole, path):
-    """(interface, feature, by) for each setting of path's that a later file
-    of the scope decides instead."""
+    """(interface, name, by) for each feature or setting of path's that a
+    later file of the scope decides instead."""
     out = []
     for ifname, entry in sorted((own.get("interfaces") or {}).items()):
-        theirs = ((whole.get("interfaces") or {}).get(ifname) or {}).get("decided") or {}
-        for feature in sorted((entry or {}).get("decided") or {}):
-            by = (theirs.get(feature) or {}).get("by", "")
+        theirs = decisions((whole.get("interfaces") or {}).get(ifname))
+        for name in sorted(decisions(entry)):
+            by = theirs.get(name, "")
             if by and not by.startswith(path + ":"):
-                out.append((ifname, feature, by))
+                out.append((ifname, name, by))
     return out
 
 
 def ours_out_of_sync(whole, path):
-    """The interfaces where a feature this drop-in decides differs from the kernel."""
+    """The interfaces where a feature or setting this drop-in decides differs from the kernel."""
     names = []
     for ifname, entry in sorted((whole.get("interfaces") or {}).items()):
-        decided = (entry or {}).get("decided") or {}
+        decided = decisions(entry)
         for change in (entry or {}).get("changes") or []:
-            if (decided.get(change["feature"]) or {}).get("by", "").startswith(path + ":"):
+            if decided.get(change_name(change), "").startswith(path + ":"):
                 names.append(ifname)
                 break
     return names
@@ -429,7 +444,7 @@ def main():
     ok = rc == 0 or (module.check_mode and rc == 1 and report is not None)
     if not ok or (report is not None and report.get("errors")):
         if not agent_msg:
-            agent_msg = EXIT_STATUS.get(rc, "exit status %d" % rc)
+            agent_msg = exit_meaning(module, agent, rc)
         if report is not None and report.get("rolled_back"):
             agent_msg += " (rolled back: no interface was left changed)"
         module.fail_json(msg="offloadctl %s failed: %s" % (verb, agent_msg), **result)

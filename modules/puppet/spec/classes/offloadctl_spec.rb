@@ -27,9 +27,10 @@ describe 'offloadctl' do
     it do
       is_expected.to contain_offloadctl_rules('/etc/offloadctl/offloadctl.yaml')
         .with(netns: nil, config_dir: '/etc/offloadctl', apply: true)
-        .with_content(%r{^version: 1$})
-        .with_content(%r{^      module: "xen_netfront"$})
-        .with_content(%r{^      tx: off$})
+        .with_content(%r{\A# Managed by Puppet \(class offloadctl\)})
+        .with_content(%r{^  "version": 1,$})
+        .with_content(%r{^\s+"module": "xen_netfront"$})
+        .with_content(%r{^\s+"tx": "off"$})
     end
     # written and applied by the resource itself, judged by the whole scope
     it { is_expected.to have_exec_resource_count(0) }
@@ -67,9 +68,60 @@ describe 'offloadctl' do
   end
 
   context 'with a rule that is not a desired state' do
-    let(:params) { { rules: { 'interfaces' => [{ 'features' => { 'tx' => 'sideways' } }] } } }
+    let(:params) { { rules: { 'interfaces' => [{ 'match' => { 'colour' => 'red' }, 'features' => { 'tx' => 'off' } }] } } }
 
     it { is_expected.to compile.and_raise_error(%r{rules}) }
+  end
+
+  context 'with words only the agent knows' do
+    # a feature the module has never heard of, a word for a value: the
+    # agent judges them when the rules are checked, not the catalog
+    let(:params) { { rules: { 'interfaces' => [{ 'features' => { 'some-newer-feature' => 'yes', 'tx' => false } }] } } }
+
+    it { is_expected.to compile.with_all_deps }
+    it do
+      is_expected.to contain_offloadctl_rules('/etc/offloadctl/offloadctl.yaml')
+        .with_content(%r{^\s+"some-newer-feature": "yes",$}).with_content(%r{^\s+"tx": false$})
+    end
+  end
+
+  context 'ensure => absent' do
+    let(:params) do
+      { ensure: 'absent', manage_package: true, service: 'watch', metrics: true,
+        rules: { 'interfaces' => [{ 'features' => { 'tx' => 'off' } }] } }
+    end
+
+    it { is_expected.to compile.with_all_deps }
+    # the class's own files, nothing else
+    it { is_expected.to contain_file('/etc/offloadctl/fact.conf').with_ensure('absent') }
+    it { is_expected.to contain_file('/etc/offloadctl/conf.d/40-puppet-advice.yaml').with_ensure('absent') }
+    it do
+      is_expected.to contain_offloadctl_rules('/etc/offloadctl/offloadctl.yaml')
+        .with(apply: false, mark: '# Managed by Puppet (class offloadctl)')
+        .with_content(%r{ensure => absent: the class's rules are gone}).with_content(%r{"interfaces": \[\]})
+    end
+    # the directories, the package and the units are the host's
+    it { is_expected.not_to contain_file('/etc/offloadctl') }
+    it { is_expected.not_to contain_file('/etc/offloadctl/conf.d') }
+    it { is_expected.not_to contain_package('offloadctl') }
+    it { is_expected.to have_service_resource_count(0) }
+    it { is_expected.to have_exec_resource_count(0) }
+
+    context 'where systemd is not the service manager' do
+      let(:facts) { { 'service_provider' => 'debian' } }
+
+      # nothing to start, so nothing to refuse
+      it { is_expected.to compile.with_all_deps }
+    end
+
+    context 'in a network namespace' do
+      let(:params) { super().merge(netns: 'blue') }
+
+      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/40-puppet-offloadctl.yaml').with_ensure('absent') }
+      it { is_expected.to contain_file('/etc/offloadctl/netns/blue/40-puppet-advice.yaml').with_ensure('absent') }
+      it { is_expected.to have_offloadctl_rules_resource_count(0) }
+      it { is_expected.not_to contain_file('/etc/offloadctl/netns/blue') }
+    end
   end
 
   context 'installing the package' do

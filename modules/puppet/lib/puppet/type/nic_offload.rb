@@ -16,8 +16,10 @@ Puppet::Type.newtype(:nic_offload) do
     (`tx`, `tso`, `gro`, ...), ethtool long name (`tx-checksumming`,
     `generic-receive-offload`, ...) or kernel name (`tx-checksum-ip-generic`,
     `rx-gro`, ...), exactly as `ethtool -K` and offloadctl.yaml(5) accept
-    them: a legacy name stands for every changeable kernel feature matching
-    ethtool's pattern. Features not named are left alone.
+    them: the agent says what each name stands for (a legacy name stands for
+    every changeable kernel feature matching ethtool's pattern) and which
+    words it takes; the type keeps no list of its own. Features not named
+    are left alone.
 
     The provider runs the `offloadctl` found on PATH. It reads every
     interface with one `offloadctl facts` call per network namespace (a
@@ -33,7 +35,8 @@ Puppet::Type.newtype(:nic_offload) do
     on that interface; the kernel's refusal fails the resource with the
     agent's message, and whatever had changed is rolled back by the agent.
 
-    What the resource sets is also written, atomically and validated, to
+    What the resource sets is also written, atomically and validated, as
+    JSON (which is YAML: names and values as given, one a line) to
     `<config_dir>/conf.d/50-puppet-nic_offload-<interface>.yaml` (or, with
     `netns`, `<config_dir>/netns/<netns>/`: that namespace's scope), so the boot
     unit, the udev rule and `offloadctl watch` keep it after a reboot or a
@@ -79,9 +82,15 @@ Puppet::Type.newtype(:nic_offload) do
 
   newproperty(:features) do
     desc <<-DOC
-      The offloads to manage, a hash of feature name to `on` or `off`
-      (`true`/`false` and `yes`/`no` are accepted and shown as `on`/`off`).
-      Names are ethtool short or long names or kernel feature names.
+      The offloads to manage, a hash of feature name to `on` or `off` (or
+      a Boolean, or another word the agent takes for them: `yes`, `no`, ...).
+      Names are ethtool short or long names or kernel feature names. The
+      resource keeps no list of either: the agent judges them when the
+      resource is checked, and refuses what it does not know, naming the
+      drop-in's line. The current value of a name is `on` when every
+      kernel feature the agent finds it stands for on the interface is on,
+      `off` when none is, `mixed` otherwise, `absent` when it stands for
+      none there.
     DOC
 
     validate do |value|
@@ -89,18 +98,10 @@ Puppet::Type.newtype(:nic_offload) do
         raise ArgumentError, 'nic_offload: features must be a non-empty hash of feature name to on/off'
       end
       value.each do |k, v|
-        unless k.to_s.downcase =~ PuppetX::Offloadctl::Names::NAME_RE
-          raise ArgumentError, "nic_offload: '#{k}' is not a feature name"
+        raise ArgumentError, "nic_offload: '#{k}' is not a feature name" unless k.is_a?(String) && !k.strip.empty?
+        unless [true, false].include?(v) || (v.is_a?(String) && !v.strip.empty?)
+          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not #{v.inspect}"
         end
-        if PuppetX::Offloadctl::Names.switch(v).nil?
-          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not '#{v}'"
-        end
-      end
-    end
-
-    munge do |value|
-      value.each_with_object({}) do |(k, v), h|
-        h[k.to_s.downcase] = PuppetX::Offloadctl::Names.switch(v)
       end
     end
 
@@ -124,6 +125,58 @@ Puppet::Type.newtype(:nic_offload) do
     end
   end
 
+  newproperty(:settings) do
+    desc <<-DOC
+      ethtool's other settings to manage, beside or instead of `features`:
+      a hash of group (`rings`, `channels`, `coalesce`, `pause`, `eee`) to
+      a hash of the parameters `ethtool -G`, `-L`, `-C`, `-A` and
+      `--set-eee` take, each a count or `max` (rings, channels), a number
+      or `on`/`off` (coalesce), `on`/`off` (pause, eee), as
+      offloadctl.yaml(5) says. The agent judges names and values, refuses a
+      value above the driver's maximum (naming it) and translates
+      `combined` for a NIC that has only rx/tx channels (and the reverse),
+      with a warning. Its current value is what the facts hold for each
+      named parameter. A change to rings or channels may reset the link
+      (the driver reallocates its queues).
+    DOC
+
+    validate do |value|
+      unless value.is_a?(Hash) && !value.empty?
+        raise ArgumentError, 'nic_offload: settings must be a non-empty hash of group (rings, channels, ...) to parameters'
+      end
+      value.each do |group, params|
+        raise ArgumentError, "nic_offload: '#{group}' is not a group name" unless group.is_a?(String) && !group.strip.empty?
+        unless params.is_a?(Hash) && !params.empty?
+          raise ArgumentError, "nic_offload: settings '#{group}' must be a non-empty hash of parameter to value"
+        end
+        params.each do |k, v|
+          raise ArgumentError, "nic_offload: '#{k}' in '#{group}' is not a parameter name" unless k.is_a?(String) && !k.strip.empty?
+          unless [true, false].include?(v) || v.is_a?(Integer) || (v.is_a?(String) && !v.strip.empty?)
+            raise ArgumentError, "nic_offload: #{group} '#{k}' must be a number, max, on or off, not #{v.inspect}"
+          end
+        end
+      end
+    end
+
+    def insync?(is)
+      return true if is.nil? && provider.interface_missing?
+      provider.settings_insync?(should)
+    end
+
+    def is_to_s(value)
+      groups_to_s(value)
+    end
+
+    def should_to_s(value)
+      groups_to_s(value)
+    end
+
+    def groups_to_s(value)
+      return value.inspect unless value.is_a?(Hash)
+      '{' + value.keys.sort.map { |g| "#{g} => {" + (value[g] || {}).keys.sort.map { |k| "#{k} => #{value[g][k].nil? ? 'absent' : value[g][k]}" }.join(', ') + '}' }.join(', ') + '}'
+    end
+  end
+
   newproperty(:persist) do
     desc <<-DOC
       Whether `features` is also written as a drop-in in the scope of the
@@ -137,11 +190,11 @@ Puppet::Type.newtype(:nic_offload) do
     newvalues(:true, :false)
     defaultto :true
 
-    # Without features there is nothing to write (`puppet resource` lists
-    # interfaces this way), nor when the features were refused: the drop-in
-    # keeps what was last reached.
+    # Without features or settings there is nothing to write (`puppet
+    # resource` lists interfaces this way), nor when they were refused: the
+    # drop-in keeps what was last reached.
     def insync?(is)
-      return true if resource[:features].nil? || provider.refused?
+      return true if !resource.managed? || provider.refused?
       is.to_s == should.to_s
     end
   end
@@ -187,6 +240,11 @@ Puppet::Type.newtype(:nic_offload) do
     end
   end
 
+  # Whether the resource names anything to manage: features or settings.
+  def managed?
+    !self[:features].nil? || !self[:settings].nil?
+  end
+
   # The file this resource writes.
   def dropin_path
     name = self[:name].gsub(%r{[^A-Za-z0-9._-]}, '_')
@@ -201,10 +259,16 @@ Puppet::Type.newtype(:nic_offload) do
                          'no scope to persist to; name it as in /run/netns, or set persist => false'
   end
 
+  # The file this resource owns (Scope.owners): its drop-in, none for a
+  # namespace given by path.
+  def owned_path
+    (self[:netns] && self[:netns].include?('/')) ? nil : dropin_path
+  end
+
   # The drop-in and what this run leaves in it (Scope.pending): nothing
   # known without features, none with ensure => absent or persist => false.
   def owned_file
-    return nil if self[:features].nil? || (self[:netns] && self[:netns].include?('/'))
+    return nil if !managed? || (self[:netns] && self[:netns].include?('/'))
     gone = self[:ensure] == :absent || self[:persist] == :false
     [dropin_path, gone ? nil : provider.class.dropin_content(self, self[:features])]
   end

@@ -17,8 +17,11 @@ Puppet::Type.newtype(:offloadctl_rules) do
     (`offloadctl check --json`, the file on standard input): `features` is
     out of sync where a feature this file decides differs from the kernel,
     and `--noop` shows those features, current and wanted, per interface.
-    A feature that a later file of the scope decides is that file's: a
-    warning names it (file:line:column) and it is not changed back. When a
+    A feature that a later file of the scope decides fails the resource,
+    naming that file:line:column and the feature, and nothing of `content`
+    is written or applied (on every run: never a flap), unless another
+    resource of the catalog owns that file (a `nic_offload` drop-in refines
+    the class's rules): then it is that file's, with a notice. When a
     rule of `content` cannot be reached (a fixed feature), the resource
     fails with the agent's message and the previous file stays as it was,
     so the boot unit and `watch` keep applying the last rules that worked.
@@ -57,6 +60,19 @@ Puppet::Type.newtype(:offloadctl_rules) do
     defaultto '/etc/offloadctl'
     validate do |value|
       raise ArgumentError, "offloadctl_rules: config_dir '#{value}' is not an absolute path" unless value.is_a?(String) && value.start_with?('/')
+    end
+  end
+
+  newparam(:mark) do
+    desc <<-DOC
+      A line the file must start with to be replaced: an existing file that
+      does not is someone else's, and is left as it is, with a notice
+      (class `offloadctl` with `ensure => absent` empties only the
+      offloadctl.yaml it wrote). Default: none, the file is always the
+      resource's.
+    DOC
+    validate do |value|
+      raise ArgumentError, 'offloadctl_rules: mark must be a non-empty string' unless value.is_a?(String) && !value.empty?
     end
   end
 
@@ -107,7 +123,7 @@ Puppet::Type.newtype(:offloadctl_rules) do
     # (no features to judge) the new content is still judged before it is
     # written: rules that cannot be reached never replace the file.
     def insync?(is)
-      return true if provider.refused? || is == should
+      return true if provider.refused? || is == should || provider.foreign?
       provider.features_insync? if resource[:features].nil?
       false
     end
@@ -135,6 +151,11 @@ Puppet::Type.newtype(:offloadctl_rules) do
   # The file and what this run leaves in it (Scope.pending).
   def owned_file
     [self[:path], self[:content]]
+  end
+
+  # The file this resource owns (Scope.owners).
+  def owned_path
+    self[:path]
   end
 
   autorequire(:package) { ['offloadctl'] }

@@ -63,35 +63,89 @@ module PuppetX
       #   errors:    the report's errors that are the owner's (its file's,
       #              or the agent's own)
       #   others:    the errors of the scope's other files
-      Verdict = Struct.new(:report, :code, :todo, :overrides, :errors, :others) do
+      #   alone:     the agent's check report of the owner's file on its own
+      #              (its `decided` says which kernel features each of the
+      #              file's lines stands for); {} when not asked
+      Verdict = Struct.new(:report, :code, :todo, :overrides, :errors, :others, :alone) do
         def in_sync?
           code.zero? || (code == 1 && errors.empty? && todo.empty?)
         end
 
-        # Says the overrides and the other files' errors as warnings
-        # through logger (where: " in netns 'x'", owner: who the file is
-        # for); returns the refusal, a message, when the owner's file is
-        # invalid or cannot be reached (then nothing of it is written or
-        # applied), else nil. With fail_overrides, a feature a later file
-        # decides is a refusal too (nic_offload: a failed resource naming
-        # that file, never a flap), else only a warning.
-        def refusal(logger, where, owner, tail = '', fail_overrides: false)
+        # In sync as far as one kind of change goes: :features (changes
+        # with a kernel feature) or :settings (the groups' settings).
+        def in_sync_for?(kind)
+          return true if code.zero?
+          return false unless code == 1 && errors.empty?
+          todo.values.flatten.none? { |c| c.key?('feature') == (kind == :features) }
+        end
+
+        # Says the overrides and the other files' errors through logger
+        # (where: " in netns 'x'", owner: who the file is for); returns the
+        # refusal, a message, when the owner's file is invalid or cannot be
+        # reached (then nothing of it is written or applied), else nil.
+        # With fail_overrides, a feature a later file decides is a refusal
+        # too (a failed resource naming that file, never a flap), unless
+        # that file is one of owned (path => the catalog resource that owns
+        # it: a file of the same catalog that refines this one), which is a
+        # notice; without, a warning.
+        def refusal(logger, where, owner, tail = '', fail_overrides: false, owned: {})
           return "offloadctl check#{where} failed (exit #{code}): #{errors.join('; ')}" if code > 1
-          if fail_overrides && !overrides.empty?
-            others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
-            words = overrides.map do |ifname, feature, by|
+          others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
+          refined, foreign = overrides.partition { |_i, _f, by| owned.key?(Scope.file_of(by)) }
+          refined.each do |ifname, feature, by|
+            logger.notice("#{feature} on '#{ifname}'#{where} is decided by #{by}, the file of #{owned[Scope.file_of(by)]}, " \
+                          "a later file of its scope that refines #{owner}: left as that file says")
+          end
+          if fail_overrides && !foreign.empty?
+            words = foreign.map do |ifname, feature, by|
               "#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, not by #{owner}"
             end
             return "#{words.join('; ')}: left as that file says and nothing of #{owner} is written or applied; " \
                    "remove or change that file, or drop the feature from #{owner}#{tail}"
           end
-          overrides.each do |ifname, feature, by|
+          foreign.each do |ifname, feature, by|
             logger.warning("#{feature} on '#{ifname}'#{where} is decided by #{by}, a later file of its scope, " \
                            "not by #{owner}: left as that file says")
           end
-          others.each { |e| logger.warning("offloadctl check#{where}: another file of the scope: #{e}") }
           errors.empty? ? nil : "offloadctl check#{where}: #{errors.join('; ')}#{tail}"
         end
+
+        # line number of the owner's file => the kernel features the agent
+        # decides by it, with their state now (interface ifname): what a
+        # name given on that line stands for, and is, on that interface.
+        def states_by_line(ifname)
+          entry = ((alone || {})['interfaces'] || {})[ifname] || {}
+          now = (entry['changes'] || []).each_with_object({}) { |c, h| h[c['feature']] = c['from'] }
+          (entry['decided'] || {}).each_with_object({}) do |(feature, d), h|
+            line = d['by'].to_s[%r{\A#{Regexp.escape(STDIN_NAME)}:(\d+):}, 1]
+            next if line.nil?
+            (h[line.to_i] ||= {})[feature] = now.fetch(feature, d['value'])
+          end
+        end
+      end
+
+      # What a change entry of the agent's report changes: a feature by its
+      # kernel name, or a setting of the groups as "GROUP SETTING"
+      # ("channels rx"), the words of the agent's own text diff.
+      def self.change_name(change)
+        change.key?('feature') ? change['feature'] : "#{change['group']} #{change['setting']}"
+      end
+
+      # name => "file:line:column" of everything an interface's entry of a
+      # check report says is decided: its features (`decided`) and the
+      # groups' settings (`decided_settings`), named as change_name names them.
+      def self.decisions(entry)
+        entry ||= {}
+        out = (entry['decided'] || {}).each_with_object({}) { |(f, d), h| h[f] = (d || {})['by'].to_s }
+        (entry['decided_settings'] || {}).each do |group, params|
+          (params || {}).each { |setting, d| out["#{group} #{setting}"] = (d || {})['by'].to_s }
+        end
+        out
+      end
+
+      # The file of a "file:line:column" position.
+      def self.file_of(position)
+        position.to_s.sub(%r{:\d+:\d+\z}, '')
       end
 
       attr_reader :config_dir, :netns
@@ -118,18 +172,25 @@ module PuppetX
         File.join(@config_dir, 'netns', @netns)
       end
 
-      # The files of the scope in the order the agent reads them
-      # (desired-state.c: offloadctl.yaml first for the host, then the
-      # directory's *.yaml that are not hidden, in byte order).
+      # The files of the scope in the order the agent reads them, as the
+      # agent lists them (`validate --json`: which files count, hidden ones
+      # and editor leftovers not, is the agent's rule, not the module's).
+      # Asked once a scope.
       def files
         return [] unless own?
-        main = File.join(@config_dir, 'offloadctl.yaml')
-        head = (@netns.nil? && File.exist?(main)) ? [main] : []
-        names = Dir.exist?(dir) ? Dir.children(dir) : []
-        head + names.select { |n| !n.start_with?('.') && n.length > 5 && n.end_with?('.yaml') }.sort.map { |n| File.join(dir, n) }
+        @files ||= begin
+          out, err, = @runner.call(@netns, ['--config-dir', @config_dir, 'validate', '--json'], nil)
+          listed = JSON.parse(out)['files']
+          raise JSON::ParserError, 'no files' unless listed.is_a?(Array)
+          listed.map { |f| File.expand_path(f) }
+        rescue JSON::ParserError
+          raise Puppet::Error, "offloadctl validate#{@netns ? " in netns '#{@netns}'" : ''} listed no files of the scope: #{err.to_s.strip}"
+        end
       end
 
-      # A file's place in the scope: sort by it.
+      # A file's place in the scope, for the files this run adds to the
+      # agent's list (the owner's own, others' pending): offloadctl.yaml
+      # first, then by name, as CONTRACT.md fixes it. Sort by it.
       def order(path)
         [(path == File.join(@config_dir, 'offloadctl.yaml')) ? 0 : 1, File.basename(path)]
       end
@@ -154,6 +215,18 @@ module PuppetX
         end
       end
 
+      # path => resource reference of every file another owner of the
+      # catalog (nic_offload and offloadctl_rules resources of the same
+      # scope, each answering `owned_path`) keeps in it, but except.
+      def self.owners(catalog, config_dir, netns, except)
+        return {} if catalog.nil?
+        catalog.resources.each_with_object({}) do |r, h|
+          next unless [:nic_offload, :offloadctl_rules].include?(r.type) && r[:config_dir] == config_dir && r[:netns] == netns
+          path = r.owned_path
+          h[path] = r.ref unless path.nil? || path == except
+        end
+      end
+
       # Whether the agent validates content; asked once a content.
       def self.valid?(content, runner)
         @valid ||= {}
@@ -167,7 +240,7 @@ module PuppetX
         narrow = ifnames.flat_map { |i| ['--ifname', i] }
         with_files(path) do |args, names|
           whole, code = check(narrow + args, content)
-          return Verdict.new(rename(whole, names), code, {}, [], whole['errors'].map { |e| rename_text(e, names) }, []) if code > 1
+          return Verdict.new(rename(whole, names), code, {}, [], whole['errors'].map { |e| rename_text(e, names) }, [], {}) if code > 1
           # What the owner's file decides on its own, to see what a later
           # file takes from it.
           alone, = check(narrow + ['-'], content)
@@ -175,18 +248,18 @@ module PuppetX
           overrides = []
           (alone['interfaces'] || {}).each do |ifname, entry|
             theirs = ((whole['interfaces'] || {})[ifname] || {})
-            decided = theirs['decided'] || {}
-            ((entry || {})['decided'] || {}).keys.sort.each do |feature|
-              by = (decided[feature] || {})['by'].to_s
-              overrides << [ifname, feature, by] unless by.empty? || ours?(by)
+            decided = Scope.decisions(theirs)
+            Scope.decisions(entry).keys.sort.each do |name|
+              by = decided[name].to_s
+              overrides << [ifname, name, by] unless by.empty? || ours?(by)
             end
-            mine = (theirs['changes'] || []).select { |c| ours?((decided[c['feature']] || {})['by'].to_s) }
+            mine = (theirs['changes'] || []).select { |c| ours?(decided[Scope.change_name(c)].to_s) }
             todo[ifname] = mine unless mine.empty?
           end
           others = args - ['-']
           theirs, mine = whole['errors'].partition { |e| others.any? { |f| e.start_with?("#{f}:") } }
           Verdict.new(rename(whole, names), code, todo, overrides.map { |i, f, by| [i, f, rename_text(by, names)] },
-                      mine.map { |e| rename_text(e, names) }, theirs.map { |e| rename_text(e, names) })
+                      mine.map { |e| rename_text(e, names) }, theirs.map { |e| rename_text(e, names) }, alone)
         end
       end
 

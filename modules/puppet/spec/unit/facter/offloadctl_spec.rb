@@ -35,18 +35,18 @@ describe 'external fact offloadctl' do
     Open3.capture3({ 'OFFLOADCTL_PATH' => ENV['OFFLOADCTL_PATH'] || bindir }, File.join(factdir, 'offloadctl'))
   end
 
-  it 'passes the facter format of the agent through, summary by default' do
-    stand_in(%(echo "$*" > #{bindir}/args; echo '{"offloadctl": {"schema": 1, "interfaces": {"eth0": {"ifindex": 2}}}}'))
-    expect(fact_value).to eq('schema' => 1, 'interfaces' => { 'eth0' => { 'ifindex' => 2 } })
-    expect(File.read(File.join(bindir, 'args')).split).to eq(['-q', 'facts', '--format', 'facter'])
+  it "is the agent's document (--format ansible, which facter's wraps), summary by default, as one fact" do
+    stand_in(%(echo "$*" > #{bindir}/args; printf '{\n  "schema": 1,\n  "interfaces": {"eth0": {"ifindex": 2}}\n}\n'))
+    expect(fact_value).to eq('schema' => 1, 'interfaces' => { 'eth0' => { 'ifindex' => 2 } }, 'netns' => {})
+    expect(File.read(File.join(bindir, 'args')).split).to eq(['-q', 'facts', '--format', 'ansible'])
   end
 
   it 'asks for every feature with mode=full and for nothing with mode=none' do
     conf = File.join(bindir, 'fact.conf')
     ENV['OFFLOADCTL_FACT_CONF'] = conf
-    stand_in(%(echo "$*" > #{bindir}/args; echo '{"offloadctl": {"schema": 1}}'))
+    stand_in(%(echo "$*" > #{bindir}/args; echo '{"schema": 1}'))
     File.write(conf, "mode=full\n")
-    expect(fact_value).to eq('schema' => 1)
+    expect(fact_value).to eq('schema' => 1, 'netns' => {})
     expect(File.read(File.join(bindir, 'args'))).to include('--full')
     File.write(conf, "mode=none\n")
     expect(fact_value).to be_nil

@@ -40,14 +40,50 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
 
   def self.instances
     doc = facts_document(nil)
-    (doc['interfaces'] || {}).keys.sort.map do |name|
-      iface = doc['interfaces'][name]
+    interfaces = doc['interfaces'] || {}
+    listings = listings(nil, interfaces)
+    interfaces.keys.sort.map do |name|
       path = File.join('/etc/offloadctl/conf.d', "50-puppet-nic_offload-#{name.gsub(%r{[^A-Za-z0-9._-]}, '_')}.yaml")
       new(name: name,
           ensure: :present,
-          features: PuppetX::Offloadctl::Names.listing(iface),
+          features: listings[name],
           persist: File.exist?(path) ? :true : :false,
-          iface: iface)
+          iface: interfaces[name])
+    end
+  end
+
+  # Every offload of every interface, for `puppet resource nic_offload`,
+  # from the agent alone: the summary lines `ethtool -k` prints (the facts'
+  # `offloads`, by long name), then the changeable kernel features none of
+  # them stands for. Which kernel features a summary line stands for is the
+  # agent's answer: one `check` of a rule naming every line, its `decided`.
+  def self.listings(netns, interfaces)
+    longs = interfaces.values.flat_map { |i| (i['offloads'] || {}).keys }.uniq.sort
+    covered = Hash.new { |h, k| h[k] = [] }
+    unless longs.empty?
+      text = PuppetX::Offloadctl::DesiredState.render(
+        'version' => 1,
+        'defaults' => { 'missing-interface' => 'ignore', 'fixed-feature' => 'warn', 'fixed-member' => 'ignore', 'unmatched-rule' => 'ignore' },
+        'interfaces' => [{ 'match' => { 'name' => '*' }, 'features' => longs.map { |l| [l, 'on'] }.to_h }],
+      )
+      out, err, code = run_agent(netns, ['-q', 'check', '--json', '-'], stdin: text)
+      report = begin
+                 JSON.parse(out)
+               rescue JSON::ParserError
+                 nil
+               end
+      raise Puppet::Error, "offloadctl check#{netns ? " in netns '#{netns}'" : ''} failed (exit #{code}): #{err.strip}" if report.nil? || code > 1
+      (report['interfaces'] || {}).each { |ifname, entry| covered[ifname] = (entry['decided'] || {}).keys }
+    end
+    interfaces.each_with_object({}) do |(name, iface), all|
+      out = {}
+      (iface['offloads'] || {}).each { |long, line| out[long] = line['active'] ? 'on' : 'off' unless line['active'].nil? }
+      (iface['features'] || {}).keys.sort.each do |k|
+        f = iface['features'][k]
+        next if f['fixed'] || covered[name].include?(k)
+        out[k] = f['active'] ? 'on' : 'off'
+      end
+      all[name] = out
     end
   end
 
@@ -67,7 +103,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       end
       group.each do |resource|
         iface = interfaces[resource[:name]]
-        content = resource[:features] && dropin_content(resource, resource[:features])
+        content = resource.managed? ? dropin_content(resource, resource[:features]) : nil
         # A namespace given by path has no scope, so no drop-in.
         persisted = netns.to_s.include?('/') ? :false : dropin_state(resource.dropin_path, content)
         ensure_is = if resource[:ensure] == :absent
@@ -83,12 +119,12 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
     end
   end
 
-  # The drop-in of a resource with these features.
+  # The drop-in of a resource with these features and its settings.
   def self.dropin_content(resource, features)
     where = resource[:netns] ? " in netns '#{resource[:netns]}'" : ''
     header = "Managed by Puppet: Nic_offload[#{resource.title}]#{where}.\n" \
              "Remove the resource with ensure => absent rather than this file."
-    PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features, header)
+    PuppetX::Offloadctl::DesiredState.for_interface(resource[:name], features, header, resource[:settings])
   end
 
   def initialize(value = {})
@@ -108,16 +144,58 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   end
 
   # The state of every feature the resource names (the whole listing when
-  # there is no resource, as for `puppet resource`).
+  # there is no resource, as for `puppet resource`): what the agent finds
+  # each name stands for on the interface, and the state of those kernel
+  # features now (on, off, mixed; nil when it stands for none here and the
+  # facts hold nothing under that name).
   def features
-    iface = @property_hash[:iface]
     return @property_hash[:features] if resource.nil? || resource[:features].nil?
-    return nil if iface.nil?
-    resource[:features].keys.each_with_object({}) { |k, h| h[k] = PuppetX::Offloadctl::Names.state(k, iface) }
+    return nil if interface_missing?
+    should = resource[:features]
+    v = verdict(should)
+    lines = PuppetX::Offloadctl::DesiredState.feature_lines(self.class.dropin_content(resource, should))
+    # A drop-in the agent refuses decides nothing (insync? says why).
+    states = (v.code > 1) ? {} : v.states_by_line(resource[:name])
+    iface = @property_hash[:iface] || {}
+    should.keys.each_with_object({}) do |name, h|
+      line = lines.key(name)
+      values = (line && states[line]) ? states[line].values.uniq : []
+      h[name] = if values.length > 1 then 'mixed'
+                elsif values.length == 1 then values.first
+                else fixed_state(iface, name)
+                end
+    end
+  end
+
+  # A name that decides nothing changeable (a fixed feature): its state as
+  # the agent's facts hold it under that very name, if they do.
+  def fixed_state(iface, name)
+    entry = (iface['features'] || {})[name] || (iface['offloads'] || {})[name]
+    return nil unless entry.is_a?(Hash) && [true, false].include?(entry['active'])
+    entry['active'] ? 'on' : 'off'
+  end
+
+  # The current value of every setting the resource names, as the facts
+  # hold it (group => parameter => value; nil where the driver has none).
+  def settings
+    return nil if resource.nil? || resource[:settings].nil? || interface_missing?
+    iface = @property_hash[:iface] || {}
+    resource[:settings].each_with_object({}) do |(group, params), h|
+      now = iface[group].is_a?(Hash) ? iface[group] : {}
+      h[group] = params.keys.each_with_object({}) { |k, g| g[k] = now[k] }
+    end
   end
 
   def persist
     @property_hash[:persist] || :false
+  end
+
+  # The agent's verdict on the whole scope with this resource's drop-in for
+  # should, once a run.
+  def verdict(should)
+    @verdicts ||= {}
+    content = self.class.dropin_content(resource, should)
+    @verdicts[content] ||= scope.judge(own_path, content, [resource[:name]])
   end
 
   # In sync when the agent's check of the whole scope, with this
@@ -126,21 +204,22 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   # is that file's: the resource fails, naming that file:line:column and
   # the feature, and nothing is changed (on every run: never a flap).
   def features_insync?(should)
-    if interface_missing?
-      info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
-      return true
-    end
-    verdict = scope.judge(own_path, self.class.dropin_content(resource, should), [resource[:name]])
-    # The agent already knows the kernel cannot hold this (a fixed
-    # feature), or a later file of the scope decides one of the features:
-    # fail the property with its words, touch nothing.
-    @refused = verdict.refusal(self, netns_words, 'this resource', fail_overrides: true)
-    raise Puppet::Error, @refused if @refused
-    verdict.in_sync?
+    judged_insync?(should, :features)
+  end
+
+  # The settings (rings, channels, coalesce, pause, eee) are judged as the
+  # features are: by the agent's check of the whole scope, restricted to
+  # the settings this resource's drop-in decides.
+  def settings_insync?(_should)
+    judged_insync?(resource[:features], :settings)
   end
 
   def features=(value)
     @pending[:features] = value
+  end
+
+  def settings=(value)
+    @pending[:settings] = value
   end
 
   def persist=(value)
@@ -181,7 +260,7 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
       elsif before
         File.unlink(path)
       end
-      apply(resource[:features]) if @pending.key?(:features)
+      apply(resource[:features]) if @pending.key?(:features) || @pending.key?(:settings)
     rescue Puppet::Error, SystemCallError
       restore_dropin(path, before) if path
       raise
@@ -190,6 +269,22 @@ Puppet::Type.type(:nic_offload).provide(:offloadctl) do
   end
 
   private
+
+  # features or settings (kind), for the drop-in the resource would write
+  # with features: in sync when the agent finds nothing of that kind to
+  # change in what the drop-in decides.  The agent already knows when the
+  # kernel cannot hold it (a fixed feature, a value above the maximum), or
+  # when a later file of the scope decides one of them: the property fails
+  # with its words, and nothing is touched.
+  def judged_insync?(features, kind)
+    if interface_missing?
+      info("interface '#{resource[:name]}' not found#{netns_words}: nothing to compare; the drop-in stands for it")
+      return true
+    end
+    @refused = verdict(features).refusal(self, netns_words, 'this resource', fail_overrides: true)
+    raise Puppet::Error, @refused if @refused
+    verdict(features).in_sync_for?(kind)
+  end
 
   def netns_words
     resource[:netns] ? " in netns '#{resource[:netns]}'" : ''

@@ -45,11 +45,27 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
   end
 
   # Unreachable or invalid rules are refused: the previous file stays, so
-  # the boot unit and watch keep applying rules that work.
+  # the boot unit and watch keep applying rules that work. So are rules a
+  # later file of the scope overrides, unless another resource of the
+  # catalog owns that file (a nic_offload drop-in refines the class).
   def features_insync?
-    @refused = verdict.refusal(self, netns_words, resource[:path], "; #{resource[:path]} is left as it was")
+    return true if foreign?
+    owned = PuppetX::Offloadctl::Scope.owners(resource.catalog, resource[:config_dir], resource[:netns], resource[:path])
+    @refused = verdict.refusal(self, netns_words, resource[:path], "; #{resource[:path]} is left as it was",
+                               fail_overrides: true, owned: owned)
     raise Puppet::Error, @refused if @refused
     verdict.in_sync?
+  end
+
+  # The file is there and does not start with the resource's mark: someone
+  # else's, left as it is (said once).
+  def foreign?
+    return @foreign unless @foreign.nil?
+    mark = resource[:mark]
+    path = resource[:path]
+    @foreign = !mark.nil? && File.exist?(path) && !File.read(path).start_with?(mark)
+    notice("#{path} does not start with '#{mark}': not written by Puppet, left as it is") if @foreign
+    @foreign
   end
 
   def refused?
@@ -64,7 +80,7 @@ Puppet::Type.type(:offloadctl_rules).provide(:offloadctl) do
   end
 
   def flush
-    return if @pending.empty? || refused?
+    return if @pending.empty? || refused? || foreign?
     path = resource[:path]
     before = File.exist?(path) ? File.read(path) : nil
     begin

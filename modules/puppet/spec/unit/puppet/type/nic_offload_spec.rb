@@ -45,17 +45,20 @@ describe Puppet::Type.type(:nic_offload) do
   end
 
   describe 'features' do
-    it 'munges every way of saying on and off to on/off, names to lowercase' do
-      r = make(features: { 'TX' => false, 'gro' => 'yes', 'tx-checksum-ipv6' => 'Off', 'sg' => true })
-      expect(r[:features]).to eq('tx' => 'off', 'gro' => 'on', 'tx-checksum-ipv6' => 'off', 'sg' => 'on')
+    it 'keeps names and values as given: the agent judges them' do
+      r = make(features: { 'tx' => false, 'gro' => 'yes', 'tx-checksum-ipv6' => 'Off', 'some-newer-feature' => 'on' })
+      expect(r[:features]).to eq('tx' => false, 'gro' => 'yes', 'tx-checksum-ipv6' => 'Off', 'some-newer-feature' => 'on')
     end
 
-    it 'refuses a value that is not on or off' do
-      expect { make(features: { 'tx' => 'sideways' }) }.to raise_error(Puppet::ResourceError, %r{must be on or off, not 'sideways'})
+    it 'refuses a value that is neither a Boolean nor a word' do
+      [3, nil, '', ' '].each do |v|
+        expect { make(features: { 'tx' => v }) }.to raise_error(Puppet::ResourceError, %r{must be on or off, not})
+      end
     end
 
-    it 'refuses a name that is no feature name' do
-      expect { make(features: { 'tx off' => 'off' }) }.to raise_error(Puppet::ResourceError, %r{is not a feature name})
+    it 'refuses a name that is no string, or empty' do
+      expect { make(features: { '' => 'off' }) }.to raise_error(Puppet::ResourceError, %r{is not a feature name})
+      expect { make(features: { 7 => 'off' }) }.to raise_error(Puppet::ResourceError, %r{is not a feature name})
     end
 
     it 'refuses an empty hash and a non-hash' do

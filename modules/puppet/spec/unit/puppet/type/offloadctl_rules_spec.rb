@@ -10,7 +10,7 @@ describe Puppet::Type.type(:offloadctl_rules) do
   it 'is named by its path and has the documented properties and parameters' do
     expect(described_class.key_attributes).to eq([:path])
     expect(described_class.validproperties).to include(:features, :content)
-    [:netns, :config_dir, :apply].each { |p| expect(described_class.validparameter?(p)).to be true }
+    [:netns, :config_dir, :apply, :mark].each { |p| expect(described_class.validparameter?(p)).to be true }
   end
 
   it 'takes the files of the host scope' do

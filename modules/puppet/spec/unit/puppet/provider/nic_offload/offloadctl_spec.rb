@@ -30,14 +30,14 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
                                           features: { 'tx' => 'off' } }.merge(params))
   end
 
-  def agent_answers(*answers)
-    calls = []
-    allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
-      calls << { netns: netns, args: args, stdin: stdin }
-      answers.shift || raise("unexpected agent call #{args.inspect}")
-    end
-    calls
+  # A resource of eth0 in the host scope, prefetched from facts_doc.
+  let(:res) do
+    agent_answers([facts_doc.to_json, '', 0])
+    r = resource
+    provider_class.prefetch('eth0' => r)
+    r
   end
+  let(:dropin) { File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml') }
 
   describe '.facts_document' do
     it 'runs `offloadctl facts --format json` once and parses it' do
@@ -58,15 +58,26 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
   end
 
   describe '.instances' do
-    it 'lists every interface with the state of its features, from one facts call' do
-      agent_answers([facts_doc.to_json, '', 0])
+    it "lists every interface's summary lines and the kernel features none of them stands for, as the agent says" do
+      # what the agent decides for a rule naming every summary line
+      covered = { 'eth0' => { 'decided' => { 'tx-checksum-ip-generic' => { 'value' => 'on', 'by' => '<stdin>:20:30' },
+                                             'rx-gro' => { 'value' => 'on', 'by' => '<stdin>:19:36' } } } }
+      calls = agent_answers([facts_doc.to_json, '', 0], [{ 'interfaces' => covered, 'errors' => [] }.to_json, '', 1])
       all = provider_class.instances
       expect(all.map(&:name)).to eq(['eth0', 'lo'])
       expect(all.first.exists?).to be true
       listing = all.first.features
-      expect(listing['tx-checksumming']).to eq('on')
-      expect(listing['generic-receive-offload']).to eq('off')
+      expect(listing).to eq('tx-checksumming' => 'on', 'generic-receive-offload' => 'off', 'tx-checksum-sctp' => 'on')
       expect(listing).not_to have_key('rx-lro') # fixed: nothing to manage
+      # one check for every interface, a rule naming the lines the facts have
+      expect(calls[1][:args]).to eq(['-q', 'check', '--json', '-'])
+      asked = JSON.parse(calls[1][:stdin].lines.reject { |l| l.start_with?('#') }.join)
+      expect(asked['interfaces'].first['features'].keys).to eq(['generic-receive-offload', 'tx-checksumming'])
+    end
+
+    it 'fails with the agent\'s words when that check fails' do
+      agent_answers([facts_doc.to_json, '', 0], ['', "offloadctl: not permitted\n", 3])
+      expect { provider_class.instances }.to raise_error(Puppet::Error, %r{check failed \(exit 3\): offloadctl: not permitted})
     end
   end
 
@@ -86,14 +97,6 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
   end
 
   describe 'features_insync?' do
-    let(:res) do
-      agent_answers([facts_doc.to_json, '', 0])
-      r = resource
-      provider_class.prefetch('eth0' => r)
-      r
-    end
-    let(:dropin) { File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml') }
-
     # A check report on eth0: decided is feature => file:line:col, changes
     # the features that differ from the kernel.
     def report(decided, changes = [], errors = [])
@@ -115,7 +118,7 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       expect(calls[0][:args]).to eq(['check', '--json', '--ifname', 'eth0', File.join(confdir, 'offloadctl.yaml'), '-',
                                      File.join(confdir, 'conf.d', '60-admin.yaml')])
       expect(calls[1][:args]).to eq(['check', '--json', '--ifname', 'eth0', '-'])
-      expect(calls[0][:stdin]).to include('Managed by Puppet: Nic_offload[eth0]').and match(%r{^\s+tx: off$})
+      expect(calls[0][:stdin]).to include('Managed by Puppet: Nic_offload[eth0]').and match(%r{^\s+"tx": "off"$})
     end
 
     it 'is out of sync when a feature the drop-in decides differs' do
@@ -171,7 +174,8 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       provider_class.prefetch('eth0' => mine)
       seen = nil
       calls = []
-      allow(provider_class).to receive(:run_agent) do |_netns, args, stdin: nil|
+      allow(provider_class).to receive(:run_agent) do |netns, args, stdin: nil|
+        next real_agent(netns, args) if args.first == '--config-dir' # the scope's files
         calls << args
         next ['', '', 0] if args.first == 'validate' # the pending content is valid
         seen ||= File.read(args.last)
@@ -185,15 +189,41 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
     end
   end
 
-  describe 'flush' do
-    let(:res) do
-      agent_answers([facts_doc.to_json, '', 0])
+  describe 'features, the current value' do
+    # The drop-in as written: which line each name is on is where the
+    # agent's positions point.
+    def line_of(name, features)
+      text = provider_class.dropin_content(res, features)
+      text.lines.index { |l| l.include?(%("#{name}":)) } + 1
+    end
+
+    it "is, for each name, the state of what the agent decides by that name's line" do
+      should = { 'tx' => 'off', 'gro' => 'on', 'rx-gro-hw' => 'on' }
+      res[:features] = should
+      tx = line_of('tx', should)
+      gro = line_of('gro', should)
+      alone = { 'interfaces' => { 'eth0' => {
+        'decided' => { 'tx-checksum-ip-generic' => { 'value' => 'off', 'by' => "<stdin>:#{tx}:13" },
+                       'tx-checksum-sctp' => { 'value' => 'off', 'by' => "<stdin>:#{tx}:13" },
+                       'rx-gro' => { 'value' => 'on', 'by' => "<stdin>:#{gro}:14" } },
+        # tx-checksum-ip-generic is on now, tx-checksum-sctp off already
+        'changes' => [{ 'feature' => 'tx-checksum-ip-generic', 'from' => 'on', 'to' => 'off' }]
+      } }, 'errors' => [] }.to_json
+      agent_answers([alone, '', 1], [alone, '', 1])
+      expect(res.provider.features).to eq('tx' => 'mixed', 'gro' => 'on', 'rx-gro-hw' => nil)
+      expect(res.property(:features).is_to_s(res.provider.features)).to eq('{gro => on, rx-gro-hw => absent, tx => mixed}')
+    end
+
+    it 'is nil for an interface that is not there' do
+      agent_answers([{ 'interfaces' => {} }.to_json, '', 0])
       r = resource
       provider_class.prefetch('eth0' => r)
-      r
+      expect(provider_class).not_to receive(:run_agent)
+      expect(r.provider.features).to be_nil
     end
-    let(:dropin) { File.join(confdir, 'conf.d', '50-puppet-nic_offload-eth0.yaml') }
+  end
 
+  describe 'flush' do
     it 'validates and writes the drop-in, then applies once' do
       res
       calls = agent_answers(['', '', 0], ['{"changed":true,"errors":[],"warnings":[],"interfaces":{}}', '', 0])
@@ -202,7 +232,9 @@ describe Puppet::Type.type(:nic_offload).provider(:offloadctl) do
       res.provider.flush
       expect(calls.map { |c| c[:args] }).to eq([['validate', '--kernel', '-'], ['apply', '--json', '--ifname', 'eth0', '-']])
       expect(File.read(dropin)).to include('Managed by Puppet: Nic_offload[eth0]')
-      expect(File.read(dropin)).to match(%r{^\s+tx: off$})
+      expect(File.read(dropin)).to match(%r{^\s+"tx": "off"$})
+      expect(JSON.parse(File.read(dropin).lines.reject { |l| l.start_with?('#') }.join)['interfaces'])
+        .to eq([{ 'match' => { 'name' => 'eth0' }, 'features' => { 'tx' => 'off' } }])
       expect(Dir.children(File.dirname(dropin))).to eq([File.basename(dropin)]) # no temporary file
     end
 
