@@ -22,11 +22,11 @@
 
 /* Attributes newer than the uAPI headers this builds against (Linux 6.3+);
  * their numbers are fixed by the kernel's ABI. */
-#define OC_A_RINGS_RX_PUSH		(ETHTOOL_A_RINGS_TX_PUSH + 1) /* 6.3 */
-#define OC_A_RINGS_TX_PUSH_BUF_LEN	(ETHTOOL_A_RINGS_TX_PUSH + 2) /* 6.5 */
-#define OC_A_RINGS_TX_PUSH_BUF_LEN_MAX	(ETHTOOL_A_RINGS_TX_PUSH + 3)
-#define OC_A_RINGS_HDS_THRESH		(ETHTOOL_A_RINGS_TX_PUSH + 4) /* 6.13 */
-#define OC_A_RINGS_HDS_THRESH_MAX	(ETHTOOL_A_RINGS_TX_PUSH + 5)
+#define OC_A_RINGS_RX_PUSH	       (ETHTOOL_A_RINGS_TX_PUSH + 1) /* 6.3 */
+#define OC_A_RINGS_TX_PUSH_BUF_LEN     (ETHTOOL_A_RINGS_TX_PUSH + 2) /* 6.5 */
+#define OC_A_RINGS_TX_PUSH_BUF_LEN_MAX (ETHTOOL_A_RINGS_TX_PUSH + 3)
+#define OC_A_RINGS_HDS_THRESH	       (ETHTOOL_A_RINGS_TX_PUSH + 4) /* 6.13 */
+#define OC_A_RINGS_HDS_THRESH_MAX      (ETHTOOL_A_RINGS_TX_PUSH + 5)
 /* Enough for every group's attributes, today's and some to come. */
 #define OC_SETTINGS_ATTR_MAX 63
 
@@ -48,12 +48,13 @@ static const struct nl_param nl_params[] = {
 	{ SP_RINGS_TX_PUSH, ETHTOOL_A_RINGS_TX_PUSH, 0, true, false },
 	{ SP_RINGS_RX_PUSH, OC_A_RINGS_RX_PUSH, 0, true, false },
 	{ SP_RINGS_TCP_DATA_SPLIT, ETHTOOL_A_RINGS_TCP_DATA_SPLIT, 0, true, true },
-	{ SP_RINGS_TX_PUSH_BUF_LEN, OC_A_RINGS_TX_PUSH_BUF_LEN, OC_A_RINGS_TX_PUSH_BUF_LEN_MAX, false,
-	  false },
+	{ SP_RINGS_TX_PUSH_BUF_LEN, OC_A_RINGS_TX_PUSH_BUF_LEN, OC_A_RINGS_TX_PUSH_BUF_LEN_MAX,
+	  false, false },
 	{ SP_RINGS_HDS_THRESH, OC_A_RINGS_HDS_THRESH, OC_A_RINGS_HDS_THRESH_MAX, false, false },
 	{ SP_CHANNELS_RX, ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_RX_MAX, false, false },
 	{ SP_CHANNELS_TX, ETHTOOL_A_CHANNELS_TX_COUNT, ETHTOOL_A_CHANNELS_TX_MAX, false, false },
-	{ SP_CHANNELS_OTHER, ETHTOOL_A_CHANNELS_OTHER_COUNT, ETHTOOL_A_CHANNELS_OTHER_MAX, false, false },
+	{ SP_CHANNELS_OTHER, ETHTOOL_A_CHANNELS_OTHER_COUNT, ETHTOOL_A_CHANNELS_OTHER_MAX, false,
+	  false },
 	{ SP_CHANNELS_COMBINED, ETHTOOL_A_CHANNELS_COMBINED_COUNT, ETHTOOL_A_CHANNELS_COMBINED_MAX,
 	  false, false },
 	{ SP_COAL_ADAPTIVE_RX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX, 0, true, false },
@@ -159,7 +160,8 @@ static int settings_from_attrs(struct nlattr **tb, enum setting_group g, struct 
 				continue;
 			}
 			v = nla_get_u8(tb[np->attr]);
-			if (v != ETHTOOL_TCP_DATA_SPLIT_DISABLED && v != ETHTOOL_TCP_DATA_SPLIT_ENABLED)
+			if (v != ETHTOOL_TCP_DATA_SPLIT_DISABLED &&
+			    v != ETHTOOL_TCP_DATA_SPLIT_ENABLED)
 				continue; /* unknown: as the kernel leaves it out */
 			v = v == ETHTOOL_TCP_DATA_SPLIT_ENABLED;
 		} else if (!get_num(tb[np->attr], np->u8, &v)) {

@@ -145,7 +145,8 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 	bool ok = true;
 
 	for (int g = SG_MAX; g-- > 0;) {
-		uint64_t gm = setting_group_mask((enum setting_group)g) & u->settings_sent, mask = 0;
+		uint64_t gm = setting_group_mask((enum setting_group)g) & u->settings_sent,
+			 mask = 0;
 		char *msg = NULL, kbuf[1024];
 		int r;
 
@@ -153,8 +154,7 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 			continue;
 		r = backend_refresh_settings(b, hs, ifc, (enum setting_group)g);
 		for (unsigned int p = 0; r == 0 && p < SP_MAX; p++)
-			if ((gm & setting_bit(p)) &&
-			    ifc->settings.value[p] != u->settings.value[p])
+			if ((gm & setting_bit(p)) && ifc->settings.value[p] != u->settings.value[p])
 				mask |= setting_bit(p);
 		if (r == 0 && mask)
 			r = backend_set_settings(b, hs, ifc, (enum setting_group)g, mask,
@@ -167,8 +167,7 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 			return ok;
 		}
 		for (unsigned int p = 0; r == 0 && p < SP_MAX; p++)
-			if ((gm & setting_bit(p)) &&
-			    ifc->settings.value[p] != u->settings.value[p])
+			if ((gm & setting_bit(p)) && ifc->settings.value[p] != u->settings.value[p])
 				r = -EIO;
 		if (r < 0) {
 			say(rep, log_errors, true, "cannot roll back the %s of '%s': %s%s",
@@ -349,8 +348,7 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 			r = apply_features(b, hs, pi, &res, rep, log_errors);
 		}
 		if (r == 0)
-			r = apply_settings(b, hs, pi, GROUPS_AFTER, &undo[n_undo], rep,
-					   log_errors);
+			r = apply_settings(b, hs, pi, GROUPS_AFTER, &undo[n_undo], rep, log_errors);
 		if (r == -ENODEV) {
 			say(rep, log_errors, false,
 			    "interface '%s' disappeared or was renamed before its features "
@@ -404,8 +402,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 
 			if (s->param >= 0)
 				oom |= report_add_setting_change(rep, s->ifname,
-								 (unsigned int)s->param,
-								 s->sfrom, s->sto, s->rule);
+								 (unsigned int)s->param, s->sfrom,
+								 s->sto, s->rule);
 			else if (s->rule && s->requested_only)
 				oom |= report_add_request_change(rep, s->ifname,
 								 fname(hs, s->feature), s->from,

@@ -56,8 +56,9 @@ static int add_match_words(json_t *arr)
  * the parameters rules take (facts/desired-state.schema.json's groups). */
 static int add_settings(json_t *doc)
 {
-	static const char *const types[] = { [ST_COUNT] = "count", [ST_NUMBER] = "number",
-					     [ST_BOOL] = "on/off" };
+	static const char *const types[] = {
+		[ST_COUNT] = "count", [ST_NUMBER] = "number", [ST_BOOL] = "on/off"
+	};
 	json_t *all = json_object();
 
 	if (!all || json_object_set_new(doc, "settings", all) < 0)
@@ -66,14 +67,16 @@ static int add_settings(json_t *doc)
 		json_t *grp = json_object();
 		unsigned int first, end;
 
-		if (!grp || json_object_set_new(all, setting_group_name((enum setting_group)g), grp) < 0)
+		if (!grp ||
+		    json_object_set_new(all, setting_group_name((enum setting_group)g), grp) < 0)
 			return -1;
 		setting_group_range((enum setting_group)g, &first, &end);
 		for (unsigned int p = first; p < end; p++)
-			if (json_object_set_new(grp, setting_defs[p].name,
-						json_string(setting_defs[p].read_only
-								    ? "reported"
-								    : types[setting_defs[p].type])) < 0)
+			if (json_object_set_new(
+				    grp, setting_defs[p].name,
+				    json_string(setting_defs[p].read_only
+							? "reported"
+							: types[setting_defs[p].type])) < 0)
 				return -1;
 	}
 	return 0;

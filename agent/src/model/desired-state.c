@@ -453,8 +453,8 @@ static void on_rule_group(struct ykeys *y, const struct ynode *k, const struct y
 }
 
 static const struct ykey_def rule_keys[] = {
-	{ "match", YW_MAP, on_rule_match },	{ "features", YW_MAP, on_rule_features },
-	{ "rings", YW_MAP, on_rule_group },	{ "channels", YW_MAP, on_rule_group },
+	{ "match", YW_MAP, on_rule_match },    { "features", YW_MAP, on_rule_features },
+	{ "rings", YW_MAP, on_rule_group },    { "channels", YW_MAP, on_rule_group },
 	{ "coalesce", YW_MAP, on_rule_group }, { "pause", YW_MAP, on_rule_group },
 	{ "eee", YW_MAP, on_rule_group },
 };
