@@ -16,12 +16,16 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 
 from ocutil import NetNS, agent, agent_path, run
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm"))
+import guestlib  # noqa: E402  (standard library only: the VM lab copies it into its guests)
 
 GROUPS = ("rings", "channels", "coalesce", "pause", "eee")
 
@@ -39,101 +43,15 @@ def _num(v):
     return None if v == "n/a" else int(v)
 
 
-def parse_sections(text, names):
-    """`ethtool -l`/`-g`: "Pre-set maximums:" then "Current hardware
-    settings:", lines "RX:\t\t2" (n/a for none). Returns {key: value} and
-    {key: max} for the keys in names ({ethtool label: our key})."""
-    cur, mx, section = {}, {}, None
-    for line in text.splitlines():
-        if line.startswith("Pre-set maximums"):
-            section = mx
-            continue
-        if line.startswith("Current hardware settings"):
-            section = cur
-            continue
-        label, sep, value = line.partition(":")
-        if not sep or section is None or label.strip() not in names:
-            continue
-        value = value.strip()
-        key = names[label.strip()]
-        if value in ("n/a", "unknown"):
-            continue
-        if value in ("on", "off"):
-            section[key] = value == "on"
-        else:
-            section[key] = int(value)
-    return cur, mx
-
-
-CHANNEL_LABELS = {"RX": "rx", "TX": "tx", "Other": "other", "Combined": "combined"}
-RING_LABELS = {"RX": "rx", "RX Mini": "rx-mini", "RX Jumbo": "rx-jumbo", "TX": "tx",
-               "RX Buf Len": "rx-buf-len", "CQE Size": "cqe-size", "TX Push": "tx-push",
-               "RX Push": "rx-push", "TCP data split": "tcp-data-split"}
-# what `ethtool -c` prints -> the name -C takes
-COALESCE_LABELS = {"stats-block-usecs": "stats-block-usecs", "sample-interval": "sample-interval",
-                   "pkt-rate-low": "pkt-rate-low", "pkt-rate-high": "pkt-rate-high",
-                   "rx-usecs": "rx-usecs", "rx-frames": "rx-frames", "rx-usecs-irq": "rx-usecs-irq",
-                   "rx-frames-irq": "rx-frames-irq", "tx-usecs": "tx-usecs", "tx-frames": "tx-frames",
-                   "tx-usecs-irq": "tx-usecs-irq", "tx-frames-irq": "tx-frames-irq",
-                   "rx-usecs-low": "rx-usecs-low", "rx-frame-low": "rx-frames-low",
-                   "tx-usecs-low": "tx-usecs-low", "tx-frame-low": "tx-frames-low",
-                   "rx-usecs-high": "rx-usecs-high", "rx-frame-high": "rx-frames-high",
-                   "tx-usecs-high": "tx-usecs-high", "tx-frame-high": "tx-frames-high"}
-
-
 def ethtool_group(ns, group, ifname):
     """ethtool's view of one group of one interface, in the facts' shape;
-    None when ethtool says the driver does not support it."""
-    opt = {"rings": "-g", "channels": "-l", "coalesce": "-c", "pause": "-a", "eee": "--show-eee"}[group]
-    p = ns.exec("ethtool", opt, ifname, check=False)
+    None when ethtool says the driver does not support it.  The parser of
+    ethtool's text is the VM lab's (tests/vm/guestlib.py), one for both."""
+    p = ns.exec("ethtool", guestlib.SHOW_OPT[group], ifname, check=False)
     if p.returncode != 0:
         assert "Operation not supported" in p.stderr, (group, ifname, p.stderr)
         return None
-    text = p.stdout
-    if group in ("rings", "channels"):
-        cur, mx = parse_sections(text, RING_LABELS if group == "rings" else CHANNEL_LABELS)
-        if mx:
-            cur["max"] = mx
-        return cur
-    if group == "coalesce":
-        out = {}
-        for line in text.splitlines():
-            m = re.match(r"Adaptive RX: (\S+)\s+TX: (\S+)", line)
-            if m:
-                for key, v in zip(("adaptive-rx", "adaptive-tx"), m.groups()):
-                    if v != "n/a":
-                        out[key] = v == "on"
-                continue
-            m = re.match(r"CQE mode RX: (\S+)\s+TX: (\S+)", line)
-            if m:
-                for key, v in zip(("cqe-mode-rx", "cqe-mode-tx"), m.groups()):
-                    if v != "n/a":
-                        out[key] = v == "on"
-                continue
-            label, sep, value = line.partition(":")
-            if sep and label in COALESCE_LABELS and value.strip() != "n/a":
-                out[COALESCE_LABELS[label]] = int(value)
-        return out
-    if group == "pause":
-        out = {}
-        for line in text.splitlines():
-            label, sep, value = line.partition(":")
-            key = {"Autonegotiate": "autoneg", "RX": "rx", "TX": "tx"}.get(label.strip())
-            if sep and key:
-                out[key] = value.strip() == "on"
-        return out
-    out = {}
-    for line in text.splitlines():
-        label, sep, value = line.partition(":")
-        value = value.strip()
-        if label.strip() == "EEE status":
-            out["eee"] = value.startswith("enabled")
-            out["active"] = value.endswith("- active")
-        elif label.strip() == "Tx LPI":
-            out["tx-lpi"] = value != "disabled"
-            if value != "disabled":
-                out["tx-timer"] = int(value.split()[0])
-    return out
+    return guestlib.parse_group(group, p.stdout)
 
 
 def ethtool_facts_view(facts_group, group):
@@ -205,7 +123,7 @@ def test_facter_format_carries_rings_and_channels_only(netns, kinds):
 
 
 def channels(ns, ifname):
-    return parse_sections(ns.exec("ethtool", "-l", ifname).stdout, CHANNEL_LABELS)
+    return guestlib.parse_sections(ns.exec("ethtool", "-l", ifname).stdout, guestlib.CHANNEL_LABELS)
 
 
 def test_apply_channels_equals_ethtool_L_on_a_twin(netns):

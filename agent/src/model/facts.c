@@ -115,6 +115,19 @@ static const char *const tristates[] = { "null", "false", "true" };
 /* ,"rings":{"rx":511,...,"max":{"rx":4096,...}} for each group read: only
  * the parameters the kernel reported (what ethtool does not print n/a),
  * null for a group the driver lacks (left out with no_null). */
+
+/* "NAME": in an object, after a comma unless it is the object's first key. */
+static void put_key(struct jw *b, bool *first, const char *name)
+{
+	if (*first)
+		jw_lit(b, "\"");
+	else
+		jw_lit(b, ",\"");
+	*first = false;
+	jw_str(b, name);
+	jw_lit(b, "\":");
+}
+
 static void settings_write(struct jw *b, const struct iface *ifc, const struct facts_options *o)
 {
 	const struct iface_settings *s = &ifc->settings;
@@ -144,13 +157,7 @@ static void settings_write(struct jw *b, const struct iface *ifc, const struct f
 		for (unsigned int p = first; p < end; p++) {
 			if (!iface_settings_has(s, p))
 				continue;
-			if (first_key)
-				jw_lit(b, "\"");
-			else
-				jw_lit(b, ",\"");
-			first_key = false;
-			jw_str(b, setting_defs[p].name);
-			jw_lit(b, "\":");
+			put_key(b, &first_key, setting_defs[p].name);
 			if (setting_defs[p].type == ST_BOOL)
 				jw_str(b, s->value[p] ? "true" : "false");
 			else
@@ -166,13 +173,7 @@ static void settings_write(struct jw *b, const struct iface *ifc, const struct f
 			for (unsigned int p = first; p < end; p++) {
 				if (!(s->has_max & setting_bit(p)))
 					continue;
-				if (first_max)
-					jw_lit(b, "\"");
-				else
-					jw_lit(b, ",\"");
-				first_max = false;
-				jw_str(b, setting_defs[p].name);
-				jw_lit(b, "\":");
+				put_key(b, &first_max, setting_defs[p].name);
 				jw_int(b, (long long)s->max[p]);
 			}
 			jw_lit(b, "}");
@@ -198,10 +199,11 @@ json_t *facts_settings_json(const struct iface *ifc)
 			for (unsigned int p = first; grp && p < end; p++) {
 				if (!iface_settings_has(s, p))
 					continue;
-				json_object_set_new(grp, setting_defs[p].name,
-						    setting_defs[p].type == ST_BOOL
-							    ? json_boolean(s->value[p])
-							    : json_integer((json_int_t)s->value[p]));
+				json_object_set_new(
+					grp, setting_defs[p].name,
+					setting_defs[p].type == ST_BOOL
+						? json_boolean(s->value[p])
+						: json_integer((json_int_t)s->value[p]));
 				if (!(s->has_max & setting_bit(p)))
 					continue;
 				if (!max) {
