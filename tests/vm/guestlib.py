@@ -158,6 +158,8 @@ COALESCE_LABELS = {"stats-block-usecs": "stats-block-usecs", "sample-interval": 
 # ring parameters that only netlink carries (the ioctl's struct has no room for them)
 RINGS_NETLINK_ONLY = ("rx-buf-len", "cqe-size", "tx-push", "rx-push", "tcp-data-split",
                       "tx-push-buf-len", "hds-thresh")
+# coalesce parameters that only netlink carries (kernel_ethtool_coalesce)
+COALESCE_NETLINK_ONLY = ("cqe-mode-rx", "cqe-mode-tx")
 
 
 def parse_sections(text, names):

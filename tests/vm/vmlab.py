@@ -761,6 +761,92 @@ def install_deb(guest, deb, timeout=300):
                      timeout=timeout, check=True)
 
 
+
+# ---------------------------------------------------------------- netdevsim
+
+# The kernel's own test device: every ethtool settings group but EEE, with
+# maxima set through debugfs (the kernel's ethtool selftests drive it so).
+# Debian does not build it; the lab builds it for the image's kernel from
+# Debian's source of that very version, with EEE added by
+# netdevsim-eee.patch, because no NIC QEMU 7.2 emulates has EEE.
+NETDEVSIM_PATCH = os.path.join(HERE, "netdevsim-eee.patch")
+NETDEVSIM_VERSION = 1
+
+
+def _apt_download(pkgs, cwd, timeout):
+    """apt-get download PKGS into cwd; apt-get update once when the lists are
+    stale (a fresh machine) and the first try fails."""
+    cmd = ["apt-get", "download"] + pkgs
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        subprocess.run(["apt-get", "update"], capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise LabError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()[-800:]}")
+
+
+def ensure_netdevsim(image, timeout=1800):
+    """netdevsim.ko for image's kernel, cached under CACHE/netdevsim/KEY/.
+    Built when missing (about a minute): linux-source, linux-headers and
+    linux-kbuild of the guest kernel's exact Debian version, fetched with
+    apt-get download and unpacked with dpkg -x in a folder of their own
+    (nothing is installed on this machine); only drivers/net/netdevsim is
+    taken from the source, patched, and built as an external module."""
+    kver = image.manifest["kernel"]
+    pkgver = next((line.split()[1] for line in image.manifest["installed"]
+                   if line.split()[0] == f"linux-image-{kver}"), None)
+    if not pkgver:
+        raise LabError(f"the image's manifest has no linux-image-{kver}")
+    with open(NETDEVSIM_PATCH) as f:
+        patch = f.read()
+    key = _hash({"kver": kver, "pkgver": pkgver, "patch": patch, "builder": NETDEVSIM_VERSION})
+    base = os.path.join(CACHE, "netdevsim")
+    final = os.path.join(base, key)
+    ko = os.path.join(final, "netdevsim.ko")
+    if os.path.exists(ko):
+        return ko
+    with _flock(os.path.join(CACHE, "build.lock"), "another image or module build", timeout):
+        if os.path.exists(ko):
+            return ko
+        t0 = time.monotonic()
+        os.makedirs(base, exist_ok=True)
+        for stale in glob.glob(os.path.join(base, ".tmp-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=base)
+        os.chmod(tmp, 0o755)  # apt-get download writes as _apt where it can
+        series = ".".join(pkgver.split(".")[:2])  # 6.1.176-1 -> 6.1
+        common = kver.rsplit("-", 1)[0] + "-common"  # 6.1.0-50-amd64 -> 6.1.0-50-common
+        pkgs = [f"linux-source-{series}", f"linux-headers-{kver}", f"linux-headers-{common}",
+                f"linux-kbuild-{series}"]
+        log(f"netdevsim for {kver}: fetching {', '.join(pkgs)} {pkgver}")
+        _apt_download([f"{p}={pkgver}" for p in pkgs], tmp, timeout)
+        root = os.path.join(tmp, "root")
+        for p in pkgs[1:]:
+            _run(["dpkg", "-x", glob.glob(os.path.join(tmp, f"{p}_*.deb"))[0], root], 300)
+        headers = os.path.join(root, "usr", "src", f"linux-headers-{kver}")
+        # Its Makefile includes the common headers by absolute path: point it at ours.
+        mk = os.path.join(headers, "Makefile")
+        with open(mk) as f:
+            text = f.read()
+        _write(mk, text.replace("include /usr/src/", f"include {root}/usr/src/"))
+        src_deb = glob.glob(os.path.join(tmp, f"linux-source-{series}_*.deb"))[0]
+        member = f"linux-source-{series}/drivers/net/netdevsim"
+        _run(["sh", "-c", f"dpkg-deb --fsys-tarfile '{src_deb}' "
+              f"| tar -xO ./usr/src/linux-source-{series}.tar.xz | tar -xJ -C '{tmp}' {member}"], timeout)
+        src = os.path.join(tmp, member)
+        _run(["patch", "-p4", "-d", src, "-i", NETDEVSIM_PATCH], 60)
+        _run(["make", "-C", headers, f"M={src}", "CONFIG_NETDEVSIM=m", "modules"], timeout)
+        os.makedirs(final + ".new", exist_ok=True)
+        shutil.copy(os.path.join(src, "netdevsim.ko"), os.path.join(final + ".new", "netdevsim.ko"))
+        _write(os.path.join(final + ".new", "manifest.json"), json.dumps(
+            {"key": key, "kernel": kver, "version": pkgver, "patch": os.path.basename(NETDEVSIM_PATCH),
+             "build_s": round(time.monotonic() - t0, 1),
+             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1) + "\n")
+        os.rename(final + ".new", final)
+        shutil.rmtree(tmp, ignore_errors=True)
+        log(f"netdevsim for {kver} built in {time.monotonic() - t0:.0f} s")
+        return ko
+
 if __name__ == "__main__":
     # python3 tests/vm/vmlab.py image   -> build (or find) the image, print its folder
     if sys.argv[1:] == ["image"]:
