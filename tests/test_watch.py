@@ -255,3 +255,27 @@ def test_an_interface_backing_off_does_not_hold_up_the_others(setup):
         assert wait_for(lambda: tx(ns, "h8") is False, 2.0), w.text()
         time.sleep(0.3)
     assert w.p.poll() is None
+
+
+def test_files_beside_the_set_do_not_reload_it(setup):
+    """A log, a README or an editor's swap file in the configuration
+    directory or conf.d is not part of the set: no reload, and drift is
+    still reported as drift; a drop-in written there still is."""
+    ns, conf, start = setup
+    ns.veth("h20", "h21")
+    w = start(RULES)
+    assert wait_for(lambda: tx(ns, "h20") is False), w.text()
+    for junk in (conf / "README", conf / ".offloadctl.yaml.swp", conf / "watch.log",
+                 conf / "conf.d" / "notes.txt", conf / "conf.d" / ".50-x.yaml.swp"):
+        junk.write_text("not configuration\n")
+        os.chmod(junk, 0o600)
+    (conf / "conf.d" / "notes.txt").rename(conf / "conf.d" / "notes.old")
+    time.sleep(0.5)
+    ns.ethtool_K("h20", "tx", "on", check=True)
+    assert wait_for(lambda: tx(ns, "h20") is False), w.text()
+    assert wait_for(lambda: "reverted drift on 'h20'" in w.text()), w.text()
+    assert "configuration reloaded" not in w.text(), w.text()
+    (conf / "conf.d" / "50-x.yaml").write_text(
+        "version: 1\ninterfaces:\n  - match: {name: h20}\n    features: {sg: off}\n")
+    assert wait_for(lambda: ns.ethtool_json("h20")["scatter-gather"]["active"] is False, 3), w.text()
+    assert "configuration reloaded" in w.text()

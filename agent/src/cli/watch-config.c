@@ -98,8 +98,8 @@ int load_config(struct watch *w, bool initial)
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF |   \
 	 IN_MOVE_SELF | IN_ATTRIB)
 
-static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
-		    const char *child, bool netns)
+static void add_dir_as(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
+		       const char *child, bool setdir, bool netns)
 {
 	struct watch_dir *nv;
 	int wd = inotify_add_watch(w->ino, path, INO_MASK | IN_ONLYDIR);
@@ -108,10 +108,16 @@ static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char
 		return; /* not there (yet): its parent's watch sees it come */
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i].wd == wd) {
-			/* the same directory twice: every event wins */
-			if (!child) {
-				free((*v)[i].child);
-				(*v)[i].child = NULL;
+			/* the same directory twice: the wider interest wins
+			 * (one name < the set's names < every event) */
+			struct watch_dir *d = &(*v)[i];
+
+			if (!child && d->child) {
+				free(d->child);
+				d->child = NULL;
+				d->setdir = setdir;
+			} else if (!child && !setdir) {
+				d->setdir = false;
 			}
 			return;
 		}
@@ -119,8 +125,25 @@ static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char
 	if (!nv)
 		return;
 	*v = nv;
-	nv[*n] = (struct watch_dir){ wd, child ? strdup(child) : NULL, netns, false };
+	nv[*n] = (struct watch_dir){ wd, child ? strdup(child) : NULL, !child && setdir, netns,
+				     false };
 	(*n)++;
+}
+
+static void add_dir(struct watch *w, struct watch_dir **v, size_t *n, const char *path,
+		    const char *child, bool netns)
+{
+	add_dir_as(w, v, n, path, child, false, netns);
+}
+
+/* A name in the configuration directory or conf.d that can be, or hold,
+ * part of the set: a drop-in, the main file, conf.d, netns, or what a
+ * Kubernetes ConfigMap swaps ("..data", "..2026_11_30_...") */
+static bool is_set_name(const char *name)
+{
+	return strcmp(name, "offloadctl.yaml") == 0 || strcmp(name, "conf.d") == 0 ||
+	       strcmp(name, "netns") == 0 || strncmp(name, "..", 2) == 0 ||
+	       config_set_is_dropin_name(name);
 }
 
 /* A directory whose events (about child, or all) change which namespace
@@ -135,15 +158,16 @@ static void add_scope_dir(struct watch *w, struct watch_dir **v, size_t *n, cons
 		(*v)[*n - 1].scopes = true;
 }
 
-/* dir and, when it is reached through a symlink, the real one too; and its
- * parent for dir's own name.  Every event in dir counts. */
+/* A directory of the set (the configuration directory, conf.d) and, when it
+ * is reached through a symlink, the real one too; and its parent for dir's
+ * own name.  Events about the set's names in dir count (is_set_name). */
 static void add_dir_tree(struct watch *w, struct watch_dir **v, size_t *n, const char *dir)
 {
 	char real[PATH_MAX], copy[PATH_MAX], base[PATH_MAX];
 
-	add_dir(w, v, n, dir, NULL, false);
+	add_dir_as(w, v, n, dir, NULL, true, false);
 	if (realpath(dir, real) && strcmp(real, dir) != 0)
-		add_dir(w, v, n, real, NULL, false);
+		add_dir_as(w, v, n, real, NULL, true, false);
 	snprintf(copy, sizeof(copy), "%s", dir);
 	snprintf(base, sizeof(base), "%s", basename(copy));
 	snprintf(copy, sizeof(copy), "%s", dir);
@@ -260,6 +284,8 @@ void on_inotify(struct watch *w)
 			}
 			if (d->child && strcmp(name, d->child) != 0)
 				continue;
+			if (d->setdir && *name && !is_set_name(name))
+				continue; /* a log, a README, an editor's swap file */
 			if (d->child && w->supervise && strcmp(d->child, "netns") == 0) {
 				w->scopes_dirty = true; /* CONFIG/netns came or went */
 				continue;

@@ -46,6 +46,9 @@
 struct watch_dir {
 	int wd;
 	char *child; /* NULL: every event counts; else only events about this name */
+	bool setdir; /* the configuration directory or conf.d (child NULL): only
+		      * events about names of the set count, not a log or an
+		      * editor's swap file kept beside it */
 	bool netns;  /* /run/netns: our namespace's deletion */
 	bool scopes; /* /run/netns, CONFIG/netns and its scopes: children to start or stop */
 };
