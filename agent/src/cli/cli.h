@@ -41,6 +41,15 @@ struct host_state;
 /* "  IFACE: ID (CONFIDENCE): SUMMARY", one line per pending hit (show). */
 void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l);
 
+struct jw;
+/* A JSON document on standard output, as every command prints one:
+ * indented by 2, a line break after it (lib/json-writer.h).  Returns 0 or
+ * -ENOMEM. */
+int out_json_open(struct jw *w);
+/* End it: the line break, the buffer written out.  Returns 0 or the
+ * writer's error (json-writer.h). */
+int out_json_close(struct jw *w);
+
 extern const struct command commands[];
 const struct command *command_find(const char *name);
 

@@ -126,25 +126,24 @@ static void print_text(const struct host_state *hs, const struct advice_list *l,
 static int print_json(const struct host_state *hs, const struct advice_list *l,
 		      const struct advise_filter *f)
 {
-	json_t *arr = json_array(), *doc;
+	struct jw w;
 	size_t pending = 0;
-	int r;
 
-	if (!arr)
+	if (out_json_open(&w) < 0)
 		return -1;
+	jw_object_begin(&w);
+	jw_key(&w, "advice");
+	jw_array_begin(&w);
 	for (size_t i = 0; i < l->n; i++) {
 		if (!hit_selected(f, hs, &l->hits[i]))
 			continue;
 		pending += l->hits[i].pending;
-		json_array_append_new(arr, advice_hit_to_json(hs, &l->hits[i], true));
+		advice_hit_write(&w, hs, &l->hits[i], true, false);
 	}
-	doc = json_pack("{s:o,s:I}", "advice", arr, "pending", (json_int_t)pending);
-	if (!doc)
-		return -1;
-	r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(doc);
-	return r;
+	jw_array_end(&w);
+	jw_kv_int(&w, "pending", (long long)pending);
+	jw_object_end(&w);
+	return out_json_close(&w) < 0 ? -1 : 0;
 }
 
 /* A desired state that follows every selected hit with settings, each rule
