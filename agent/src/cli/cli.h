@@ -42,13 +42,13 @@ struct host_state;
 void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l);
 
 struct jw;
-/* A JSON document on standard output, as every command prints one:
- * indented by 2, a line break after it (lib/json-writer.h).  Returns 0 or
- * -ENOMEM. */
-int out_json_open(struct jw *w);
-/* End it: the line break, the buffer written out.  Returns 0 or the
- * writer's error (json-writer.h). */
-int out_json_close(struct jw *w);
+/* Standard output through the one writer (lib/json-writer.h): a JSON
+ * document indented by 2, as every command prints one, or text.  Returns 0
+ * or -ENOMEM. */
+int out_open(struct jw *w);
+/* End it (json: a line break after the document) and write out what is
+ * buffered.  Returns 0 or the writer's error (json-writer.h). */
+int out_close(struct jw *w, bool json);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);

@@ -129,7 +129,7 @@ static int print_json(const struct host_state *hs, const struct advice_list *l,
 	struct jw w;
 	size_t pending = 0;
 
-	if (out_json_open(&w) < 0)
+	if (out_open(&w) < 0)
 		return -1;
 	jw_object_begin(&w);
 	jw_key(&w, "advice");
@@ -143,7 +143,7 @@ static int print_json(const struct host_state *hs, const struct advice_list *l,
 	jw_array_end(&w);
 	jw_kv_int(&w, "pending", (long long)pending);
 	jw_object_end(&w);
-	return out_json_close(&w) < 0 ? -1 : 0;
+	return out_close(&w, true) < 0 ? -1 : 0;
 }
 
 /* A desired state that follows every selected hit with settings, each rule

@@ -206,7 +206,7 @@ static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel
 	const struct facts_options full = { .with_features = true };
 	struct jw w;
 
-	if (out_json_open(&w) < 0)
+	if (out_open(&w) < 0)
 		return -ENOMEM;
 	jw_object_begin(&w);
 	jw_key(&w, "interfaces");
@@ -253,7 +253,7 @@ static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel
 			advice_hit_write(&w, hs, &advice->hits[i], false, false);
 	jw_array_end(&w);
 	jw_object_end(&w);
-	return out_json_close(&w);
+	return out_close(&w, true);
 }
 
 static int col_width(const char *label)

@@ -43,10 +43,10 @@ int cmd_virt(const struct global_opts *g, int argc, char **argv)
 	if (brief) {
 		puts(virt_brief(&vi));
 	} else {
-		r = out_json_open(&w);
+		r = out_open(&w);
 		if (r == 0) {
 			virt_write(&w, &vi, false);
-			r = out_json_close(&w);
+			r = out_close(&w, true);
 		}
 	}
 	virt_info_free(&vi);

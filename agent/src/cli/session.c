@@ -114,16 +114,17 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 	return 0;
 }
 
-int out_json_open(struct jw *w)
+int out_open(struct jw *w)
 {
 	return jw_open(w, stdout, 2);
 }
 
-int out_json_close(struct jw *w)
+int out_close(struct jw *w, bool json)
 {
 	int r;
 
-	jw_lit(w, "\n");
+	if (json)
+		jw_lit(w, "\n");
 	r = jw_close(w);
 	if (fflush(stdout) != 0 && r == 0)
 		r = -EIO;
