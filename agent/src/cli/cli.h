@@ -38,10 +38,10 @@ int cmd_names(const struct global_opts *g, int argc, char **argv);
 
 struct advice_list;
 struct host_state;
-/* "  IFACE: ID (CONFIDENCE): SUMMARY", one line per pending hit (show). */
-void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l);
-
 struct jw;
+/* "  IFACE: ID (CONFIDENCE): SUMMARY", one line per pending hit (show). */
+void advice_print_brief(struct jw *w, const struct host_state *hs, const struct advice_list *l);
+
 /* Standard output through the one writer (lib/json-writer.h): a JSON
  * document indented by 2, as every command prints one, or text.  Returns 0
  * or -ENOMEM. */

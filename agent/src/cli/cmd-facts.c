@@ -264,22 +264,22 @@ static int col_width(const char *label)
 /* show --settings: a second table, a row per parameter some interface has
  * ("channels rx"), a cell "VALUE" or "VALUE/MAX", "-" where the driver
  * has none (ethtool's n/a). */
-static void show_settings(const struct host_state *hs, const size_t *sel, size_t nsel,
+static void show_settings(struct jw *w, const struct host_state *hs, const size_t *sel, size_t nsel,
 			  char (*labels)[NAME_ESC_MAX])
 {
 	size_t width = strlen("setting");
 
 	for (unsigned int p = 0; p < SP_MAX; p++) {
-		size_t w = strlen(setting_group_name(setting_defs[p].group)) + 1 +
-			   strlen(setting_defs[p].name);
+		size_t len = strlen(setting_group_name(setting_defs[p].group)) + 1 +
+			     strlen(setting_defs[p].name);
 
-		if (w > width)
-			width = w;
+		if (len > width)
+			width = len;
 	}
-	printf("\n%-*s", (int)width, "setting");
+	jw_printf(w, "\n%-*s", (int)width, "setting");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s", col_width(labels[k]), labels[k]);
-	putchar('\n');
+		jw_printf(w, "  %-*s", col_width(labels[k]), labels[k]);
+	jw_lit(w, "\n");
 	for (unsigned int p = 0; p < SP_MAX; p++) {
 		const struct setting_def *def = &setting_defs[p];
 		char row[64];
@@ -290,7 +290,7 @@ static void show_settings(const struct host_state *hs, const size_t *sel, size_t
 		if (!any)
 			continue;
 		snprintf(row, sizeof(row), "%s %s", setting_group_name(def->group), def->name);
-		printf("%-*s", (int)width, row);
+		jw_printf(w, "%-*s", (int)width, row);
 		for (size_t k = 0; k < nsel; k++) {
 			const struct iface_settings *s = &hs->ifaces[sel[k]].settings;
 			char c[32];
@@ -303,12 +303,13 @@ static void show_settings(const struct host_state *hs, const size_t *sel, size_t
 				snprintf(c, sizeof(c), "%u/%u", s->value[p], s->max[p]);
 			else
 				snprintf(c, sizeof(c), "%u", s->value[p]);
-			printf("  %-*s", col_width(labels[k]), c);
+			jw_printf(w, "  %-*s", col_width(labels[k]), c);
 		}
-		putchar('\n');
+		jw_lit(w, "\n");
 	}
-	printf("\nsettings: VALUE/MAX where the driver reports a maximum; - where it has none "
-	       "(ethtool's n/a)\n");
+	jw_printf(w,
+		  "\nsettings: VALUE/MAX where the driver reports a maximum; - where it has none "
+		  "(ethtool's n/a)\n");
 }
 
 int cmd_show(const struct global_opts *g, int argc, char **argv)
@@ -336,6 +337,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	struct virt_info vi;
 	struct backend *b;
 	bool all = false;
+	struct jw w;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
@@ -425,45 +427,56 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)),
 			 marked[sel[k]] ? "+" : "");
 	}
-	printf("%-*s", (int)width, "feature");
+	if (out_open(&w) < 0) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	jw_printf(&w, "%-*s", (int)width, "feature");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s", col_width(labels[k]), labels[k]);
-	putchar('\n');
+		jw_printf(&w, "  %-*s", col_width(labels[k]), labels[k]);
+	jw_lit(&w, "\n");
 	for (size_t s = 0; s < nsum; s++) {
-		printf("%-*s", (int)width, sums[0][s].long_name);
+		jw_printf(&w, "%-*s", (int)width, sums[0][s].long_name);
 		for (size_t k = 0; k < nsel; k++) {
 			const struct iface *ifc = &hs.ifaces[sel[k]];
 			struct show_cell sc =
 				summary_cell(&map, s, ifc, &sums[k][s], hs.names.count);
 			char c[8];
-			int w = col_width(labels[k]);
+			int cw = col_width(labels[k]);
 
 			cell_text(c, sizeof(c), &sc);
-			printf("  %-*s", w, c);
+			jw_printf(&w, "  %-*s", cw, c);
 		}
-		putchar('\n');
+		jw_lit(&w, "\n");
 	}
 	for (unsigned int i = 0; all && i < hs.names.count; i++) {
 		if (!hs.names.names[i][0])
 			continue;
-		printf("%-*s", (int)width, hs.names.names[i]);
+		jw_printf(&w, "%-*s", (int)width, hs.names.names[i]);
 		for (size_t k = 0; k < nsel; k++) {
 			struct show_cell sc = feature_cell(&hs.ifaces[sel[k]], i);
 			char c[8];
-			int w = col_width(labels[k]);
+			int cw = col_width(labels[k]);
 
 			cell_text(c, sizeof(c), &sc);
-			printf("  %-*s", w, c);
+			jw_printf(&w, "  %-*s", cw, c);
 		}
-		putchar('\n');
+		jw_lit(&w, "\n");
 	}
 	if (settings)
-		show_settings(&hs, sel, nsel, labels);
-	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
-	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
+		show_settings(&w, &hs, sel, nsel, labels);
+	jw_printf(&w,
+		  "\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
+		  "~ partly fixed: switched off, some members stay on (--all lists them)\n");
 	if (advice.n_pending) {
-		printf("+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
-		advice_print_brief(stdout, &hs, &advice);
+		jw_printf(&w,
+			  "+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
+		advice_print_brief(&w, &hs, &advice);
+	}
+	if (out_close(&w, false) < 0) {
+		r = EXIT_ENV;
+		goto out;
 	}
 	r = EXIT_OK;
 out:
