@@ -59,6 +59,14 @@ void jw_put(struct jw *w, const char *s, size_t len)
 	w->n += len;
 }
 
+/* One byte: the writer's punctuation, the most frequent write. */
+static inline void put1(struct jw *w, char c)
+{
+	if (w->n == w->cap)
+		jw_flush(w);
+	w->p[w->n++] = c;
+}
+
 void jw_str(struct jw *w, const char *s)
 {
 	jw_put(w, s, strlen(s));
@@ -137,7 +145,7 @@ static bool separate(struct jw *w)
 	if (!l)
 		return true;
 	if (l->has_items)
-		jw_lit(w, ",");
+		put1(w, ',');
 	l->has_items = true;
 	if (indented(w))
 		newline(w, w->depth);
@@ -174,7 +182,7 @@ static void begin(struct jw *w, char kind)
 		return;
 	}
 	w->level[w->depth++] = (struct jw_level){ .kind = kind, .flat = flat };
-	jw_put(w, &kind, 1);
+	put1(w, kind);
 }
 
 static void end(struct jw *w, char kind)
@@ -192,7 +200,7 @@ static void end(struct jw *w, char kind)
 	w->depth--;
 	if (items)
 		newline(w, w->depth);
-	jw_put(w, kind == '{' ? "}" : "]", 1);
+	put1(w, kind == '{' ? '}' : ']');
 }
 
 void jw_object_begin(struct jw *w)
@@ -220,15 +228,23 @@ void jw_flat(struct jw *w)
 	w->next_flat = true;
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but '"' and '\\'
+ * (the rest is for jansson to escape or to reject). */
+static const bool plain_byte[256] = {
+	[' '] = true,
+	['!'] = true,
+	['#' ... '['] = true,
+	[']' ... '~'] = true,
+};
+
 static bool plain_string(const char *s, size_t *ret_len)
 {
-	const char *p;
+	const unsigned char *p;
 
-	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"' ||
-		    *p == '\\')
+	for (p = (const unsigned char *)s; *p; p++)
+		if (!plain_byte[*p])
 			return false;
-	*ret_len = (size_t)(p - s);
+	*ret_len = (size_t)(p - (const unsigned char *)s);
 	return true;
 }
 
@@ -242,9 +258,18 @@ static int put_string(struct jw *w, const char *s, bool (*start)(struct jw *))
 	if (plain_string(s, &len)) {
 		if (!start(w))
 			return 0;
-		jw_lit(w, "\"");
-		jw_put(w, s, len);
-		jw_lit(w, "\"");
+		if (w->n + len + 2 > w->cap)
+			jw_flush(w);
+		if (len + 2 > w->cap) {
+			put1(w, '"');
+			jw_put(w, s, len);
+			put1(w, '"');
+			return 0;
+		}
+		w->p[w->n] = '"';
+		memcpy(w->p + w->n + 1, s, len);
+		w->p[w->n + len + 1] = '"';
+		w->n += len + 2;
 		return 0;
 	}
 	j = json_string(s);
@@ -279,10 +304,9 @@ int jw_key(struct jw *w, const char *k)
 
 	if (r == 0 && !w->err) {
 		top(w)->want_value = true;
+		put1(w, ':');
 		if (indented(w))
-			jw_lit(w, ": ");
-		else
-			jw_lit(w, ":");
+			put1(w, ' ');
 	}
 	return r;
 }
