@@ -142,48 +142,44 @@ def test_one_printer():
     assert not bad, "JSON printed outside lib/json-writer.c:\n" + "\n".join(bad)
 
 
+def failure_of(check, tmp_path, monkeypatch, files):
+    """What check says of a tree of its own (path -> text): the checks
+    below show that the ones above can fail."""
+    src = tmp_path / "src"
+    for path, text in files.items():
+        (src / path).parent.mkdir(parents=True, exist_ok=True)
+        (src / path).write_text(text)
+    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
+    with pytest.raises(AssertionError) as e:
+        check()
+    return str(e.value)
+
+
 @pytest.mark.parametrize("snippet, what", [
     ('#include "cli/cli.h"\n', "includes cli"),
     ('#include "plan.h"\n', "does not name its layer"),
 ])
 def test_the_include_check_catches(tmp_path, snippet, what, monkeypatch):
-    """The checks above can fail: a model file including the command layer,
-    or an include without its layer, is caught."""
-    src = tmp_path / "src"
-    (src / "model").mkdir(parents=True)
-    (src / "cli").mkdir()
-    (src / "cli" / "cli.h").write_text("")
-    (src / "model" / "plan.h").write_text("")
-    (src / "model" / "bad.c").write_text(snippet)
-    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
-    with pytest.raises(AssertionError) as e:
-        test_includes_name_their_layer_and_go_down()
-    assert what in str(e.value)
+    """A model file including the command layer, or an include without its
+    layer, is caught."""
+    text = failure_of(test_includes_name_their_layer_and_go_down, tmp_path, monkeypatch,
+                      {"cli/cli.h": "", "model/plan.h": "", "model/bad.c": snippet})
+    assert what in text
 
 
 def test_the_io_check_catches(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    (src / "model").mkdir(parents=True)
-    (src / "lib").mkdir()
-    (src / "lib" / "log.h").write_text("")
-    (src / "model" / "bad.c").write_text(
-        '#include "lib/log.h"\n/* fopen( in a comment is fine */\n'
-        'int f(void) { log_warn("x"); fprintf(stderr, "y"); return open("z", 0); }\n')
-    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
-    with pytest.raises(AssertionError) as e:
-        test_the_model_neither_logs_nor_does_io()
-    text = str(e.value)
+    text = failure_of(test_the_model_neither_logs_nor_does_io, tmp_path, monkeypatch, {
+        "lib/log.h": "",
+        "model/bad.c": '#include "lib/log.h"\n/* fopen( in a comment is fine */\n'
+                       'int f(void) { log_warn("x"); fprintf(stderr, "y"); return open("z", 0); }\n',
+    })
     assert "includes lib/log.h" in text and "logs" in text and "uses stderr" in text
     assert "calls open()" in text and "fopen" not in text
 
 
 def test_the_printer_check_catches(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    (src / "cli").mkdir(parents=True)
-    (src / "cli" / "bad.c").write_text(
-        '/* json_dumpf( in a comment is fine */\n'
-        'void f(json_t *j) { json_dumpf(j, stdout, 0); }\n')
-    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
-    with pytest.raises(AssertionError) as e:
-        test_one_printer()
-    assert "cli/bad.c:2: json_dumpf()" in str(e.value)
+    text = failure_of(test_one_printer, tmp_path, monkeypatch, {
+        "cli/bad.c": '/* json_dumpf( in a comment is fine */\n'
+                     'void f(json_t *j) { json_dumpf(j, stdout, 0); }\n',
+    })
+    assert "cli/bad.c:2: json_dumpf()" in text

@@ -288,88 +288,98 @@ static void test_text_and_size(void)
 	}
 }
 
-/* Misuse sticks: it is returned by jw_close() and nothing more is written. */
+/* The misuses: each is kept, returned by jw_close(), and stops the output. */
+static void value_for_key(struct jw *w)
+{
+	jw_object_begin(w);
+	jw_int(w, 1);
+	jw_object_end(w);
+}
+
+static void key_in_array(struct jw *w)
+{
+	jw_array_begin(w);
+	jw_key(w, "k");
+}
+
+static void two_keys(struct jw *w)
+{
+	jw_object_begin(w);
+	jw_key(w, "a");
+	jw_key(w, "b");
+}
+
+static void end_mismatch(struct jw *w)
+{
+	jw_object_begin(w);
+	jw_array_end(w);
+}
+
+static void end_before_value(struct jw *w)
+{
+	jw_object_begin(w);
+	jw_key(w, "a");
+	jw_object_end(w);
+}
+
+static void end_of_nothing(struct jw *w)
+{
+	jw_object_end(w);
+}
+
+static void left_open(struct jw *w)
+{
+	jw_array_begin(w);
+}
+
+static void too_deep(struct jw *w)
+{
+	for (int i = 0; i <= JW_DEPTH_MAX; i++)
+		jw_array_begin(w);
+}
+
+/* Several documents one after the other, each whole: no error. */
+static void two_documents(struct jw *w)
+{
+	jw_object_begin(w);
+	jw_object_end(w);
+	jw_lit(w, "\n");
+	jw_array_begin(w);
+	jw_array_end(w);
+}
+
+static const struct {
+	const char *what;
+	void (*write)(struct jw *w);
+	int err;
+	const char *text; /* what was written before the error */
+} misuses[] = {
+	{ "a value where a key is due", value_for_key, -EINVAL, "{" },
+	{ "a key in an array", key_in_array, -EINVAL, "[" },
+	{ "two keys in a row", two_keys, -EINVAL, "{\"a\":" },
+	{ "an end that does not match", end_mismatch, -EINVAL, "{" },
+	{ "an end with a key waiting", end_before_value, -EINVAL, "{\"a\":" },
+	{ "an end with nothing open", end_of_nothing, -EINVAL, "" },
+	{ "left open", left_open, -EINVAL, "[" },
+	{ "too deep", too_deep, -EINVAL, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" },
+	{ "two documents", two_documents, 0, "{}\n[]" },
+};
+
 static void test_errors(void)
 {
-	struct out o;
-	char *t;
-	int err;
+	for (size_t i = 0; i < sizeof(misuses) / sizeof(misuses[0]); i++) {
+		struct out o;
+		char *t;
+		int err;
 
-	/* a value where a key is due */
-	out_open(&o, 0);
-	jw_object_begin(&o.w);
-	jw_int(&o.w, 1);
-	jw_object_end(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL && strcmp(t, "{") == 0);
-	free(t);
-
-	/* a key in an array */
-	out_open(&o, 0);
-	jw_array_begin(&o.w);
-	jw_key(&o.w, "k");
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL);
-	free(t);
-
-	/* two keys in a row */
-	out_open(&o, 0);
-	jw_object_begin(&o.w);
-	jw_key(&o.w, "a");
-	jw_key(&o.w, "b");
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL);
-	free(t);
-
-	/* an end that does not match */
-	out_open(&o, 0);
-	jw_object_begin(&o.w);
-	jw_array_end(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL);
-	free(t);
-
-	/* an end with a key waiting for its value */
-	out_open(&o, 0);
-	jw_object_begin(&o.w);
-	jw_key(&o.w, "a");
-	jw_object_end(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL);
-	free(t);
-
-	/* an end with nothing open */
-	out_open(&o, 0);
-	jw_object_end(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL && t[0] == '\0');
-	free(t);
-
-	/* left open */
-	out_open(&o, 0);
-	jw_array_begin(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL);
-	free(t);
-
-	/* too deep */
-	out_open(&o, 0);
-	for (int i = 0; i <= JW_DEPTH_MAX; i++)
-		jw_array_begin(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == -EINVAL && strlen(t) == JW_DEPTH_MAX);
-	free(t);
-
-	/* several documents one after the other, each whole */
-	out_open(&o, 0);
-	jw_object_begin(&o.w);
-	jw_object_end(&o.w);
-	jw_lit(&o.w, "\n");
-	jw_array_begin(&o.w);
-	jw_array_end(&o.w);
-	t = out_close(&o, &err);
-	CHECK(err == 0 && strcmp(t, "{}\n[]") == 0);
-	free(t);
+		out_open(&o, 0);
+		misuses[i].write(&o.w);
+		t = out_close(&o, &err);
+		if (err != misuses[i].err || strcmp(t, misuses[i].text) != 0)
+			printf("# %s: error %d, wrote '%s'\n", misuses[i].what, err, t);
+		CHECK(err == misuses[i].err && strcmp(t, misuses[i].text) == 0);
+		free(t);
+	}
 }
 
 int main(void)
