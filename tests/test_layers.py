@@ -5,9 +5,13 @@
 A file may include headers of its own layer and of the layers below it; backend
 and host are peers that never include each other.  Every quoted include names
 its layer ("model/plan.h"), except the generated "version.h".  The model is
-pure: it neither logs nor does I/O of its own (it may format into a FILE its
-caller hands it, as facts_write() and report_print_json() do, but it opens,
-reads and writes nothing, and never touches stdin, stdout or stderr).
+pure: it neither logs nor does I/O of its own (it may write into a FILE or
+a JSON writer, struct jw, its caller hands it, as facts_write() and
+report_write_json() do, but it opens, reads and writes nothing, and never
+touches stdin, stdout or stderr).
+
+One printer: JSON is written by lib/json-writer.c alone; jansson is for
+reading (facts-load, a child's report), never for printing.
 """
 import glob
 import os
@@ -119,36 +123,63 @@ def test_the_model_neither_logs_nor_does_io():
     assert not bad, "\n".join(bad)
 
 
+JSON_PRINTER = os.path.join("lib", "json-writer.c")
+JANSSON_PRINTING = re.compile(r"(?<![\w.>])(json_dump\w*|json_pack\w*)\s*\(")
+
+
+def test_one_printer():
+    """No jansson tree is built to be printed: json_dump*() and json_pack()
+    appear in the writer only."""
+    bad = []
+    for path in sources():
+        if os.path.relpath(path, SRC) == JSON_PRINTER:
+            continue
+        with open(path, encoding="utf-8") as f:
+            code = strip_c(f.read())
+        for n, line in enumerate(code.split("\n"), 1):
+            for m in JANSSON_PRINTING.finditer(line):
+                bad.append(f"{os.path.relpath(path, ROOT)}:{n}: {m.group(1)}()")
+    assert not bad, "JSON printed outside lib/json-writer.c:\n" + "\n".join(bad)
+
+
+def failure_of(check, tmp_path, monkeypatch, files):
+    """What check says of a tree of its own (path -> text): the checks
+    below show that the ones above can fail."""
+    src = tmp_path / "src"
+    for path, text in files.items():
+        (src / path).parent.mkdir(parents=True, exist_ok=True)
+        (src / path).write_text(text)
+    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
+    with pytest.raises(AssertionError) as e:
+        check()
+    return str(e.value)
+
+
 @pytest.mark.parametrize("snippet, what", [
     ('#include "cli/cli.h"\n', "includes cli"),
     ('#include "plan.h"\n', "does not name its layer"),
 ])
 def test_the_include_check_catches(tmp_path, snippet, what, monkeypatch):
-    """The checks above can fail: a model file including the command layer,
-    or an include without its layer, is caught."""
-    src = tmp_path / "src"
-    (src / "model").mkdir(parents=True)
-    (src / "cli").mkdir()
-    (src / "cli" / "cli.h").write_text("")
-    (src / "model" / "plan.h").write_text("")
-    (src / "model" / "bad.c").write_text(snippet)
-    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
-    with pytest.raises(AssertionError) as e:
-        test_includes_name_their_layer_and_go_down()
-    assert what in str(e.value)
+    """A model file including the command layer, or an include without its
+    layer, is caught."""
+    text = failure_of(test_includes_name_their_layer_and_go_down, tmp_path, monkeypatch,
+                      {"cli/cli.h": "", "model/plan.h": "", "model/bad.c": snippet})
+    assert what in text
 
 
 def test_the_io_check_catches(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    (src / "model").mkdir(parents=True)
-    (src / "lib").mkdir()
-    (src / "lib" / "log.h").write_text("")
-    (src / "model" / "bad.c").write_text(
-        '#include "lib/log.h"\n/* fopen( in a comment is fine */\n'
-        'int f(void) { log_warn("x"); fprintf(stderr, "y"); return open("z", 0); }\n')
-    monkeypatch.setattr(__import__(__name__), "SRC", str(src))
-    with pytest.raises(AssertionError) as e:
-        test_the_model_neither_logs_nor_does_io()
-    text = str(e.value)
+    text = failure_of(test_the_model_neither_logs_nor_does_io, tmp_path, monkeypatch, {
+        "lib/log.h": "",
+        "model/bad.c": '#include "lib/log.h"\n/* fopen( in a comment is fine */\n'
+                       'int f(void) { log_warn("x"); fprintf(stderr, "y"); return open("z", 0); }\n',
+    })
     assert "includes lib/log.h" in text and "logs" in text and "uses stderr" in text
     assert "calls open()" in text and "fopen" not in text
+
+
+def test_the_printer_check_catches(tmp_path, monkeypatch):
+    text = failure_of(test_one_printer, tmp_path, monkeypatch, {
+        "cli/bad.c": '/* json_dumpf( in a comment is fine */\n'
+                     'void f(json_t *j) { json_dumpf(j, stdout, 0); }\n',
+    })
+    assert "cli/bad.c:2: json_dumpf()" in text

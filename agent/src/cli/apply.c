@@ -60,10 +60,10 @@ static const char *fname(const struct host_state *hs, unsigned int i)
 
 /* A warning or an error of this run: into the report, and logged when the
  * caller wants it said (watch says each one once, on its own). */
-static void say(json_t *rep, bool log_errors, bool error, const char *fmt, ...)
+static void say(struct report *rep, bool log_errors, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void say(json_t *rep, bool log_errors, bool error, const char *fmt, ...)
+static void say(struct report *rep, bool log_errors, bool error, const char *fmt, ...)
 {
 	char buf[1536];
 	va_list ap;
@@ -71,7 +71,7 @@ static void say(json_t *rep, bool log_errors, bool error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	report_add_message(rep, error ? "errors" : "warnings", buf);
+	report_add_message(error ? &rep->errors : &rep->warnings, buf);
 	if (log_errors && error)
 		log_error("%s", buf);
 	else if (log_errors)
@@ -100,7 +100,7 @@ static const char *setting_text(unsigned int p, uint32_t v, char *buf, size_t le
 /* Put ifc's features back: its wanted set as it was, then check that the
  * active set followed.  Returns false when it could not. */
 static bool rollback_features(struct backend *b, struct host_state *hs, const struct undo *u,
-			      json_t *rep, bool log_errors)
+			      struct report *rep, bool log_errors)
 {
 	struct iface *ifc = u->ifc;
 	struct featbits mask;
@@ -139,7 +139,7 @@ static bool rollback_features(struct backend *b, struct host_state *hs, const st
  * sent, read back and compared with what it was.  Returns false when it
  * could not. */
 static bool rollback_settings(struct backend *b, struct host_state *hs, const struct undo *u,
-			      unsigned int groups, json_t *rep, bool log_errors)
+			      unsigned int groups, struct report *rep, bool log_errors)
 {
 	struct iface *ifc = u->ifc;
 	bool ok = true;
@@ -184,7 +184,7 @@ static bool rollback_settings(struct backend *b, struct host_state *hs, const st
 /* Put every touched interface back, the last one first, each in the
  * reverse of apply's order. */
 static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, size_t n,
-		     json_t *rep, bool log_errors)
+		     struct report *rep, bool log_errors)
 {
 	bool ok = true;
 
@@ -201,14 +201,14 @@ static bool rollback(struct backend *b, struct host_state *hs, struct undo *u, s
  * Returns 0, 1 when the kernel refused or did not take a value (said in
  * rep), or -ENODEV when the interface is gone. */
 static int apply_settings(struct backend *b, struct host_state *hs, const struct plan_iface *pi,
-			  unsigned int groups, struct undo *u, json_t *rep, bool log_errors)
+			  unsigned int groups, struct undo *u, struct report *rep, bool log_errors)
 {
 	struct iface *ifc = &hs->ifaces[pi->iface];
 
 	for (int g = 0; g < SG_MAX; g++) {
 		uint32_t values[SP_MAX] = { 0 };
 		uint64_t mask = 0;
-		char *msg = NULL, kbuf[1024], where[512], t1[16], t2[16];
+		char *msg = NULL, kbuf[1024], where[DS_LOCATION_MAX], t1[16], t2[16];
 		int r, failed = 0;
 
 		if (!(groups & (1u << g)))
@@ -268,7 +268,7 @@ static int apply_settings(struct backend *b, struct host_state *hs, const struct
  * kernel refused or does not hold what was asked (said in rep), or
  * -ENODEV when the interface is gone. */
 static int apply_features(struct backend *b, struct host_state *hs, const struct plan_iface *pi,
-			  struct set_result *res, json_t *rep, bool log_errors)
+			  struct set_result *res, struct report *rep, bool log_errors)
 {
 	struct iface *ifc = &hs->ifaces[pi->iface];
 	char *msg = NULL, kbuf[1024];
@@ -294,7 +294,7 @@ static int apply_features(struct backend *b, struct host_state *hs, const struct
 	 * its own because of them (TSO with TX checksums). */
 	for (unsigned int bit = 0; bit < hs->names.count; bit++) {
 		bool want;
-		char where[512];
+		char where[DS_LOCATION_MAX];
 
 		if (!featbits_test(&pi->want_mask, bit))
 			continue;
@@ -314,7 +314,7 @@ static int apply_features(struct backend *b, struct host_state *hs, const struct
 	return failed;
 }
 
-int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, json_t *rep,
+int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, struct report *rep,
 	       bool log_errors)
 {
 	struct undo *undo = calloc(p->n ? p->n : 1, sizeof(*undo));
@@ -393,9 +393,9 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 	if (failed) {
 		bool ok = rollback(b, hs, undo, n_undo, rep, log_errors);
 
-		report_set(rep, "rolled_back", ok);
-		report_set(rep, "changed", false);
-		report_set(rep, "in_sync", false);
+		rep->rolled_back = ok;
+		rep->changed = false;
+		rep->in_sync = false;
 	} else {
 		for (size_t k = 0; k < seen.n; k++) {
 			const struct seen *s = &seen.v[k];
@@ -415,8 +415,8 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 				oom |= report_add_side_effect(rep, s->ifname, fname(hs, s->feature),
 							      s->from, s->to);
 		}
-		report_set(rep, "changed", changed);
-		report_set(rep, "in_sync", true);
+		rep->changed = changed;
+		rep->in_sync = true;
 	}
 	free(seen.v);
 	free(undo);
@@ -425,62 +425,42 @@ int apply_plan(struct backend *b, struct host_state *hs, const struct plan *p, j
 	return failed ? 1 : 0;
 }
 
-/* Move what a per-interface report holds into the run's report. */
-static int merge_report(json_t *rep, json_t *one)
-{
-	json_t *ifs = json_object_get(rep, "interfaces"), *v;
-	const char *name;
-	size_t i;
-
-	json_object_foreach(json_object_get(one, "interfaces"), name, v)
-		if (json_object_set(ifs, name, v) < 0)
-			return -ENOMEM;
-	json_array_foreach(json_object_get(one, "warnings"), i, v)
-		if (json_array_append(json_object_get(rep, "warnings"), v) < 0)
-			return -ENOMEM;
-	json_array_foreach(json_object_get(one, "errors"), i, v)
-		if (json_array_append(json_object_get(rep, "errors"), v) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 int apply_plan_each(struct backend *b, struct host_state *hs, const struct plan *p,
-		    const bool *skip, json_t *rep, bool log_errors, apply_each_fn each, void *arg)
+		    const bool *skip, struct report *rep, bool log_errors, apply_each_fn each,
+		    void *arg)
 {
 	bool changed = false, failed = false, rolled_back = false;
 
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan one = *p;
-		json_t *r1;
+		struct report r1;
 		int r;
 
 		if (skip && skip[i])
 			continue;
 		one.ifaces = &p->ifaces[i];
 		one.n = 1;
-		r1 = report_new();
-		if (!r1)
-			return -ENOMEM;
-		r = apply_plan(b, hs, &one, r1, log_errors);
+		report_init(&r1);
+		r = apply_plan(b, hs, &one, &r1, log_errors);
 		if (r >= 0 && each) {
-			int e = each(arg, i, r, r1);
+			int e = each(arg, i, r, &r1);
 
 			if (e < 0)
 				r = e;
 		}
-		if (r >= 0 && merge_report(rep, r1) < 0)
-			r = -ENOMEM;
 		if (r == 1) {
 			failed = true;
-			rolled_back |= json_is_true(json_object_get(r1, "rolled_back"));
+			rolled_back |= r1.rolled_back;
 		}
-		changed |= json_is_true(json_object_get(r1, "changed"));
-		json_decref(r1);
+		changed |= r1.changed;
+		if (r >= 0 && report_merge(rep, &r1) < 0)
+			r = -ENOMEM;
+		report_free(&r1);
 		if (r < 0)
 			return r;
 	}
-	report_set(rep, "changed", changed);
-	report_set(rep, "in_sync", !failed);
-	report_set(rep, "rolled_back", rolled_back);
+	rep->changed = changed;
+	rep->in_sync = !failed;
+	rep->rolled_back = rolled_back;
 	return failed ? 1 : 0;
 }

@@ -38,8 +38,17 @@ int cmd_names(const struct global_opts *g, int argc, char **argv);
 
 struct advice_list;
 struct host_state;
+struct jw;
 /* "  IFACE: ID (CONFIDENCE): SUMMARY", one line per pending hit (show). */
-void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l);
+void advice_print_brief(struct jw *w, const struct host_state *hs, const struct advice_list *l);
+
+/* Standard output through the one writer (lib/json-writer.h): a JSON
+ * document indented by 2, as every command prints one, or text.  Returns 0
+ * or -ENOMEM. */
+int out_open(struct jw *w);
+/* End it (json: a line break after the document) and write out what is
+ * buffered.  Returns 0 or the writer's error (json-writer.h). */
+int out_close(struct jw *w, bool json);
 
 extern const struct command commands[];
 const struct command *command_find(const char *name);

@@ -1,4 +1,5 @@
 /* cmd-advise.c - `offloadctl advise`: the advice that fires on this host */
+#include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "host/facts-load.h"
 #include "host/virt-detect.h"
 #include "lib/escape.h"
+#include "lib/json-writer.h"
 #include "lib/log.h"
 #include "model/advice.h"
 #include "version.h"
@@ -60,14 +62,14 @@ static bool hit_selected(const struct advise_filter *f, const struct host_state 
 	return false;
 }
 
-static void print_settings(FILE *out, const struct advice_entry *e)
+static void print_settings(struct jw *w, const struct advice_entry *e)
 {
 	for (size_t s = 0; s < e->n_settings; s++)
-		fprintf(out, "%s%s: %s", s ? ", " : "", e->settings[s].name,
-			e->settings[s].on ? "on" : "off");
+		jw_printf(w, "%s%s: %s", s ? ", " : "", e->settings[s].name,
+			  e->settings[s].on ? "on" : "off");
 }
 
-void advice_print_brief(FILE *out, const struct host_state *hs, const struct advice_list *l)
+void advice_print_brief(struct jw *w, const struct host_state *hs, const struct advice_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct advice_hit *h = &l->hits[i];
@@ -75,90 +77,98 @@ void advice_print_brief(FILE *out, const struct host_state *hs, const struct adv
 
 		if (!h->pending)
 			continue;
-		fprintf(out, "  %s: %s (%s): %s\n", hit_where(hs, h, esc, sizeof(esc)),
-			h->entry->id, h->entry->confidence, h->entry->summary);
+		jw_printf(w, "  %s: %s (%s): %s\n", hit_where(hs, h, esc, sizeof(esc)),
+			  h->entry->id, h->entry->confidence, h->entry->summary);
 	}
 }
 
-static void print_text(const struct host_state *hs, const struct advice_list *l,
-		       const struct advise_filter *f)
+/* One hit for people: where, id, confidence, title, summary, settings,
+ * elsewhere, symptom, risk, sources. */
+static void hit_text(struct jw *w, const struct host_state *hs, const struct advice_hit *h)
 {
-	size_t n = 0;
+	const struct advice_entry *e = h->entry;
+	char esc[NAME_ESC_MAX];
+	const char *where = hit_where(hs, h, esc, sizeof(esc));
 
-	for (size_t i = 0; i < l->n; i++) {
-		const struct advice_hit *h = &l->hits[i];
-		const struct advice_entry *e = h->entry;
-		char esc[NAME_ESC_MAX];
-		const char *where = hit_where(hs, h, esc, sizeof(esc));
-
-		if (!hit_selected(f, hs, h))
-			continue;
-		n++;
-		printf("%s  %s  (confidence %s)%s\n  %s\n", where, e->id, e->confidence,
-		       h->pending ? "" : "  followed", e->title);
-		printf("    %s\n", e->summary);
-		if (e->n_settings) {
-			printf("    set on %s: ", h->iface >= 0 ? where : "it");
-			print_settings(stdout, e);
-			putchar('\n');
-		}
-		if (e->elsewhere)
-			printf("    elsewhere: %s\n", e->elsewhere);
-		if (e->symptom)
-			printf("    symptom: %s\n", e->symptom);
-		printf("    risk: %s\n", e->risk);
-		for (size_t s = 0; s < e->n_sources; s++)
-			printf("    %s %s\n      %s\n",
-			       s ? "       " : "source:", e->sources[s].url, e->sources[s].what);
-		putchar('\n');
+	jw_printf(w, "%s  %s  (confidence %s)%s\n  %s\n", where, e->id, e->confidence,
+		  h->pending ? "" : "  followed", e->title);
+	jw_printf(w, "    %s\n", e->summary);
+	if (e->n_settings) {
+		jw_printf(w, "    set on %s: ", h->iface >= 0 ? where : "it");
+		print_settings(w, e);
+		jw_lit(w, "\n");
 	}
-	if (n == 0)
-		printf("no advice for %s\n", f->all ? "this host"
-						    : "this host (pending); --all "
-						      "lists followed advice too");
-	else
-		printf("%zu piece%s of advice (docs/advice.md); 'offloadctl advise "
-		       "--desired-state' "
-		       "writes rules that follow %s\n",
-		       n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	if (e->elsewhere)
+		jw_printf(w, "    elsewhere: %s\n", e->elsewhere);
+	if (e->symptom)
+		jw_printf(w, "    symptom: %s\n", e->symptom);
+	jw_printf(w, "    risk: %s\n", e->risk);
+	for (size_t s = 0; s < e->n_sources; s++)
+		jw_printf(w, "    %s %s\n      %s\n", s ? "       " : "source:", e->sources[s].url,
+			  e->sources[s].what);
+	jw_lit(w, "\n");
 }
 
-static int print_json(const struct host_state *hs, const struct advice_list *l,
-		      const struct advise_filter *f)
+/* The selected hits, one walk for both forms: --json prints {"advice":
+ * [HIT], "pending": N}, the text a block a hit and a closing line.
+ * Returns 0 or the writer's error. */
+static int print_advice(const struct host_state *hs, const struct advice_list *l,
+			const struct advise_filter *f, bool json)
 {
-	json_t *arr = json_array(), *doc;
-	size_t pending = 0;
-	int r;
+	struct jw w;
+	size_t n = 0, pending = 0;
 
-	if (!arr)
-		return -1;
+	if (out_open(&w) < 0)
+		return -ENOMEM;
+	if (json) {
+		jw_object_begin(&w);
+		jw_key(&w, "advice");
+		jw_array_begin(&w);
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		if (!hit_selected(f, hs, &l->hits[i]))
 			continue;
+		n++;
 		pending += l->hits[i].pending;
-		json_array_append_new(arr, advice_hit_to_json(hs, &l->hits[i], true));
+		if (json)
+			advice_hit_write(&w, hs, &l->hits[i], true, false);
+		else
+			hit_text(&w, hs, &l->hits[i]);
 	}
-	doc = json_pack("{s:o,s:I}", "advice", arr, "pending", (json_int_t)pending);
-	if (!doc)
-		return -1;
-	r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(doc);
-	return r;
+	if (json) {
+		jw_array_end(&w);
+		jw_kv_int(&w, "pending", (long long)pending);
+		jw_object_end(&w);
+	} else if (n == 0) {
+		jw_printf(&w, "no advice for %s\n",
+			  f->all ? "this host"
+				 : "this host (pending); --all lists followed advice too");
+	} else {
+		jw_printf(&w,
+			  "%zu piece%s of advice (docs/advice.md); 'offloadctl advise "
+			  "--desired-state' writes rules that follow %s\n",
+			  n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	}
+	return out_close(&w, json);
 }
 
 /* A desired state that follows every selected hit with settings, each rule
- * scoped to its interface by name: `validate` accepts it as it is. */
-static void print_desired_state(const struct host_state *hs, const struct advice_list *l,
-				const struct advise_filter *f)
+ * scoped to its interface by name: `validate` accepts it as it is.
+ * Returns 0 or the writer's error. */
+static int print_desired_state(const struct host_state *hs, const struct advice_list *l,
+			       const struct advise_filter *f)
 {
 	size_t rules = 0;
+	struct jw w;
 
-	printf("# Written by 'offloadctl advise --desired-state' (offloadctl %s):\n"
-	       "# rules that follow the advice for this host, each for the interface it\n"
-	       "# names.  Review it; docs/advice.md explains every id.\n"
-	       "version: 1\n",
-	       OFFLOADCTL_VERSION);
+	if (out_open(&w) < 0)
+		return -ENOMEM;
+	jw_printf(&w,
+		  "# Written by 'offloadctl advise --desired-state' (offloadctl %s):\n"
+		  "# rules that follow the advice for this host, each for the interface it\n"
+		  "# names.  Review it; docs/advice.md explains every id.\n"
+		  "version: 1\n",
+		  OFFLOADCTL_VERSION);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct advice_hit *h = &l->hits[i];
 		const struct advice_entry *e = h->entry;
@@ -167,28 +177,30 @@ static void print_desired_state(const struct host_state *hs, const struct advice
 		if (!hit_selected(f, hs, h))
 			continue;
 		if (!e->n_settings || h->iface < 0) {
-			printf("# %s on %s: nothing to set here%s%s\n", e->id,
-			       hit_where(hs, h, esc, sizeof(esc)), e->elsewhere ? "; " : "",
-			       e->elsewhere ? e->elsewhere : "");
+			jw_printf(&w, "# %s on %s: nothing to set here%s%s\n", e->id,
+				  hit_where(hs, h, esc, sizeof(esc)), e->elsewhere ? "; " : "",
+				  e->elsewhere ? e->elsewhere : "");
 			continue;
 		}
 		if (!plain_name(hs->ifaces[h->iface].name)) {
-			printf("# %s on %s: the name needs escaping; write this rule by hand\n",
-			       e->id, hit_where(hs, h, esc, sizeof(esc)));
+			jw_printf(&w,
+				  "# %s on %s: the name needs escaping; write this rule by hand\n",
+				  e->id, hit_where(hs, h, esc, sizeof(esc)));
 			continue;
 		}
 		if (rules++ == 0)
-			printf("interfaces:\n");
-		printf("  # %s (confidence %s): %s\n  # %s\n", e->id, e->confidence, e->summary,
-		       e->sources[0].url);
-		printf("  - match:\n      name: \"%s\"\n    features:\n",
-		       hs->ifaces[h->iface].name);
+			jw_lit(&w, "interfaces:\n");
+		jw_printf(&w, "  # %s (confidence %s): %s\n  # %s\n", e->id, e->confidence,
+			  e->summary, e->sources[0].url);
+		jw_printf(&w, "  - match:\n      name: \"%s\"\n    features:\n",
+			  hs->ifaces[h->iface].name);
 		for (size_t s = 0; s < e->n_settings; s++)
-			printf("      %s: %s\n", e->settings[s].name,
-			       e->settings[s].on ? "on" : "off");
+			jw_printf(&w, "      %s: %s\n", e->settings[s].name,
+				  e->settings[s].on ? "on" : "off");
 	}
 	if (rules == 0)
-		printf("interfaces: []\n");
+		jw_lit(&w, "interfaces: []\n");
+	return out_close(&w, false);
 }
 
 int cmd_advise(const struct global_opts *g, int argc, char **argv)
@@ -291,13 +303,9 @@ int cmd_advise(const struct global_opts *g, int argc, char **argv)
 		rc = EXIT_ENV;
 		goto out;
 	}
-	if (json) {
-		if (print_json(&hs, &l, &f) < 0)
-			rc = EXIT_ENV;
-	} else if (desired) {
-		print_desired_state(&hs, &l, &f);
-	} else {
-		print_text(&hs, &l, &f);
+	if ((desired ? print_desired_state(&hs, &l, &f) : print_advice(&hs, &l, &f, json)) < 0) {
+		log_error("cannot print the advice");
+		rc = EXIT_ENV;
 	}
 out:
 	advice_list_free(&l);

@@ -148,10 +148,14 @@ static void cell_text(char *buf, size_t len, const struct show_cell *c)
 }
 
 /* The same cell as JSON: {"active", "fixed", "partly_fixed", "refused"}. */
-static json_t *cell_json(const struct show_cell *c)
+static void cell_write(struct jw *w, const struct show_cell *c)
 {
-	return json_pack("{s:b,s:b,s:b,s:b}", "active", c->active, "fixed", c->fixed == 1,
-			 "partly_fixed", c->fixed == 2, "refused", c->refused);
+	jw_object_begin(w);
+	jw_kv_bool(w, "active", c->active);
+	jw_kv_bool(w, "fixed", c->fixed == 1);
+	jw_kv_bool(w, "partly_fixed", c->fixed == 2);
+	jw_kv_bool(w, "refused", c->refused);
+	jw_object_end(w);
 }
 
 /* A summary line of several features that is on, with a member the driver
@@ -198,62 +202,58 @@ static int show_json(const struct host_state *hs, const size_t *sel, size_t nsel
 		     const struct offload_map *map, struct offload_summary (*sums)[16], size_t nsum,
 		     const bool *marked, bool all, const struct advice_list *advice)
 {
-	json_t *doc = json_object(), *ifs = json_array(), *adv = json_array();
-	int r = doc && ifs && adv && json_object_set_new(doc, "interfaces", ifs) == 0 &&
-				json_object_set_new(doc, "advice", adv) == 0
-			? 0
-			: -ENOMEM;
+	/* every group read, null where the driver lacks it, as facts --full */
+	const struct facts_options full = { .with_features = true };
+	struct jw w;
 
-	if (r && doc) {
-		json_decref(doc);
-		return r;
-	}
-	if (r) {
-		json_decref(ifs);
-		json_decref(adv);
-		return r;
-	}
-	for (size_t k = 0; r == 0 && k < nsel; k++) {
+	if (out_open(&w) < 0)
+		return -ENOMEM;
+	jw_object_begin(&w);
+	jw_key(&w, "interfaces");
+	jw_array_begin(&w);
+	for (size_t k = 0; k < nsel; k++) {
 		const struct iface *ifc = &hs->ifaces[sel[k]];
-		json_t *e = json_object(), *offloads = json_object(), *features = NULL;
-		char *name = name_json_dup(ifc->name);
+		char esc[NAME_ESC_MAX];
 
-		if (!e || !offloads || !name || json_array_append_new(ifs, e) < 0 ||
-		    json_object_set_new(e, "name", json_string(name)) < 0 ||
-		    json_object_set_new(e, "advice", json_boolean(marked[sel[k]])) < 0 ||
-		    json_object_set_new(e, "offloads", offloads) < 0)
-			r = -ENOMEM;
-		free(name);
-		for (size_t s = 0; r == 0 && s < nsum; s++) {
+		jw_object_begin(&w);
+		jw_kv_string(&w, "name", name_json(ifc->name, esc, sizeof(esc)));
+		jw_kv_bool(&w, "advice", marked[sel[k]]);
+		jw_key(&w, "offloads");
+		jw_object_begin(&w);
+		for (size_t s = 0; s < nsum; s++) {
 			struct show_cell c =
 				summary_cell(map, s, ifc, &sums[k][s], hs->names.count);
 
-			if (json_object_set_new(offloads, sums[k][s].long_name, cell_json(&c)) < 0)
-				r = -ENOMEM;
+			jw_key(&w, sums[k][s].long_name);
+			cell_write(&w, &c);
 		}
-		if (r == 0 && json_object_set_new(e, "settings", facts_settings_json(ifc)) < 0)
-			r = -ENOMEM;
-		if (r == 0 && all) {
-			features = json_object();
-			if (!features || json_object_set_new(e, "features", features) < 0)
-				r = -ENOMEM;
-		}
-		for (unsigned int i = 0; r == 0 && all && i < hs->names.count; i++) {
-			struct show_cell c = feature_cell(ifc, i);
+		jw_object_end(&w);
+		jw_key(&w, "settings");
+		jw_object_begin(&w);
+		facts_settings_write(&w, ifc, &full);
+		jw_object_end(&w);
+		if (all) {
+			jw_key(&w, "features");
+			jw_object_begin(&w);
+			for (unsigned int i = 0; i < hs->names.count; i++) {
+				struct show_cell c = feature_cell(ifc, i);
 
-			if (hs->names.names[i][0] &&
-			    json_object_set_new(features, hs->names.names[i], cell_json(&c)) < 0)
-				r = -ENOMEM;
+				if (hs->names.names[i][0] && jw_key(&w, hs->names.names[i]) == 0)
+					cell_write(&w, &c);
+			}
+			jw_object_end(&w);
 		}
+		jw_object_end(&w);
 	}
-	for (size_t i = 0; r == 0 && i < advice->n; i++)
-		if (advice->hits[i].pending &&
-		    json_array_append_new(adv, advice_hit_to_json(hs, &advice->hits[i], false)) < 0)
-			r = -ENOMEM;
-	if (r == 0)
-		report_print_json(stdout, doc);
-	json_decref(doc);
-	return r;
+	jw_array_end(&w);
+	jw_key(&w, "advice");
+	jw_array_begin(&w);
+	for (size_t i = 0; i < advice->n; i++)
+		if (advice->hits[i].pending)
+			advice_hit_write(&w, hs, &advice->hits[i], false, false);
+	jw_array_end(&w);
+	jw_object_end(&w);
+	return out_close(&w, true);
 }
 
 static int col_width(const char *label)
@@ -264,22 +264,22 @@ static int col_width(const char *label)
 /* show --settings: a second table, a row per parameter some interface has
  * ("channels rx"), a cell "VALUE" or "VALUE/MAX", "-" where the driver
  * has none (ethtool's n/a). */
-static void show_settings(const struct host_state *hs, const size_t *sel, size_t nsel,
+static void show_settings(struct jw *w, const struct host_state *hs, const size_t *sel, size_t nsel,
 			  char (*labels)[NAME_ESC_MAX])
 {
 	size_t width = strlen("setting");
 
 	for (unsigned int p = 0; p < SP_MAX; p++) {
-		size_t w = strlen(setting_group_name(setting_defs[p].group)) + 1 +
-			   strlen(setting_defs[p].name);
+		size_t len = strlen(setting_group_name(setting_defs[p].group)) + 1 +
+			     strlen(setting_defs[p].name);
 
-		if (w > width)
-			width = w;
+		if (len > width)
+			width = len;
 	}
-	printf("\n%-*s", (int)width, "setting");
+	jw_printf(w, "\n%-*s", (int)width, "setting");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s", col_width(labels[k]), labels[k]);
-	putchar('\n');
+		jw_printf(w, "  %-*s", col_width(labels[k]), labels[k]);
+	jw_lit(w, "\n");
 	for (unsigned int p = 0; p < SP_MAX; p++) {
 		const struct setting_def *def = &setting_defs[p];
 		char row[64];
@@ -290,7 +290,7 @@ static void show_settings(const struct host_state *hs, const size_t *sel, size_t
 		if (!any)
 			continue;
 		snprintf(row, sizeof(row), "%s %s", setting_group_name(def->group), def->name);
-		printf("%-*s", (int)width, row);
+		jw_printf(w, "%-*s", (int)width, row);
 		for (size_t k = 0; k < nsel; k++) {
 			const struct iface_settings *s = &hs->ifaces[sel[k]].settings;
 			char c[32];
@@ -303,12 +303,13 @@ static void show_settings(const struct host_state *hs, const size_t *sel, size_t
 				snprintf(c, sizeof(c), "%u/%u", s->value[p], s->max[p]);
 			else
 				snprintf(c, sizeof(c), "%u", s->value[p]);
-			printf("  %-*s", col_width(labels[k]), c);
+			jw_printf(w, "  %-*s", col_width(labels[k]), c);
 		}
-		putchar('\n');
+		jw_lit(w, "\n");
 	}
-	printf("\nsettings: VALUE/MAX where the driver reports a maximum; - where it has none "
-	       "(ethtool's n/a)\n");
+	jw_printf(w,
+		  "\nsettings: VALUE/MAX where the driver reports a maximum; - where it has none "
+		  "(ethtool's n/a)\n");
 }
 
 int cmd_show(const struct global_opts *g, int argc, char **argv)
@@ -336,6 +337,7 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 	struct virt_info vi;
 	struct backend *b;
 	bool all = false;
+	struct jw w;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
@@ -425,45 +427,56 @@ int cmd_show(const struct global_opts *g, int argc, char **argv)
 			 name_text(hs.ifaces[sel[k]].name, tmp, sizeof(tmp)),
 			 marked[sel[k]] ? "+" : "");
 	}
-	printf("%-*s", (int)width, "feature");
+	if (out_open(&w) < 0) {
+		log_error("out of memory");
+		r = EXIT_ENV;
+		goto out;
+	}
+	jw_printf(&w, "%-*s", (int)width, "feature");
 	for (size_t k = 0; k < nsel; k++)
-		printf("  %-*s", col_width(labels[k]), labels[k]);
-	putchar('\n');
+		jw_printf(&w, "  %-*s", col_width(labels[k]), labels[k]);
+	jw_lit(&w, "\n");
 	for (size_t s = 0; s < nsum; s++) {
-		printf("%-*s", (int)width, sums[0][s].long_name);
+		jw_printf(&w, "%-*s", (int)width, sums[0][s].long_name);
 		for (size_t k = 0; k < nsel; k++) {
 			const struct iface *ifc = &hs.ifaces[sel[k]];
 			struct show_cell sc =
 				summary_cell(&map, s, ifc, &sums[k][s], hs.names.count);
 			char c[8];
-			int w = col_width(labels[k]);
+			int cw = col_width(labels[k]);
 
 			cell_text(c, sizeof(c), &sc);
-			printf("  %-*s", w, c);
+			jw_printf(&w, "  %-*s", cw, c);
 		}
-		putchar('\n');
+		jw_lit(&w, "\n");
 	}
 	for (unsigned int i = 0; all && i < hs.names.count; i++) {
 		if (!hs.names.names[i][0])
 			continue;
-		printf("%-*s", (int)width, hs.names.names[i]);
+		jw_printf(&w, "%-*s", (int)width, hs.names.names[i]);
 		for (size_t k = 0; k < nsel; k++) {
 			struct show_cell sc = feature_cell(&hs.ifaces[sel[k]], i);
 			char c[8];
-			int w = col_width(labels[k]);
+			int cw = col_width(labels[k]);
 
 			cell_text(c, sizeof(c), &sc);
-			printf("  %-*s", w, c);
+			jw_printf(&w, "  %-*s", cw, c);
 		}
-		putchar('\n');
+		jw_lit(&w, "\n");
 	}
 	if (settings)
-		show_settings(&hs, sel, nsel, labels);
-	printf("\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
-	       "~ partly fixed: switched off, some members stay on (--all lists them)\n");
+		show_settings(&w, &hs, sel, nsel, labels);
+	jw_printf(&w,
+		  "\n* fixed (cannot be changed)   ! requested otherwise, the kernel keeps it so\n"
+		  "~ partly fixed: switched off, some members stay on (--all lists them)\n");
 	if (advice.n_pending) {
-		printf("+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
-		advice_print_brief(stdout, &hs, &advice);
+		jw_printf(&w,
+			  "+ advice (offloadctl advise explains it, docs/advice.md lists it):\n");
+		advice_print_brief(&w, &hs, &advice);
+	}
+	if (out_close(&w, false) < 0) {
+		r = EXIT_ENV;
+		goto out;
 	}
 	r = EXIT_OK;
 out:

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "host/config-set.h"
 #include "host/facts-load.h"
 #include "host/virt-detect.h"
+#include "lib/escape.h"
+#include "lib/json-writer.h"
 #include "lib/log.h"
 #include "model/desired-state.h"
 #include "model/plan.h"
@@ -123,11 +126,16 @@ static int run_all_scopes(const struct global_opts *g, int argc, char **argv, en
 			  bool json)
 {
 	struct strlist scopes = { 0 };
-	json_t *all = json ? json_object() : NULL;
+	struct jw w;
 	int worst = EXIT_OK, r;
 
-	if (json && !all)
-		return EXIT_ENV;
+	if (json) {
+		if (out_open(&w) < 0)
+			return EXIT_ENV;
+		jw_object_begin(&w);
+		jw_key(&w, "scopes");
+		jw_object_begin(&w);
+	}
 	r = list_scopes(g, &scopes);
 	if (r < 0)
 		log_error("cannot read the scopes in '%s/netns': %s", g->config_dir, strerror(-r));
@@ -147,19 +155,26 @@ static int run_all_scopes(const struct global_opts *g, int argc, char **argv, en
 		}
 		rc = run_child(g, ns, argc, argv, mode, json ? &out : NULL);
 		if (json) {
+			/* the child's report as it printed it, when it is JSON */
 			json_t *rep = out ? json_loads(out, 0, NULL) : NULL;
+			char esc[NAME_ESC_MAX];
 
-			json_object_set_new(all, ns ? ns : "host", rep ? rep : json_null());
+			jw_key(&w, ns ? name_json(ns, esc, sizeof(esc)) : "host");
+			if (rep)
+				jw_raw(&w, out, strlen(out));
+			else
+				jw_null(&w);
+			json_decref(rep);
 		}
 		free(out);
 		if (rc > worst)
 			worst = rc;
 	}
 	if (json) {
-		json_t *doc = json_pack("{s:o}", "scopes", all);
-
-		report_print_json(stdout, doc);
-		json_decref(doc);
+		jw_object_end(&w);
+		jw_object_end(&w);
+		if (out_close(&w, true) < 0 && worst < EXIT_ENV)
+			worst = EXIT_ENV;
 	}
 	strlist_free(&scopes);
 	return worst;
@@ -401,11 +416,22 @@ static int run_state(const struct global_opts *g, int argc, char **argv, enum mo
 		rc = step.plan.errors.n || (!dry_run && step.result) ? EXIT_NOT_IN_SYNC : EXIT_OK;
 	if (fell_back)
 		rc = EXIT_USAGE; /* applied the last good set: the set itself is bad */
-	if (json)
-		report_print_json(stdout, step.rep);
-	else if (log_level >= 0 || rc)
-		report_print_text(stdout, step.rep,
-				  mode == MODE_APPLY && !dry_run ? "changed" : "would change");
+	if (json || log_level >= 0 || rc) {
+		struct jw w;
+
+		if (out_open(&w) < 0) {
+			rc = EXIT_ENV;
+			goto out;
+		}
+		if (json)
+			report_write_json(&w, &step.rep);
+		else
+			report_write_text(&w, &step.rep,
+					  mode == MODE_APPLY && !dry_run ? "changed"
+									 : "would change");
+		if (out_close(&w, json) < 0)
+			rc = EXIT_ENV;
+	}
 out:
 	reconcile_free(&step);
 	backend_close(b);

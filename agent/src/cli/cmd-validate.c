@@ -14,10 +14,10 @@
 #include "host/config-set.h"
 #include "host/last-good.h"
 #include "lib/escape.h"
+#include "lib/json-writer.h"
 #include "lib/log.h"
 #include "model/desired-state.h"
 #include "model/plan.h"
-#include "model/report.h"
 
 /* Load the files named on the command line, or the configuration set;
  * the parser's errors go to errors.  Returns 0 or an exit code; ds is
@@ -229,37 +229,75 @@ static int judge_names(const struct global_opts *g, const struct desired_state *
 	return rc;
 }
 
-/* validate --json: {"valid", "files", "rules", "features", "errors",
- * "warnings"}, every message "file:line:column: ..." where it has a place. */
-static int print_json(const struct desired_state *ds, bool valid, const struct strlist *errors,
-		      const struct strlist *warnings, size_t nfeat)
+/* What validate found, as both forms print it. */
+struct validation {
+	const struct desired_state *ds;
+	bool valid;
+	const struct strlist *errors, *warnings;
+	size_t nfeat, nset; /* feature settings; other settings (rings, ...) */
+};
+
+static void messages_json(struct jw *w, const char *key, const struct strlist *l)
 {
-	json_t *doc = json_object(), *files = json_array();
-	int r = doc && files ? 0 : -ENOMEM;
+	jw_key(w, key);
+	jw_array_begin(w);
+	for (size_t i = 0; i < l->n; i++) {
+		char *safe = name_json_dup(l->items[i]);
 
-	for (size_t i = 0; r == 0 && i < ds->files.n; i++) {
-		char *safe = name_json_dup(ds->files.items[i]);
-
-		r = safe ? json_array_append_new(files, json_string(safe)) : -ENOMEM;
+		jw_string_or_null(w, safe);
 		free(safe);
 	}
-	if (r == 0 &&
-	    (json_object_set_new(doc, "valid", json_boolean(valid)) < 0 ||
-	     json_object_set_new(doc, "files", files) < 0 ||
-	     json_object_set_new(doc, "rules", json_integer((json_int_t)ds->n_rules)) < 0 ||
-	     json_object_set_new(doc, "features", json_integer((json_int_t)nfeat)) < 0 ||
-	     json_object_set_new(doc, "errors", json_array()) < 0 ||
-	     json_object_set_new(doc, "warnings", json_array()) < 0))
-		r = -ENOMEM;
-	else if (r)
-		json_decref(files);
-	if (r == 0 && (report_add_messages(doc, "errors", errors) < 0 ||
-		       report_add_messages(doc, "warnings", warnings) < 0))
-		r = -ENOMEM;
-	if (r == 0)
-		report_print_json(stdout, doc);
-	json_decref(doc);
-	return r;
+	jw_array_end(w);
+}
+
+/* The one walk over the result: --json prints {"valid", "files", "rules",
+ * "features", "errors", "warnings"}, every message "file:line:column: ..."
+ * where it has a place; the text form says the messages on stderr and,
+ * when valid, "valid: 2 files, 3 rules, 5 feature settings" on stdout.
+ * Returns 0 or the writer's error. */
+static int print_validation(const struct validation *v, bool json, bool quiet)
+{
+	struct jw w;
+
+	if (!json) {
+		print_list(v->errors, "");
+		if (log_level >= 0)
+			print_list(v->warnings, "warning: ");
+		if (!v->valid || quiet || log_level < 0)
+			return 0;
+	}
+	if (out_open(&w) < 0)
+		return -ENOMEM;
+	if (json) {
+		jw_object_begin(&w);
+		jw_kv_bool(&w, "valid", v->valid);
+		jw_key(&w, "files");
+		jw_array_begin(&w);
+		for (size_t i = 0; i < v->ds->files.n; i++) {
+			char *safe = name_json_dup(v->ds->files.items[i]);
+
+			jw_string_or_null(&w, safe);
+			free(safe);
+		}
+		jw_array_end(&w);
+		jw_kv_int(&w, "rules", (long long)v->ds->n_rules);
+		jw_kv_int(&w, "features", (long long)v->nfeat);
+		messages_json(&w, "errors", v->errors);
+		messages_json(&w, "warnings", v->warnings);
+		jw_object_end(&w);
+	} else {
+		size_t nf = v->ds->files.n, nr = v->ds->n_rules;
+
+		jw_printf(&w, "valid: %zu file%s, %zu rule%s, %zu feature setting%s", nf,
+			  nf == 1 ? "" : "s", nr, nr == 1 ? "" : "s", v->nfeat,
+			  v->nfeat == 1 ? "" : "s");
+		/* rings, channels, ...: said only when there are some, so that the
+		 * line scripts read stays as it was for feature-only files */
+		if (v->nset)
+			jw_printf(&w, ", %zu other setting%s", v->nset, v->nset == 1 ? "" : "s");
+		jw_lit(&w, "\n");
+	}
+	return out_close(&w, json);
 }
 
 int cmd_validate(const struct global_opts *g, int argc, char **argv)
@@ -278,7 +316,6 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 	struct strlist errors = { 0 }, warnings = { 0 };
 	struct desired_state ds;
 	bool quiet = false, json = false, kernel = false;
-	size_t nfeat = 0;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -318,31 +355,17 @@ int cmd_validate(const struct global_opts *g, int argc, char **argv)
 		rc = EXIT_ENV;
 		goto out;
 	}
-	for (size_t i = 0; i < ds.n_rules; i++)
-		nfeat += ds.rules[i].n_features;
-	if (json) {
-		if (print_json(&ds, rc == 0, &errors, &warnings, nfeat) < 0) {
-			log_error("out of memory");
+	{
+		struct validation v = { &ds, rc == 0, &errors, &warnings, 0, 0 };
+
+		for (size_t i = 0; i < ds.n_rules; i++) {
+			v.nfeat += ds.rules[i].n_features;
+			v.nset += ds.rules[i].n_settings;
+		}
+		if (print_validation(&v, json, quiet) < 0) {
+			log_error("cannot print the result: %s", strerror(ENOMEM));
 			rc = EXIT_ENV;
 		}
-		goto out;
-	}
-	print_list(&errors, "");
-	if (log_level >= 0)
-		print_list(&warnings, "warning: ");
-	if (rc == 0 && !quiet && log_level >= 0) {
-		size_t nset = 0;
-
-		for (size_t i = 0; i < ds.n_rules; i++)
-			nset += ds.rules[i].n_settings;
-		printf("valid: %zu file%s, %zu rule%s, %zu feature setting%s", ds.files.n,
-		       ds.files.n == 1 ? "" : "s", ds.n_rules, ds.n_rules == 1 ? "" : "s", nfeat,
-		       nfeat == 1 ? "" : "s");
-		/* rings, channels, ...: said only when there are some, so that the
-		 * line scripts read stays as it was for feature-only files */
-		if (nset)
-			printf(", %zu other setting%s", nset, nset == 1 ? "" : "s");
-		putchar('\n');
 	}
 out:
 	desired_state_free(&ds);

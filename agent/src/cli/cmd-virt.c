@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "host/virt-detect.h"
+#include "lib/json-writer.h"
 #include "lib/log.h"
 
 int cmd_virt(const struct global_opts *g, int argc, char **argv)
@@ -16,7 +17,7 @@ int cmd_virt(const struct global_opts *g, int argc, char **argv)
 	};
 	struct virt_info vi;
 	bool brief = false;
-	json_t *j;
+	struct jw w;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -42,11 +43,16 @@ int cmd_virt(const struct global_opts *g, int argc, char **argv)
 	if (brief) {
 		puts(virt_brief(&vi));
 	} else {
-		j = virt_to_json(&vi);
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(j);
+		r = out_open(&w);
+		if (r == 0) {
+			virt_write(&w, &vi, false);
+			r = out_close(&w, true);
+		}
 	}
 	virt_info_free(&vi);
+	if (r < 0) {
+		log_error("cannot print the virtualisation facts: %s", strerror(-r));
+		return EXIT_ENV;
+	}
 	return EXIT_OK;
 }

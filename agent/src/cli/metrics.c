@@ -2,7 +2,8 @@
  *
  * The format (prometheus.io "Exposition formats"): every sample of a family
  * follows its # HELP and # TYPE lines with no other family in between, so
- * the writers below loop family by family over the interfaces.
+ * the writers below loop family by family over the interfaces.  Written
+ * through the one writer (lib/json-writer.h) as text.
  */
 #include <errno.h>
 #include <string.h>
@@ -11,39 +12,39 @@
 #include "lib/atomic-file.h"
 #include "version.h"
 
-void prom_family(FILE *f, const char *name, const char *type, const char *help)
+void prom_family(struct jw *w, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	jw_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void prom_label_value(FILE *f, const char *value)
+void prom_label_value(struct jw *w, const char *value)
 {
-	putc('"', f);
+	jw_lit(w, "\"");
 	for (const char *p = value; *p; p++) {
 		if (*p == '\\' || *p == '"')
-			putc('\\', f);
+			jw_lit(w, "\\");
 		if (*p == '\n') {
-			fputs("\\n", f);
+			jw_lit(w, "\\n");
 			continue;
 		}
-		putc(*p, f);
+		jw_put(w, p, 1);
 	}
-	putc('"', f);
+	jw_lit(w, "\"");
 }
 
-static void label(FILE *f, bool first, const char *name, const char *value)
+static void label(struct jw *w, bool first, const char *name, const char *value)
 {
-	fprintf(f, "%s%s=", first ? "" : ",", name);
-	prom_label_value(f, value);
+	jw_printf(w, "%s%s=", first ? "" : ",", name);
+	prom_label_value(w, value);
 }
 
-static void iface_sample(FILE *f, const char *family, const char *iface, const char *key,
+static void iface_sample(struct jw *w, const char *family, const char *iface, const char *key,
 			 const char *value_name, int value)
 {
-	fprintf(f, "%s{", family);
-	label(f, true, "interface", iface);
-	label(f, false, key, value_name);
-	fprintf(f, "} %d\n", value);
+	jw_printf(w, "%s{", family);
+	label(w, true, "interface", iface);
+	label(w, false, key, value_name);
+	jw_printf(w, "} %d\n", value);
 }
 
 /* active, requested, fixed: one family each */
@@ -65,52 +66,52 @@ static const char *const offload_help[] = {
 	"ethtool -k summary line standing for one feature cannot be changed (1).",
 };
 
-int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct host_state *hs,
-			   const struct facts_options *o)
+static void facts_metrics(struct jw *w, const struct virt_info *vi, const struct host_state *hs,
+			  const struct facts_options *o)
 {
 	struct offload_summary sum[OFFLOAD_MAP_MAX];
 	struct offload_map map;
 	char name[64];
 
-	prom_family(f, "offloadctl_info", "gauge",
+	prom_family(w, "offloadctl_info", "gauge",
 		    "The offloadctl agent that wrote these metrics.");
-	fputs("offloadctl_info{", f);
-	label(f, true, "version", OFFLOADCTL_VERSION);
-	fputs(",schema=\"1\"} 1\n", f);
+	jw_lit(w, "offloadctl_info{");
+	label(w, true, "version", OFFLOADCTL_VERSION);
+	jw_lit(w, ",schema=\"1\"} 1\n");
 
-	prom_family(f, "offloadctl_virtualization_info", "gauge",
+	prom_family(w, "offloadctl_virtualization_info", "gauge",
 		    "What this host is: vm and container words as systemd-detect-virt prints them, "
 		    "role guest/host/none; empty labels are unknown or do not apply.");
-	fputs("offloadctl_virtualization_info{", f);
-	label(f, true, "vm", vi->vm);
-	label(f, false, "container", vi->container);
-	label(f, false, "role", vi->role);
-	label(f, false, "xen_domain", vi->xen_domain);
-	label(f, false, "xen_guest_type", vi->xen_guest_type);
-	label(f, false, "hypervisor_vendor", vi->hypervisor_vendor);
-	fputs("} 1\n", f);
+	jw_lit(w, "offloadctl_virtualization_info{");
+	label(w, true, "vm", vi->vm);
+	label(w, false, "container", vi->container);
+	label(w, false, "role", vi->role);
+	label(w, false, "xen_domain", vi->xen_domain);
+	label(w, false, "xen_guest_type", vi->xen_guest_type);
+	label(w, false, "hypervisor_vendor", vi->hypervisor_vendor);
+	jw_lit(w, "} 1\n");
 
-	prom_family(f, "offloadctl_interface_info", "gauge",
+	prom_family(w, "offloadctl_interface_info", "gauge",
 		    "An interface and its link facts; empty labels are unknown or do not apply.");
 	for (size_t i = 0; i < hs->n; i++) {
 		const struct iface *ifc = &hs->ifaces[i];
 
 		if (!facts_iface_selected(o, ifc))
 			continue;
-		fputs("offloadctl_interface_info{", f);
-		label(f, true, "interface", ifc->name);
-		label(f, false, "kind", ifc->kind);
-		label(f, false, "driver", ifc->driver);
-		label(f, false, "module", ifc->module);
-		label(f, false, "mac", ifc->mac);
-		label(f, false, "operstate", ifc->operstate ? ifc->operstate : "");
-		fprintf(f, "} 1\n");
+		jw_lit(w, "offloadctl_interface_info{");
+		label(w, true, "interface", ifc->name);
+		label(w, false, "kind", ifc->kind);
+		label(w, false, "driver", ifc->driver);
+		label(w, false, "module", ifc->module);
+		label(w, false, "mac", ifc->mac);
+		label(w, false, "operstate", ifc->operstate ? ifc->operstate : "");
+		jw_printf(w, "} 1\n");
 	}
 
 	offload_map_init(hs, &map);
 	for (int s = S_ACTIVE; s <= S_FIXED; s++) {
 		snprintf(name, sizeof(name), "offloadctl_offload_%s", state_words[s]);
-		prom_family(f, name, "gauge", offload_help[s]);
+		prom_family(w, name, "gauge", offload_help[s]);
 		for (size_t i = 0; i < hs->n; i++) {
 			const struct iface *ifc = &hs->ifaces[i];
 			size_t n;
@@ -124,7 +125,7 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 						       : sum[k].requested;
 
 				if (v >= 0) /* no value for a line of several features */
-					iface_sample(f, name, ifc->name, "offload",
+					iface_sample(w, name, ifc->name, "offload",
 						     sum[k].long_name, v);
 			}
 		}
@@ -132,7 +133,7 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 
 	for (int s = S_ACTIVE; s <= S_FIXED; s++) {
 		snprintf(name, sizeof(name), "offloadctl_feature_%s", state_words[s]);
-		prom_family(f, name, "gauge", feature_help[s]);
+		prom_family(w, name, "gauge", feature_help[s]);
 		for (size_t i = 0; i < hs->n; i++) {
 			const struct iface *ifc = &hs->ifaces[i];
 
@@ -144,7 +145,7 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 						       : featbits_test(&ifc->wanted, k);
 
 				if (hs->names.names[k][0])
-					iface_sample(f, name, ifc->name, "feature",
+					iface_sample(w, name, ifc->name, "feature",
 						     hs->names.names[k], v);
 			}
 		}
@@ -155,7 +156,7 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 	for (int m = 0; m < 2; m++) {
 		const char *fam = m ? "offloadctl_setting_max" : "offloadctl_setting";
 
-		prom_family(f, fam, "gauge",
+		prom_family(w, fam, "gauge",
 			    m ? "The maximum the driver reports for a ring or channel count."
 			      : "A parameter of rings, channels, coalesce, pause or eee, under "
 				"ethtool's name (on/off as 1/0).");
@@ -168,81 +169,97 @@ int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct hos
 			for (unsigned int p = 0; p < SP_MAX; p++) {
 				if (!((m ? st->has_max : st->present) & setting_bit(p)))
 					continue;
-				fprintf(f, "%s{", fam);
-				label(f, true, "interface", ifc->name);
-				label(f, false, "group", setting_group_name(setting_defs[p].group));
-				label(f, false, "setting", setting_defs[p].name);
-				fprintf(f, "} %u\n", m ? st->max[p] : st->value[p]);
+				jw_printf(w, "%s{", fam);
+				label(w, true, "interface", ifc->name);
+				label(w, false, "group", setting_group_name(setting_defs[p].group));
+				label(w, false, "setting", setting_defs[p].name);
+				jw_printf(w, "} %u\n", m ? st->max[p] : st->value[p]);
 			}
 		}
 	}
-	if (fflush(f) != 0 || ferror(f))
-		return -EIO;
-	return 0;
 }
 
-static void counter(FILE *f, const char *name, const char *help, unsigned long v)
+int facts_write_prometheus(FILE *f, const struct virt_info *vi, const struct host_state *hs,
+			   const struct facts_options *o)
 {
-	prom_family(f, name, "counter", help);
-	fprintf(f, "%s %lu\n", name, v);
+	struct jw w;
+	int r;
+
+	if (jw_open(&w, f, 0) < 0)
+		return -ENOMEM;
+	facts_metrics(&w, vi, hs, o);
+	r = jw_close(&w);
+	if (r == 0 && (fflush(f) != 0 || ferror(f)))
+		r = -EIO;
+	return r;
+}
+
+static void counter(struct jw *w, const char *name, const char *help, unsigned long v)
+{
+	prom_family(w, name, "counter", help);
+	jw_printf(w, "%s %lu\n", name, v);
 }
 
 int watch_counters_write(const char *path, const struct watch_counters *c)
 {
 	struct atomic_file af;
-	FILE *f;
+	struct jw jw, *w = &jw;
 	int r;
 
 	r = atomic_file_open(path, &af);
 	if (r < 0)
 		return r;
-	f = af.f;
-	prom_family(f, "offloadctl_watch_info", "gauge",
+	if (jw_open(w, af.f, 0) < 0) {
+		atomic_file_discard(&af);
+		return -ENOMEM;
+	}
+	prom_family(w, "offloadctl_watch_info", "gauge",
 		    "The offloadctl watch daemon that wrote these metrics.");
-	fputs("offloadctl_watch_info{", f);
-	label(f, true, "version", OFFLOADCTL_VERSION);
-	fputs("} 1\n", f);
-	counter(f, "offloadctl_watch_passes_total", "Passes run (apply after events, coalesced).",
+	jw_lit(w, "offloadctl_watch_info{");
+	label(w, true, "version", OFFLOADCTL_VERSION);
+	jw_lit(w, "} 1\n");
+	counter(w, "offloadctl_watch_passes_total", "Passes run (apply after events, coalesced).",
 		c->passes);
-	counter(f, "offloadctl_watch_failed_passes_total",
+	counter(w, "offloadctl_watch_failed_passes_total",
 		"Passes that could not reach the desired state (rolled back, retried with "
 		"back-off).",
 		c->failed_passes);
-	counter(f, "offloadctl_watch_reverts_total",
+	counter(w, "offloadctl_watch_reverts_total",
 		"Features put back after they drifted from the desired state (someone's ethtool "
 		"-K, a driver reset).",
 		c->reverts);
-	counter(f, "offloadctl_watch_fights_total",
+	counter(w, "offloadctl_watch_fights_total",
 		"Fights: another program kept setting a feature back; watch left the interface "
 		"alone for a while.",
 		c->fights);
-	counter(f, "offloadctl_watch_refusals_total",
+	counter(w, "offloadctl_watch_refusals_total",
 		"Times an interface could not take its settings (rolled back, retried with "
 		"back-off).",
 		c->refusals);
-	prom_family(f, "offloadctl_watch_changes_total", "counter",
+	prom_family(w, "offloadctl_watch_changes_total", "counter",
 		    "Features set, by why: the first pass, an interface that appeared, a reloaded "
 		    "configuration, drift.");
-	fprintf(f, "offloadctl_watch_changes_total{reason=\"initial\"} %lu\n", c->changes_initial);
-	fprintf(f, "offloadctl_watch_changes_total{reason=\"new-interface\"} %lu\n",
-		c->changes_new);
-	fprintf(f, "offloadctl_watch_changes_total{reason=\"reload\"} %lu\n", c->changes_reload);
-	fprintf(f, "offloadctl_watch_changes_total{reason=\"drift\"} %lu\n", c->reverts);
-	counter(f, "offloadctl_watch_reloads_total", "Configurations reloaded (inotify or SIGHUP).",
+	jw_printf(w, "offloadctl_watch_changes_total{reason=\"initial\"} %lu\n",
+		  c->changes_initial);
+	jw_printf(w, "offloadctl_watch_changes_total{reason=\"new-interface\"} %lu\n",
+		  c->changes_new);
+	jw_printf(w, "offloadctl_watch_changes_total{reason=\"reload\"} %lu\n", c->changes_reload);
+	jw_printf(w, "offloadctl_watch_changes_total{reason=\"drift\"} %lu\n", c->reverts);
+	counter(w, "offloadctl_watch_reloads_total", "Configurations reloaded (inotify or SIGHUP).",
 		c->reloads);
-	counter(f, "offloadctl_watch_reload_errors_total",
+	counter(w, "offloadctl_watch_reload_errors_total",
 		"New configurations refused because of errors (the previous one stayed in force).",
 		c->reload_errors);
-	prom_family(f, "offloadctl_watch_interfaces", "gauge", "Interfaces seen by the last pass.");
-	fprintf(f, "offloadctl_watch_interfaces %lu\n", c->interfaces);
-	prom_family(f, "offloadctl_watch_start_time_seconds", "gauge",
+	prom_family(w, "offloadctl_watch_interfaces", "gauge", "Interfaces seen by the last pass.");
+	jw_printf(w, "offloadctl_watch_interfaces %lu\n", c->interfaces);
+	prom_family(w, "offloadctl_watch_start_time_seconds", "gauge",
 		    "When watch started, seconds since the epoch.");
-	fprintf(f, "offloadctl_watch_start_time_seconds %.3f\n", c->start_time);
-	prom_family(f, "offloadctl_watch_last_success_timestamp_seconds", "gauge",
+	jw_printf(w, "offloadctl_watch_start_time_seconds %.3f\n", c->start_time);
+	prom_family(w, "offloadctl_watch_last_success_timestamp_seconds", "gauge",
 		    "When the last pass that reached the desired state ended, seconds since the "
 		    "epoch; 0 before the first.");
-	fprintf(f, "offloadctl_watch_last_success_timestamp_seconds %.3f\n", c->last_success);
-	if (ferror(f)) {
+	jw_printf(w, "offloadctl_watch_last_success_timestamp_seconds %.3f\n", c->last_success);
+	if (jw_close(w) < 0 || ferror(af.f)) {
 		atomic_file_discard(&af);
 		return -EIO;
 	}

@@ -4,15 +4,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "lib/json-writer.h"
 #include "model/facts.h"
 #include "model/iface.h"
 #include "model/virt.h"
 
 /* "# HELP name help\n# TYPE name type\n" */
-void prom_family(FILE *f, const char *name, const char *type, const char *help);
+void prom_family(struct jw *w, const char *name, const char *type, const char *help);
 
 /* A label value between double quotes, with \\, \" and \n escaped. */
-void prom_label_value(FILE *f, const char *value);
+void prom_label_value(struct jw *w, const char *value);
 
 /*
  * The facts as metrics: offloadctl_info and offloadctl_virtualization_info

@@ -17,7 +17,7 @@ void reconcile_init(struct reconcile *rc)
 }
 
 /* The planned changes, for check and --dry-run. */
-static void report_plan(json_t *rep, const struct host_state *hs, const struct plan *p)
+static void report_plan(struct report *rep, const struct host_state *hs, const struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_iface *pi = &p->ifaces[i];
@@ -36,14 +36,14 @@ static void report_plan(json_t *rep, const struct host_state *hs, const struct p
 						  st->from, st->to, st->rule);
 		}
 	}
-	report_set(rep, "changed", p->n > 0);
-	report_set(rep, "in_sync", p->n == 0 && p->errors.n == 0);
+	rep->changed = p->n > 0;
+	rep->in_sync = p->n == 0 && p->errors.n == 0;
 }
 
 /* What the plan found that no change shows: members of group names that
  * keep their state, which rule decides each feature, rules that matched
  * no interface. */
-static int report_add_notes(json_t *rep, const struct host_state *hs, const struct plan *p)
+static int report_add_notes(struct report *rep, const struct host_state *hs, const struct plan *p)
 {
 	for (size_t i = 0; i < p->n_unreachable; i++) {
 		const struct plan_unreachable *u = &p->unreachable[i];
@@ -74,7 +74,7 @@ static int report_add_notes(json_t *rep, const struct host_state *hs, const stru
 	return 0;
 }
 
-static int on_each(void *arg, size_t i, int result, json_t *one)
+static int on_each(void *arg, size_t i, int result, struct report *one)
 {
 	struct reconcile *rc = arg;
 
@@ -98,7 +98,7 @@ static int apply_each(struct reconcile *rc)
 				skip[i] = true;
 	for (size_t i = 0; h && h->skip && i < p->n; i++)
 		skip[i] = skip[i] || h->skip(rc, h->arg, i);
-	r = apply_plan_each(rc->b, &rc->hs, p, skip, rc->rep, rc->log_errors,
+	r = apply_plan_each(rc->b, &rc->hs, p, skip, &rc->rep, rc->log_errors,
 			    h && h->applied ? on_each : NULL, rc);
 	free(skip);
 	return r;
@@ -155,16 +155,16 @@ enum reconcile_stage reconcile_run(struct reconcile *rc)
 		}
 	}
 
-	rc->rep = report_new();
-	if (!rc->rep || report_add_messages(rc->rep, "warnings", &p->warnings) < 0 ||
-	    report_add_messages(rc->rep, "errors", &p->errors) < 0 ||
-	    report_add_notes(rc->rep, &rc->hs, p) < 0) {
+	report_init(&rc->rep);
+	if (report_add_messages(&rc->rep.warnings, &p->warnings) < 0 ||
+	    report_add_messages(&rc->rep.errors, &p->errors) < 0 ||
+	    report_add_notes(&rc->rep, &rc->hs, p) < 0) {
 		rc->err = -ENOMEM;
 		return RECONCILE_FAILED;
 	}
 
 	if (rc->mode == RECONCILE_PLAN) {
-		report_plan(rc->rep, &rc->hs, p);
+		report_plan(&rc->rep, &rc->hs, p);
 		rc->result = p->n || p->errors.n ? 1 : 0;
 		return RECONCILE_DONE;
 	}
@@ -176,23 +176,23 @@ enum reconcile_stage reconcile_run(struct reconcile *rc)
 		}
 		rc->result = r || p->errors.n ? 1 : 0;
 		if (p->errors.n)
-			report_set(rc->rep, "in_sync", false);
+			rc->rep.in_sync = false;
 		return RECONCILE_DONE;
 	}
 	if (p->errors.n || p->n == 0) {
 		/* A plan with errors changes nothing: its report lists no
 		 * change. */
 		if (p->errors.n)
-			report_set(rc->rep, "in_sync", false);
+			rc->rep.in_sync = false;
 		else
-			report_plan(rc->rep, &rc->hs, p);
-		report_set(rc->rep, "changed", false);
+			report_plan(&rc->rep, &rc->hs, p);
+		rc->rep.changed = false;
 		rc->result = p->errors.n ? 1 : 0;
 		return RECONCILE_DONE;
 	}
 	if (rc->lock_fd < 0)
 		return RECONCILE_NOT_PERMITTED;
-	r = apply_plan(rc->b, &rc->hs, p, rc->rep, rc->log_errors);
+	r = apply_plan(rc->b, &rc->hs, p, &rc->rep, rc->log_errors);
 	if (r < 0) {
 		rc->err = r;
 		return RECONCILE_FAILED;
@@ -203,8 +203,7 @@ enum reconcile_stage reconcile_run(struct reconcile *rc)
 
 void reconcile_free(struct reconcile *rc)
 {
-	json_decref(rc->rep);
-	rc->rep = NULL;
+	report_free(&rc->rep);
 	plan_free(&rc->plan);
 	host_state_free(&rc->hs);
 	if (rc->lock_fd >= 0)

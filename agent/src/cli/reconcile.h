@@ -7,12 +7,12 @@
 #pragma once
 
 #include <stdbool.h>
-#include <jansson.h>
 
 #include "backend/backend.h"
 #include "model/desired-state.h"
 #include "model/iface.h"
 #include "model/plan.h"
+#include "model/report.h"
 #include "model/virt.h"
 
 enum reconcile_mode {
@@ -45,7 +45,7 @@ struct reconcile_hooks {
 	bool (*skip)(struct reconcile *rc, void *arg, size_t i);
 	/* RECONCILE_APPLY_EACH: rc->plan.ifaces[i] was tried, result 0
 	 * (reached) or 1 (refused, rolled back); one is its own report. */
-	int (*applied)(struct reconcile *rc, void *arg, size_t i, int result, json_t *one);
+	int (*applied)(struct reconcile *rc, void *arg, size_t i, int result, struct report *one);
 	void *arg;
 };
 
@@ -66,9 +66,9 @@ struct reconcile {
 	int lock_fd;	       /* held until reconcile_free(), -1 = none */
 	struct host_state hs;  /* read (or given); a caller may move it out */
 	struct plan plan;
-	json_t *rep; /* the change report */
-	int result;  /* RECONCILE_DONE: 0 reached (in sync), 1 not */
-	int err;     /* a negative errno for LOCK, READ and FAILED */
+	struct report rep; /* the change report */
+	int result;	   /* RECONCILE_DONE: 0 reached (in sync), 1 not */
+	int err;	   /* a negative errno for LOCK, READ and FAILED */
 };
 
 void reconcile_init(struct reconcile *rc);

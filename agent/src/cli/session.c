@@ -7,6 +7,7 @@
 #include "backend/backend.h"
 #include "backend/netns.h"
 #include "cli/cli.h"
+#include "lib/json-writer.h"
 #include "lib/log.h"
 #include "model/iface.h"
 
@@ -111,4 +112,21 @@ int host_open_read(const struct global_opts *g, struct backend **ret_b, struct h
 	*ret_b = b;
 	*ret_hs = hs;
 	return 0;
+}
+
+int out_open(struct jw *w)
+{
+	return jw_open(w, stdout, 2);
+}
+
+int out_close(struct jw *w, bool json)
+{
+	int r;
+
+	if (json)
+		jw_lit(w, "\n");
+	r = jw_close(w);
+	if (fflush(stdout) != 0 && r == 0)
+		r = -EIO;
+	return r;
 }

@@ -11,70 +11,66 @@
 
 #include "cli/reconcile.h"
 #include "cli/watch.h"
+#include "lib/escape.h"
 #include "lib/log.h"
 #include "model/plan.h"
 #include "model/report.h"
+#include "model/settings.h"
 
-/* What a change entry changes, as the log says it: "tx-checksum-ip-generic"
- * for a feature, "channels rx" for a setting. */
-static const char *change_what(json_t *c, char *buf, size_t len)
+/* What a change changes, as the log says it: "tx-checksum-ip-generic" for
+ * a feature, "channels rx" for a setting. */
+static const char *change_what(const struct report_change *c, char *buf, size_t len)
 {
-	if (!json_object_get(c, "group"))
-		return json_string_value(json_object_get(c, "feature"));
-	snprintf(buf, len, "%s %s", json_string_value(json_object_get(c, "group")),
-		 json_string_value(json_object_get(c, "setting")));
+	if (c->param < 0)
+		return c->feature;
+	snprintf(buf, len, "%s %s", setting_group_name(setting_defs[c->param].group),
+		 setting_defs[c->param].name);
 	return buf;
 }
 
-/* A change entry's "from" or "to": on/off, or a setting's number. */
-static const char *change_value(json_t *v, char *buf, size_t len)
+/* A change's "from" or "to": on/off, or a setting's number. */
+static const char *change_value(const struct report_change *c, uint32_t v, char *buf, size_t len)
 {
-	if (json_is_integer(v)) {
-		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-		return buf;
-	}
-	return json_string_value(v);
+	if (c->param < 0 || setting_defs[c->param].type == ST_BOOL)
+		return v ? "on" : "off";
+	snprintf(buf, len, "%u", v);
+	return buf;
 }
 
-static void log_pass(struct watch *w, json_t *rep, bool first)
+static void log_pass(struct watch *w, const struct report *rep, bool first)
 {
-	json_t *ifs = json_object_get(rep, "interfaces"), *e, *c;
-	const char *name;
-	size_t idx;
-
-	json_object_foreach(ifs, name, e) {
-		const char *what = first			     ? "set"
-				   : !host_state_find(&w->cur, name) ? "configured new interface"
+	for (size_t i = 0; i < rep->n_ifaces; i++) {
+		const struct report_iface *e = &rep->ifaces[i];
+		char esc[NAME_ESC_MAX];
+		const char *name = name_json(e->name, esc, sizeof(esc));
+		bool known = host_state_find(&w->cur, e->name) != NULL;
+		const char *what = first	 ? "set"
+				   : !known	 ? "configured new interface"
 				   : w->reloaded ? "applied the new configuration to"
 						 : "reverted drift on";
 
-		json_array_foreach(json_object_get(e, "changes"), idx, c) {
-			json_t *rule = json_object_get(c, "rule");
+		for (size_t k = 0; k < e->n_changes; k++) {
+			const struct report_change *c = &e->changes[k];
+			char wb[96], fb[24], tb[24];
 
 			if (first)
 				w->counters.changes_initial++;
-			else if (!host_state_find(&w->cur, name))
+			else if (!known)
 				w->counters.changes_new++;
 			else if (w->reloaded)
 				w->counters.changes_reload++;
 			else
 				w->counters.reverts++;
-
-			char wb[96], fb[24], tb[24];
-
 			log_notice("%s '%s': %s%s %s -> %s%s%s%s", what, name,
-				   json_object_get(c, "state") ? "requested " : "",
-				   change_what(c, wb, sizeof(wb)),
-				   change_value(json_object_get(c, "from"), fb, sizeof(fb)),
-				   change_value(json_object_get(c, "to"), tb, sizeof(tb)),
-				   rule ? " (rule " : "", rule ? json_string_value(rule) : "",
-				   rule ? ")" : "");
+				   c->requested ? "requested " : "", change_what(c, wb, sizeof(wb)),
+				   change_value(c, c->from, fb, sizeof(fb)),
+				   change_value(c, c->to, tb, sizeof(tb)), c->rule ? " (rule " : "",
+				   c->rule ? c->rule : "", c->rule ? ")" : "");
 		}
-		json_array_foreach(json_object_get(e, "side_effects"), idx, c)
+		for (size_t k = 0; k < e->n_side_effects; k++)
 			log_info("'%s': %s %s -> %s (side effect)", name,
-				 json_string_value(json_object_get(c, "feature")),
-				 json_string_value(json_object_get(c, "from")),
-				 json_string_value(json_object_get(c, "to")));
+				 e->side_effects[k].feature, e->side_effects[k].from ? "on" : "off",
+				 e->side_effects[k].to ? "on" : "off");
 	}
 }
 
@@ -172,17 +168,16 @@ static void iw_say(struct iface_watch *t, const char *msg, bool error)
 }
 
 /* Every error of a report, one line each. */
-static char *report_errors(json_t *rep)
+static char *report_errors(const struct report *rep)
 {
 	char *out = NULL;
-	size_t len = 0, i;
-	json_t *e;
+	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
 	if (!f)
 		return NULL;
-	json_array_foreach(json_object_get(rep, "errors"), i, e)
-		fprintf(f, "%s%s", i ? "; " : "", json_string_value(e));
+	for (size_t i = 0; i < rep->errors.n; i++)
+		fprintf(f, "%s%s", i ? "; " : "", rep->errors.items[i]);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;
@@ -192,8 +187,8 @@ static char *report_errors(json_t *rep)
 
 /* Drift on this interface was just reverted: is another writer fighting
  * us?  Then leave it alone, longer each time, and say so once. */
-static void note_revert(struct watch *w, struct iface_watch *t, const char *ifname, json_t *rep,
-			int64_t now)
+static void note_revert(struct watch *w, struct iface_watch *t, const char *ifname,
+			const struct report *rep, int64_t now)
 {
 	unsigned int n = 0;
 	int64_t delay;
@@ -219,17 +214,16 @@ static void note_revert(struct watch *w, struct iface_watch *t, const char *ifna
 	t->n_reverts = 0;
 	t->retry_ms = now + delay;
 	{
-		json_t *changes = json_object_get(
-			json_object_get(json_object_get(rep, "interfaces"), ifname), "changes");
-		json_t *c = json_array_get(changes, 0);
+		const struct report_iface *e = report_iface_find(rep, ifname);
+		const struct report_change *c = e && e->n_changes ? &e->changes[0] : NULL;
 		char wb[96];
 
 		log_warn("fight over '%s': %s%s reverted %u times in %d s; another program keeps "
 			 "setting it (a second watch, NetworkManager, a script?); leaving '%s' "
 			 "alone for %lld s",
 			 ifname, c ? change_what(c, wb, sizeof(wb)) : "a feature",
-			 json_array_size(changes) > 1 ? " and others" : "", n,
-			 FIGHT_WINDOW_MS / 1000, ifname, (long long)(delay / 1000));
+			 e && e->n_changes > 1 ? " and others" : "", n, FIGHT_WINDOW_MS / 1000,
+			 ifname, (long long)(delay / 1000));
 	}
 }
 
@@ -347,7 +341,7 @@ static bool pass_skip(struct reconcile *rc, void *arg, size_t i)
 }
 
 /* One interface was tried: log what changed, or say why not and back off. */
-static int pass_applied(struct reconcile *rc, void *arg, size_t i, int result, json_t *rep)
+static int pass_applied(struct reconcile *rc, void *arg, size_t i, int result, struct report *rep)
 {
 	struct pass *ps = arg;
 	struct watch *w = ps->w;

@@ -229,50 +229,50 @@ void advice_list_free(struct advice_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-json_t *advice_hit_to_json(const struct host_state *hs, const struct advice_hit *h, bool full)
+void advice_hit_write(struct jw *w, const struct host_state *hs, const struct advice_hit *h,
+		      bool full, bool no_null)
 {
 	const struct advice_entry *e = h->entry;
-	json_t *o = json_object(), *settings = json_object();
 
-	if (!o || !settings) {
-		json_decref(o);
-		json_decref(settings);
-		return NULL;
-	}
-	for (size_t s = 0; s < e->n_settings; s++)
-		json_object_set_new(settings, e->settings[s].name,
-				    json_string(e->settings[s].on ? "on" : "off"));
-	json_object_set_new(o, "id", json_string(e->id));
+	jw_object_begin(w);
+	jw_kv_string(w, "id", e->id);
 	if (h->iface >= 0) {
 		char esc[NAME_ESC_MAX];
 
-		json_object_set_new(
-			o, "interface",
-			json_string(name_json(hs->ifaces[h->iface].name, esc, sizeof(esc))));
-	} else {
-		json_object_set_new(o, "interface", json_null());
+		jw_kv_string(w, "interface",
+			     name_json(hs->ifaces[h->iface].name, esc, sizeof(esc)));
+	} else if (!no_null) {
+		jw_key(w, "interface");
+		jw_null(w);
 	}
-	json_object_set_new(o, "pending", json_boolean(h->pending));
-	json_object_set_new(o, "confidence", json_string(e->confidence));
-	json_object_set_new(o, "summary", json_string(e->summary));
-	json_object_set_new(o, "settings", settings);
+	jw_kv_bool(w, "pending", h->pending);
+	jw_kv_string(w, "confidence", e->confidence);
+	jw_kv_string(w, "summary", e->summary);
+	jw_key(w, "settings");
+	jw_object_begin(w);
+	for (size_t s = 0; s < e->n_settings; s++)
+		jw_kv_string(w, e->settings[s].name, e->settings[s].on ? "on" : "off");
+	jw_object_end(w);
 	if (full) {
-		json_t *src = json_array();
-
-		json_object_set_new(o, "title", json_string(e->title));
-		json_object_set_new(o, "symptom",
-				    e->symptom ? json_string(e->symptom) : json_null());
-		json_object_set_new(o, "risk", json_string(e->risk));
-		json_object_set_new(o, "elsewhere",
-				    e->elsewhere ? json_string(e->elsewhere) : json_null());
-		for (size_t s = 0; src && s < e->n_sources; s++) {
-			json_t *one = json_object();
-
-			json_object_set_new(one, "url", json_string(e->sources[s].url));
-			json_object_set_new(one, "what", json_string(e->sources[s].what));
-			json_array_append_new(src, one);
+		jw_kv_string(w, "title", e->title);
+		if (e->symptom || !no_null) {
+			jw_key(w, "symptom");
+			jw_string_or_null(w, e->symptom);
 		}
-		json_object_set_new(o, "sources", src ? src : json_null());
+		jw_kv_string(w, "risk", e->risk);
+		if (e->elsewhere || !no_null) {
+			jw_key(w, "elsewhere");
+			jw_string_or_null(w, e->elsewhere);
+		}
+		jw_key(w, "sources");
+		jw_array_begin(w);
+		for (size_t s = 0; s < e->n_sources; s++) {
+			jw_object_begin(w);
+			jw_kv_string(w, "url", e->sources[s].url);
+			jw_kv_string(w, "what", e->sources[s].what);
+			jw_object_end(w);
+		}
+		jw_array_end(w);
 	}
-	return o;
+	jw_object_end(w);
 }

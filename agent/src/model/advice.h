@@ -8,8 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <jansson.h>
-
+#include "lib/json-writer.h"
 #include "model/iface.h"
 #include "model/virt.h"
 
@@ -94,5 +93,7 @@ int kernel_version_cmp(const char *release, const char *version);
 bool advice_iface_forwards(const struct iface *ifc);
 
 /* The hit as the facts carry it: id, interface, summary, settings,
- * confidence; with full also title, symptom, risk, elsewhere, sources. */
-json_t *advice_hit_to_json(const struct host_state *hs, const struct advice_hit *h, bool full);
+ * confidence; with full also title, symptom, risk, elsewhere, sources.
+ * With no_null, what would be null is left out. */
+void advice_hit_write(struct jw *w, const struct host_state *hs, const struct advice_hit *h,
+		      bool full, bool no_null);

@@ -798,25 +798,26 @@ int desired_state_unknown_names(const struct desired_state *ds, struct strlist *
 		for (size_t k = 0; k < rule->n_features; k++) {
 			const struct ds_feature *f = &rule->features[k];
 			const char *near;
-			char q[YKEYS_QUOTE_MAX];
+			char q[YKEYS_QUOTE_MAX], where[DS_LOCATION_MAX];
 			int r;
 
 			if (feature_name_known_static(f->name))
 				continue;
 			ykeys_quote(q, f->name, strlen(f->name));
+			ds_location_format(&f->loc, where, sizeof(where));
 			near = feature_name_suggest(NULL, f->name);
 			if (near)
-				r = strlist_addf(
-					ret, "%s:%u:%u: unknown feature '%s'; did you mean '%s'?",
-					f->loc.file, f->loc.line, f->loc.column, q, near);
+				r = strlist_addf(ret,
+						 "%s: unknown feature '%s'; did you mean '%s'?",
+						 where, q, near);
 			else
 				r = strlist_addf(
 					ret,
-					"%s:%u:%u: unknown feature '%s': not a name this "
+					"%s: unknown feature '%s': not a name this "
 					"offloadctl knows (an ethtool name such as 'tx' or a "
 					"kernel feature name such as 'tx-checksum-ip-generic'); "
 					"check and apply ask the running kernel",
-					f->loc.file, f->loc.line, f->loc.column, q);
+					where, q);
 			if (r < 0)
 				return -ENOMEM;
 		}

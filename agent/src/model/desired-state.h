@@ -31,8 +31,10 @@ struct ds_location {
 	unsigned int line, column; /* 1-based */
 };
 
-/* "file:line:column", the one form every message and report gives a
- * place in the desired state ("-:0:0" for none); into buf. */
+/* "file:line:column", the one form every message, report and log line
+ * gives a place in the desired state ("-:0:0" for none); into buf, which
+ * DS_LOCATION_MAX bytes hold whole (a path of PATH_MAX and two numbers). */
+#define DS_LOCATION_MAX (4096 + 2 * 10 + 3)
 void ds_location_format(const struct ds_location *l, char *buf, size_t len);
 
 struct ds_feature {

@@ -83,58 +83,44 @@ bool facts_iface_selected(const struct facts_options *o, const struct iface *ifc
 }
 
 /*
- * The interfaces are written with the streaming writer (lib/json-writer.c),
+ * The document is written with the streaming writer (lib/json-writer.c),
  * not through a jansson tree: building and dumping ~85 small objects per
  * interface cost about twice what ethtool takes for the same dump.  The
- * output is byte for byte what json_dumpf(JSON_COMPACT |
- * JSON_PRESERVE_ORDER) printed.
+ * layout is JSON_INDENT(2) with each interface, the kernel, the
+ * virtualisation and each advice hit on a line of its own (jw_flat()).
  */
 
-/* ,"key":"value", or ,"key":null for "" and for what is not UTF-8; with
+/* "key":"value", or "key":null for "" and for what is not UTF-8; with
  * no_null, nothing at all instead of null (facts/README.md "Formats"). */
-static int put_member(struct jw *b, const char *key, const char *value, bool no_null)
+static void put_member(struct jw *w, const char *key, const char *value, bool no_null)
 {
-	int r;
-
 	if (!value[0] && no_null)
-		return 0;
-	jw_lit(b, ",\"");
-	jw_str(b, key);
-	jw_lit(b, "\":");
-	r = value[0] ? jw_string(b, value) : -EINVAL;
-	if (r == -EINVAL) {
-		/* not UTF-8: null, never a broken document */
-		jw_lit(b, "null");
-		r = 0;
-	}
-	return r;
+		return;
+	jw_key(w, key);
+	/* not UTF-8: null, never a broken document */
+	jw_string_or_null(w, value);
 }
 
-static const char *const tristates[] = { "null", "false", "true" };
-
-/* ,"rings":{"rx":511,...,"max":{"rx":4096,...}} for each group read: only
- * the parameters the kernel reported (what ethtool does not print n/a),
- * null for a group the driver lacks (left out with no_null). */
-
-/* "NAME": in an object, after a comma unless it is the object's first key. */
-static void put_key(struct jw *b, bool *first, const char *name)
+/* true, false or null (-1) */
+static void put_tristate(struct jw *w, int v)
 {
-	if (*first)
-		jw_lit(b, "\"");
+	if (v < 0)
+		jw_null(w);
 	else
-		jw_lit(b, ",\"");
-	*first = false;
-	jw_str(b, name);
-	jw_lit(b, "\":");
+		jw_bool(w, v);
 }
 
-static void settings_write(struct jw *b, const struct iface *ifc, const struct facts_options *o)
+/* "rings":{"rx":511,...,"max":{"rx":4096,...}} for each group read: only
+ * the parameters the kernel reported (what ethtool does not print n/a),
+ * null for a group the driver lacks (left out with no_null).  The members
+ * of an object the caller has begun: the interface's in the facts, the
+ * "settings" of show --json. */
+void facts_settings_write(struct jw *w, const struct iface *ifc, const struct facts_options *o)
 {
 	const struct iface_settings *s = &ifc->settings;
 
 	for (int g = 0; g < SG_MAX; g++) {
 		unsigned int first, end;
-		bool first_key = true;
 
 		if (!(s->read & (1u << g)))
 			continue;
@@ -144,319 +130,210 @@ static void settings_write(struct jw *b, const struct iface *ifc, const struct f
 			continue;
 		if (!(s->supported & (1u << g))) {
 			if (!o->no_null) {
-				jw_lit(b, ",\"");
-				jw_str(b, setting_group_name((enum setting_group)g));
-				jw_lit(b, "\":null");
+				jw_key(w, setting_group_name((enum setting_group)g));
+				jw_null(w);
 			}
 			continue;
 		}
-		jw_lit(b, ",\"");
-		jw_str(b, setting_group_name((enum setting_group)g));
-		jw_lit(b, "\":{");
+		jw_key(w, setting_group_name((enum setting_group)g));
+		jw_object_begin(w);
 		setting_group_range((enum setting_group)g, &first, &end);
 		for (unsigned int p = first; p < end; p++) {
 			if (!iface_settings_has(s, p))
 				continue;
-			put_key(b, &first_key, setting_defs[p].name);
+			jw_key(w, setting_defs[p].name);
 			if (setting_defs[p].type == ST_BOOL)
-				jw_str(b, s->value[p] ? "true" : "false");
+				jw_bool(w, s->value[p]);
 			else
-				jw_int(b, (long long)s->value[p]);
+				jw_int(w, (long long)s->value[p]);
 		}
 		if (s->has_max & setting_group_mask((enum setting_group)g)) {
-			bool first_max = true;
-
-			if (first_key)
-				jw_lit(b, "\"max\":{");
-			else
-				jw_lit(b, ",\"max\":{");
-			for (unsigned int p = first; p < end; p++) {
-				if (!(s->has_max & setting_bit(p)))
-					continue;
-				put_key(b, &first_max, setting_defs[p].name);
-				jw_int(b, (long long)s->max[p]);
-			}
-			jw_lit(b, "}");
+			jw_key(w, "max");
+			jw_object_begin(w);
+			for (unsigned int p = first; p < end; p++)
+				if (s->has_max & setting_bit(p))
+					jw_kv_int(w, setting_defs[p].name, (long long)s->max[p]);
+			jw_object_end(w);
 		}
-		jw_lit(b, "}");
+		jw_object_end(w);
 	}
 }
 
-json_t *facts_settings_json(const struct iface *ifc)
+static void iface_write(struct jw *w, const struct host_state *hs, const struct offload_map *map,
+			const struct iface *ifc, const struct facts_options *o)
 {
-	const struct iface_settings *s = &ifc->settings;
-	json_t *all = json_object();
-
-	for (int g = 0; all && g < SG_MAX; g++) {
-		json_t *grp = NULL, *max = NULL;
-		unsigned int first, end;
-
-		if (!(s->read & (1u << g)))
-			continue;
-		if (s->supported & (1u << g)) {
-			grp = json_object();
-			setting_group_range((enum setting_group)g, &first, &end);
-			for (unsigned int p = first; grp && p < end; p++) {
-				if (!iface_settings_has(s, p))
-					continue;
-				json_object_set_new(
-					grp, setting_defs[p].name,
-					setting_defs[p].type == ST_BOOL
-						? json_boolean(s->value[p])
-						: json_integer((json_int_t)s->value[p]));
-				if (!(s->has_max & setting_bit(p)))
-					continue;
-				if (!max) {
-					max = json_object();
-					json_object_set_new(grp, "max", max);
-				}
-				json_object_set_new(max, setting_defs[p].name,
-						    json_integer((json_int_t)s->max[p]));
-			}
-		}
-		if (json_object_set_new(all, setting_group_name((enum setting_group)g),
-					grp ? grp : json_null()) < 0) {
-			json_decref(all);
-			return NULL;
-		}
-	}
-	return all;
-}
-
-static int iface_write(struct jw *b, const struct host_state *hs, const struct offload_map *map,
-		       const struct iface *ifc, const struct facts_options *o)
-{
-	/* The eight states of a kernel feature, in the document's key order. */
+	/* The eight states of a kernel feature, in the document's key order,
+	 * serialised once (a feature map is most of the document). */
 	static const char *const states[8] = {
-		":{\"active\":false,\"requested\":false,\"fixed\":false}",
-		":{\"active\":true,\"requested\":false,\"fixed\":false}",
-		":{\"active\":false,\"requested\":true,\"fixed\":false}",
-		":{\"active\":true,\"requested\":true,\"fixed\":false}",
-		":{\"active\":false,\"requested\":false,\"fixed\":true}",
-		":{\"active\":true,\"requested\":false,\"fixed\":true}",
-		":{\"active\":false,\"requested\":true,\"fixed\":true}",
-		":{\"active\":true,\"requested\":true,\"fixed\":true}",
+		"{\"active\":false,\"requested\":false,\"fixed\":false}",
+		"{\"active\":true,\"requested\":false,\"fixed\":false}",
+		"{\"active\":false,\"requested\":true,\"fixed\":false}",
+		"{\"active\":true,\"requested\":true,\"fixed\":false}",
+		"{\"active\":false,\"requested\":false,\"fixed\":true}",
+		"{\"active\":true,\"requested\":false,\"fixed\":true}",
+		"{\"active\":false,\"requested\":true,\"fixed\":true}",
+		"{\"active\":true,\"requested\":true,\"fixed\":true}",
 	};
 	struct offload_summary sum[OFFLOAD_MAP_MAX];
 	char master_esc[NAME_ESC_MAX]; /* the master's name as its own key is written */
 	size_t n;
-	int r;
 
-	jw_lit(b, "{\"ifindex\":");
-	jw_int(b, ifc->ifindex);
-	r = put_member(b, "kind", ifc->kind, o->no_null);
-	if (r == 0)
-		r = put_member(b, "driver", ifc->driver, o->no_null);
-	if (r == 0)
-		r = put_member(b, "module", ifc->module, o->no_null);
-	if (r == 0)
-		r = put_member(b, "mac", ifc->mac, o->no_null);
-	jw_lit(b, ",\"operstate\":");
-	if (r == 0)
-		r = jw_string(b, ifc->operstate);
-	if (r == 0)
-		r = put_member(b, "master", name_json(ifc->master, master_esc, sizeof(master_esc)),
-			       o->no_null);
-	if (r == 0)
-		r = put_member(b, "master_kind", ifc->master_kind, o->no_null);
+	jw_flat(w);
+	jw_object_begin(w);
+	jw_kv_int(w, "ifindex", ifc->ifindex);
+	put_member(w, "kind", ifc->kind, o->no_null);
+	put_member(w, "driver", ifc->driver, o->no_null);
+	put_member(w, "module", ifc->module, o->no_null);
+	put_member(w, "mac", ifc->mac, o->no_null);
+	jw_key(w, "operstate");
+	if (jw_string(w, ifc->operstate) < 0)
+		jw_null(w);
+	put_member(w, "master", name_json(ifc->master, master_esc, sizeof(master_esc)), o->no_null);
+	put_member(w, "master_kind", ifc->master_kind, o->no_null);
 	if (ifc->have_link_role || !o->no_null) {
-		bool first = true;
-
-		jw_lit(b, ",\"forwarding\":{");
+		jw_key(w, "forwarding");
+		jw_object_begin(w);
 		for (int fam = 0; fam < 2; fam++) {
 			int v = ifc->have_link_role ? ifc->forwarding[fam] : -1;
 
 			if (v < 0 && o->no_null)
 				continue;
-			if (!first)
-				jw_lit(b, ",");
-			first = false;
-			jw_str(b, fam ? "\"ipv6\":" : "\"ipv4\":");
-			jw_str(b, tristates[v + 1]);
+			jw_key(w, fam ? "ipv6" : "ipv4");
+			put_tristate(w, v);
 		}
-		jw_lit(b, "}");
+		jw_object_end(w);
 	}
-	if (r == 0)
-		r = put_member(b, "xdp", ifc->xdp ? ifc->xdp : "", o->no_null);
-	if (r < 0)
-		return r;
-	settings_write(b, ifc, o);
+	put_member(w, "xdp", ifc->xdp ? ifc->xdp : "", o->no_null);
+	facts_settings_write(w, ifc, o);
 	if (!ifc->have_features) {
-		if (o->no_null)
-			jw_lit(b, "}");
-		else if (o->with_features)
-			jw_lit(b, ",\"offloads\":null,\"features\":null}");
-		else
-			jw_lit(b, ",\"offloads\":null}");
-		return 0;
+		if (!o->no_null) {
+			jw_key(w, "offloads");
+			jw_null(w);
+			if (o->with_features) {
+				jw_key(w, "features");
+				jw_null(w);
+			}
+		}
+		jw_object_end(w);
+		return;
 	}
-	jw_lit(b, ",\"offloads\":{");
+	jw_key(w, "offloads");
+	jw_object_begin(w);
 	n = offload_summaries_mapped(map, ifc, sum);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (i)
-			jw_lit(b, ",");
-		r = jw_string(b, sum[i].long_name);
-		jw_str(b, sum[i].active ? ":{\"active\":true" : ":{\"active\":false");
+	for (size_t i = 0; i < n; i++) {
+		jw_key(w, sum[i].long_name);
+		jw_object_begin(w);
+		jw_kv_bool(w, "active", sum[i].active);
 		/* fixed and requested are null for a line of several features */
 		if (sum[i].fixed >= 0 || !o->no_null) {
-			jw_lit(b, ",\"fixed\":");
-			jw_str(b, tristates[sum[i].fixed + 1]);
+			jw_key(w, "fixed");
+			put_tristate(w, sum[i].fixed);
 		}
 		if (sum[i].requested >= 0 || !o->no_null) {
-			jw_lit(b, ",\"requested\":");
-			jw_str(b, tristates[sum[i].requested + 1]);
+			jw_key(w, "requested");
+			put_tristate(w, sum[i].requested);
 		}
-		jw_lit(b, "}");
+		jw_object_end(w);
 	}
-	jw_lit(b, "}");
+	jw_object_end(w);
 	if (o->with_features) {
-		bool first = true;
-
-		jw_lit(b, ",\"features\":{");
-		for (unsigned int i = 0; i < hs->names.count && r == 0; i++) {
+		jw_key(w, "features");
+		jw_object_begin(w);
+		for (unsigned int i = 0; i < hs->names.count; i++) {
 			unsigned int k;
 
 			if (!hs->names.names[i][0])
 				continue;
-			if (!first)
-				jw_lit(b, ",");
-			first = false;
-			r = jw_string(b, hs->names.names[i]);
+			if (jw_key(w, hs->names.names[i]) < 0)
+				continue;
 			k = (unsigned int)featbits_test(&ifc->active, i) |
 			    (unsigned int)featbits_test(&ifc->wanted, i) << 1 |
 			    (unsigned int)iface_feature_fixed(ifc, i) << 2;
-			jw_str(b, states[k]);
+			jw_raw(w, states[k], strlen(states[k]));
 		}
-		jw_lit(b, "}");
+		jw_object_end(w);
 	}
-	jw_lit(b, "}");
-	return r;
-}
-
-/* Remove every member whose value is null, at any depth. */
-static void json_strip_nulls(json_t *j)
-{
-	const char *key;
-	json_t *v;
-	void *tmp;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach_safe(j, tmp, key, v)
-		{
-			if (json_is_null(v))
-				json_object_del(j, key);
-			else
-				json_strip_nulls(v);
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			json_strip_nulls(v);
-	}
-}
-
-static int dump_inline(FILE *f, json_t *j)
-{
-	return json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) < 0 ? -EIO
-											  : 0;
+	jw_object_end(w);
 }
 
 /* "advice": [...], one hit a line: short in the facter and ansible formats
  * (id, interface, summary, settings), everything with the feature maps. */
-static int advice_write(FILE *f, const char *ind, const struct virt_info *vi,
-			const struct host_state *hs, const struct facts_options *o)
+static int advice_write(struct jw *w, const struct virt_info *vi, const struct host_state *hs,
+			const struct facts_options *o)
 {
 	struct advice_list l;
-	bool first = true;
 	int r;
 
 	r = advice_evaluate(hs, vi, &l);
 	if (r < 0)
 		return r;
-	fprintf(f, "%s\"advice\": [", ind);
-	for (size_t i = 0; i < l.n && r == 0; i++) {
-		json_t *j;
-
+	jw_key(w, "advice");
+	jw_array_begin(w);
+	for (size_t i = 0; i < l.n; i++) {
 		if (l.hits[i].iface >= 0 && !facts_iface_selected(o, &hs->ifaces[l.hits[i].iface]))
 			continue;
-		j = advice_hit_to_json(hs, &l.hits[i], o->with_features);
-		if (!j) {
-			r = -ENOMEM;
-			break;
-		}
-		if (o->no_null)
-			json_strip_nulls(j); /* host-level advice: no "interface" */
-		fprintf(f, "%s\n  %s", first ? "" : ",", ind);
-		first = false;
-		r = dump_inline(f, j);
-		json_decref(j);
+		jw_flat(w);
+		/* host-level advice has no "interface": null, or left out */
+		advice_hit_write(w, hs, &l.hits[i], o->with_features, o->no_null);
 	}
-	fprintf(f, "%s%s]\n", first ? "" : "\n", first ? "" : ind);
+	jw_array_end(w);
 	advice_list_free(&l);
-	return r;
+	return 0;
 }
 
 int facts_write(FILE *f, const struct virt_info *vi, const struct host_state *hs,
 		const struct facts_options *o)
 {
-	const char *ind = o->facter ? "    " : "  ";
-	struct jw b;
+	struct jw w;
 	struct offload_map map;
-	bool first = true;
-	json_t *v;
 	int r = 0;
 
-	if (o->facter)
-		fputs("{\n  \"offloadctl\": {\n", f);
-	else
-		fputs("{\n", f);
-	fprintf(f, "%s\"schema\": 1,\n%s\"agent_version\": \"%s\",\n%s\"kernel\": ", ind, ind,
-		OFFLOADCTL_VERSION, ind);
-	v = json_pack("{s:s?}", "release", hs->kernel_release[0] ? hs->kernel_release : NULL);
-	if (!v)
+	if (jw_open(&w, f, 2) < 0)
 		return -ENOMEM;
-	if (o->no_null)
-		json_strip_nulls(v);
-	r = dump_inline(f, v);
-	json_decref(v);
-	fprintf(f, ",\n%s\"virtualization\": ", ind);
-	v = virt_to_json(vi);
-	if (!v)
-		return -ENOMEM;
-	if (o->no_null)
-		json_strip_nulls(v);
-	r = dump_inline(f, v);
-	json_decref(v);
-	fprintf(f, ",\n%s\"interfaces\": {", ind);
-	if (jw_open(&b, f) < 0)
-		return -ENOMEM;
+	if (o->facter) {
+		jw_object_begin(&w);
+		jw_key(&w, "offloadctl");
+	}
+	jw_object_begin(&w);
+	jw_kv_int(&w, "schema", 1);
+	jw_kv_string(&w, "agent_version", OFFLOADCTL_VERSION);
+	jw_key(&w, "kernel");
+	jw_flat(&w);
+	jw_object_begin(&w);
+	if (hs->kernel_release[0] || !o->no_null) {
+		jw_key(&w, "release");
+		jw_string_or_null(&w, hs->kernel_release);
+	}
+	jw_object_end(&w);
+	jw_key(&w, "virtualization");
+	jw_flat(&w);
+	virt_write(&w, vi, o->no_null);
+	jw_key(&w, "interfaces");
+	jw_object_begin(&w);
 	offload_map_init(hs, &map);
-	for (size_t i = 0; i < hs->n && r == 0; i++) {
+	for (size_t i = 0; i < hs->n; i++) {
 		const struct iface *ifc = &hs->ifaces[i];
+		char esc[NAME_ESC_MAX];
 
 		if (!facts_iface_selected(o, ifc))
 			continue;
-		if (!first)
-			jw_lit(&b, ",");
-		jw_lit(&b, "\n  ");
-		jw_put(&b, ind, strlen(ind));
-		first = false;
-		{
-			char esc[NAME_ESC_MAX];
-
-			/* Any bytes the kernel allows (names.h): valid JSON. */
-			r = jw_string(&b, name_json(ifc->name, esc, sizeof(esc)));
-		}
-		jw_lit(&b, ": ");
-		if (r == 0)
-			r = iface_write(&b, hs, &map, ifc, o);
+		/* Any bytes the kernel allows (names.h): valid JSON. */
+		jw_key(&w, name_json(ifc->name, esc, sizeof(esc)));
+		iface_write(&w, hs, &map, ifc, o);
 	}
-	jw_close(&b);
-	fprintf(f, "%s%s},\n", first ? "" : "\n", first ? "" : ind);
-	if (r == 0)
-		r = advice_write(f, ind, vi, hs, o);
-	fputs(o->facter ? "  }\n}\n" : "}\n", f);
-	if (fflush(f) != 0 || ferror(f))
-		return -EIO;
+	jw_object_end(&w);
+	r = advice_write(&w, vi, hs, o);
+	jw_object_end(&w);
+	if (o->facter)
+		jw_object_end(&w);
+	jw_lit(&w, "\n");
+	{
+		int e = jw_close(&w);
+
+		if (r == 0)
+			r = e;
+	}
+	if (r == 0 && (fflush(f) != 0 || ferror(f)))
+		r = -EIO;
 	return r;
 }

@@ -3,8 +3,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <jansson.h>
 
+#include "lib/json-writer.h"
 #include "model/iface.h"
 #include "model/virt.h"
 
@@ -48,9 +48,10 @@ struct facts_options {
 /* True when ifc is selected by the filters (names or globs). */
 bool facts_iface_selected(const struct facts_options *o, const struct iface *ifc);
 
-/* ifc's groups as the facts print them: {"rings": {...} or null, ...},
- * groups not read left out.  NULL when out of memory. */
-json_t *facts_settings_json(const struct iface *ifc);
+/* ifc's groups as the facts print them, as members of the object w is in:
+ * "rings": {..., "max": {...}} or null, ...; groups not read left out, and
+ * with o->no_null, what would be null. */
+void facts_settings_write(struct jw *w, const struct iface *ifc, const struct facts_options *o);
 
 /* Write the document to f, one interface at a time (memory does not grow
  * with the number of interfaces).  Returns 0 or a negative errno. */

@@ -63,11 +63,6 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static void loc_prefix(char *buf, size_t len, const struct ds_location *l)
-{
-	ds_location_format(l, buf, len);
-}
-
 /* Per interface and feature bit: the value the last matching rule wants. */
 struct wish {
 	struct featbits set;
@@ -116,7 +111,7 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 			      const struct featbits *fixed_wrong, struct plan *p)
 {
 	const struct iface *ifc = &hs->ifaces[idx];
-	char where[512], *members = NULL;
+	char where[DS_LOCATION_MAX], *members = NULL;
 	size_t len = 0;
 	FILE *m;
 	int r = 0;
@@ -145,7 +140,7 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 	if (fclose(m) != 0 || !members)
 		r = -ENOMEM;
 	if (r == 0) {
-		loc_prefix(where, sizeof(where), &f->loc);
+		ds_location_format(&f->loc, where, sizeof(where));
 		r = add_problem(p, ds->fixed_member, idx,
 				"%s: '%s: %s' on '%s': %s stays %s, fixed by the driver; "
 				"the other members are set",
@@ -160,9 +155,9 @@ static int note_fixed_members(const struct host_state *hs, const struct desired_
 static int note_lro_forwarding(const struct desired_state *ds, size_t idx, const struct iface *ifc,
 			       const struct ds_feature *f, struct plan *p)
 {
-	char where[512], why[128];
+	char where[DS_LOCATION_MAX], why[128];
 
-	loc_prefix(where, sizeof(where), &f->loc);
+	ds_location_format(&f->loc, where, sizeof(where));
 	if (strcmp(ifc->master_kind, "bridge") == 0 || strcmp(ifc->master_kind, "openvswitch") == 0)
 		snprintf(why, sizeof(why), "it is a port of %s '%s'",
 			 strcmp(ifc->master_kind, "bridge") == 0 ? "bridge" : "Open vSwitch",
@@ -195,7 +190,7 @@ static int translate_channels(const struct host_state *hs, size_t idx, struct se
 	const struct iface_settings *s = &ifc->settings;
 	struct setting_wish *comb = &sw[SP_CHANNELS_COMBINED], *rx = &sw[SP_CHANNELS_RX],
 			    *tx = &sw[SP_CHANNELS_TX];
-	char where[512];
+	char where[DS_LOCATION_MAX];
 
 	if (!(s->supported & (1u << SG_CHANNELS)))
 		return 0;
@@ -203,7 +198,7 @@ static int translate_channels(const struct host_state *hs, size_t idx, struct se
 	    iface_settings_has(s, SP_CHANNELS_RX) && iface_settings_has(s, SP_CHANNELS_TX)) {
 		char value[16];
 
-		loc_prefix(where, sizeof(where), comb->loc);
+		ds_location_format(comb->loc, where, sizeof(where));
 		if (comb->max)
 			snprintf(value, sizeof(value), "max");
 		else
@@ -227,7 +222,7 @@ static int translate_channels(const struct host_state *hs, size_t idx, struct se
 			if (tx->max || (!rx->max && tx->value > rx->value))
 				w = *tx;
 		}
-		loc_prefix(where, sizeof(where), w.loc);
+		ds_location_format(w.loc, where, sizeof(where));
 		*comb = w;
 		rx->set = tx->set = false;
 		if (w.max)
@@ -278,12 +273,12 @@ static int plan_settings(const struct host_state *hs, const struct desired_state
 		const struct setting_def *def = &setting_defs[q];
 		const char *group = setting_group_name(def->group);
 		struct plan_setting *v;
-		char where[512];
+		char where[DS_LOCATION_MAX];
 		uint32_t want;
 
 		if (!sw[q].set)
 			continue;
-		loc_prefix(where, sizeof(where), sw[q].loc);
+		ds_location_format(sw[q].loc, where, sizeof(where));
 		if (!(s->read & (1u << def->group))) {
 			r = add_problem(p, DS_POLICY_ERROR, idx,
 					"%s: cannot plan '%s: %s' on '%s': its %s were not read "
@@ -395,9 +390,9 @@ static int plan_iface(const struct host_state *hs, const struct desired_state *d
 			/* A fixed feature the rule asks to change: by its own
 			 * name, or a group with nothing changeable in it. */
 			if (any_wrong && (kinds[k] == FEATURE_NAME_KERNEL || !any_changeable)) {
-				char where[512];
+				char where[DS_LOCATION_MAX];
 
-				loc_prefix(where, sizeof(where), &f->loc);
+				ds_location_format(&f->loc, where, sizeof(where));
 				r = add_problem(p, ds->fixed_feature, idx,
 						"%s: cannot set '%s' on '%s' to %s: the feature is "
 						"fixed %s by the driver",
@@ -556,7 +551,7 @@ static int note_unmatched_rules(const struct host_state *hs, const struct desire
 		const struct ds_rule *rule = &ds->rules[ri];
 		const struct ds_match *m = &rule->match;
 		bool for_host = !m->virtualization.n, all_missing = m->name.n > 0;
-		char where[512], *desc = NULL;
+		char where[DS_LOCATION_MAX], *desc = NULL;
 		size_t len = 0;
 		FILE *f;
 		int r;
@@ -585,7 +580,7 @@ static int note_unmatched_rules(const struct host_state *hs, const struct desire
 			return -ENOMEM;
 		}
 		p->unmatched[p->n_unmatched++] = (struct plan_unmatched){ rule, desc };
-		loc_prefix(where, sizeof(where), &rule->loc);
+		ds_location_format(&rule->loc, where, sizeof(where));
 		r = add_problem(p, ds->unmatched_rule, PLAN_NO_IFACE,
 				"%s: this rule matched no interface (match: %s)", where, desc);
 		if (r < 0)
@@ -643,9 +638,9 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 			kinds[k] = feature_name_expand(&hs->names, f->name, &expansions[k]);
 			if (kinds[k] == FEATURE_NAME_LEGACY && !featbits_any(&expansions[k])) {
 				/* ufo on any kernel since 4.16: nothing left to switch. */
-				char where[512];
+				char where[DS_LOCATION_MAX];
 
-				loc_prefix(where, sizeof(where), &f->loc);
+				ds_location_format(&f->loc, where, sizeof(where));
 				kinds[k] = FEATURE_NAME_UNKNOWN;
 				r = strlist_addf(&p.invalid,
 						 "%s: this kernel (%s) has no feature that '%s' "
@@ -655,9 +650,9 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 					goto out;
 			} else if (kinds[k] == FEATURE_NAME_UNKNOWN) {
 				const char *hint = feature_name_suggest(&hs->names, f->name);
-				char where[512];
+				char where[DS_LOCATION_MAX];
 
-				loc_prefix(where, sizeof(where), &f->loc);
+				ds_location_format(&f->loc, where, sizeof(where));
 				/* the running kernel's string set is the judge: a
 				 * newer kernel knows names no table here has */
 				r = hint ? strlist_addf(&p.invalid,
@@ -698,12 +693,12 @@ int plan_compute_opts(const struct host_state *hs, const struct desired_state *d
 
 			for (size_t ni = 0; ni < rule->match.name.n; ni++) {
 				const char *name = rule->match.name.items[ni];
-				char where[512];
+				char where[DS_LOCATION_MAX];
 
 				if (has_glob(name) ||
 				    host_state_find((struct host_state *)hs, name))
 					continue;
-				loc_prefix(where, sizeof(where), &rule->loc);
+				ds_location_format(&rule->loc, where, sizeof(where));
 				r = add_problem(&p, ds->missing_interface, PLAN_NO_IFACE,
 						"%s: no interface named '%s'", where, name);
 				if (r < 0)

@@ -39,37 +39,40 @@ bool virt_matches(const struct virt_info *vi, const char *word)
 	return strcmp(word, vi->vm) == 0 || strcmp(word, vi->container) == 0;
 }
 
-static json_t *string_or_null(const char *s)
+void virt_write(struct jw *w, const struct virt_info *vi, bool no_null)
 {
-	return s[0] ? json_string(s) : json_null();
-}
-
-json_t *virt_to_json(const struct virt_info *vi)
-{
-	json_t *o = json_object(), *ev = json_array();
-
-	if (!o || !ev) {
-		json_decref(o);
-		json_decref(ev);
-		return NULL;
+	jw_object_begin(w);
+	jw_kv_string(w, "vm", vi->vm);
+	jw_kv_string(w, "container", vi->container);
+	jw_kv_string(w, "role", vi->role);
+	if (vi->xen_domain[0]) {
+		jw_key(w, "xen");
+		jw_object_begin(w);
+		jw_kv_string(w, "domain", vi->xen_domain);
+		if (vi->xen_guest_type[0] || !no_null) {
+			jw_key(w, "guest_type");
+			jw_string_or_null(w, vi->xen_guest_type);
+		}
+		jw_object_end(w);
 	}
-	json_object_set_new(o, "vm", json_string(vi->vm));
-	json_object_set_new(o, "container", json_string(vi->container));
-	json_object_set_new(o, "role", json_string(vi->role));
-	if (vi->xen_domain[0])
-		json_object_set_new(o, "xen",
-				    json_pack("{s:s,s:o}", "domain", vi->xen_domain, "guest_type",
-					      string_or_null(vi->xen_guest_type)));
-	json_object_set_new(o, "hypervisor_vendor", string_or_null(vi->hypervisor_vendor));
+	if (vi->hypervisor_vendor[0] || !no_null) {
+		jw_key(w, "hypervisor_vendor");
+		jw_string_or_null(w, vi->hypervisor_vendor);
+	}
+	jw_key(w, "evidence");
+	jw_array_begin(w);
 	for (size_t i = 0; i < vi->evidence.n; i++) {
 		/* Evidence quotes host files: any bytes, made valid (names.h). */
 		char *safe = name_json_dup(vi->evidence.items[i]);
 
-		json_array_append_new(ev, safe ? json_string(safe) : NULL);
+		if (safe)
+			jw_string(w, safe);
+		else
+			jw_null(w);
 		free(safe);
 	}
-	json_object_set_new(o, "evidence", ev);
-	return o;
+	jw_array_end(w);
+	jw_object_end(w);
 }
 
 const char *virt_brief(const struct virt_info *vi)

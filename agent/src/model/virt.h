@@ -2,8 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
-#include <jansson.h>
-
+#include "lib/json-writer.h"
 #include "lib/strlist.h"
 
 struct virt_info {
@@ -16,8 +15,9 @@ struct virt_info {
 	struct strlist evidence;    /* "proc/xen/capabilities: control_d", ... */
 };
 
-/* The contract's "virtualization" object. */
-json_t *virt_to_json(const struct virt_info *vi);
+/* The contract's "virtualization" object, into w; with no_null, what would
+ * be null is left out (the facter and ansible formats). */
+void virt_write(struct jw *w, const struct virt_info *vi, bool no_null);
 
 /* One word as `systemd-detect-virt` prints it: the container if any, else
  * the VM, else "none". */
