@@ -1539,6 +1539,6 @@ def test_zz_results_table(lab):
     assert "models" in RESULTS and len(RESULTS["models"]) == len(MODELS), RESULTS.get("models")
     for line in model_table():
         report(line)
-    assert "groups" in RESULTS and len(RESULTS["groups"]) == len(MODELS), RESULTS.get("groups")
+    assert "groups" in RESULTS and len(RESULTS["groups"]) == len(GROUP_MODELS), RESULTS.get("groups")
     for line in groups_table():
         report(line)
