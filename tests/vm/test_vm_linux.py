@@ -744,6 +744,7 @@ def run_model(model, A, B):
         log.seek(0)
         wr["log"] = log.read()[-4000:]
         log.close()
+        __import__("shutil").rmtree(tmp, ignore_errors=True)
         r["watch"] = wr
         for g in taken:
             restore(A, g, s0a["groups"][g])
