@@ -296,6 +296,48 @@ int report_add_messages(struct strlist *list, const struct strlist *msgs)
 	return 0;
 }
 
+/* Move the *src_n items of *src onto the end of *dst (*dst_n of them),
+ * with what they own; *src is left empty.  On -ENOMEM the items not moved
+ * stay in *src (nothing is owned twice). */
+static int move_items(void *dst, size_t *dst_n, void *src_ptr, size_t *src_n, size_t size)
+{
+	char **src = src_ptr;
+
+	for (size_t i = 0; i < *src_n; i++) {
+		void *p = grow(dst, *dst_n, size);
+
+		if (!p) {
+			memmove(*src, *src + i * size, (*src_n - i) * size);
+			*src_n -= i;
+			return -ENOMEM;
+		}
+		memcpy(p, *src + i * size, size);
+		(*dst_n)++;
+	}
+	free(*src);
+	*src = NULL;
+	*src_n = 0;
+	return 0;
+}
+
+/* one's entry added to e's: the notes the plan put there before apply
+ * (unreachable members, which setting decides) are kept */
+static int iface_merge(struct report_iface *e, struct report_iface *o)
+{
+	if (move_items(&e->changes, &e->n_changes, &o->changes, &o->n_changes,
+		       sizeof(*o->changes)) < 0 ||
+	    move_items(&e->side_effects, &e->n_side_effects, &o->side_effects, &o->n_side_effects,
+		       sizeof(*o->side_effects)) < 0 ||
+	    move_items(&e->unreachable, &e->n_unreachable, &o->unreachable, &o->n_unreachable,
+		       sizeof(*o->unreachable)) < 0 ||
+	    move_items(&e->decided, &e->n_decided, &o->decided, &o->n_decided,
+		       sizeof(*o->decided)) < 0 ||
+	    move_items(&e->decided_settings, &e->n_decided_settings, &o->decided_settings,
+		       &o->n_decided_settings, sizeof(*o->decided_settings)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int report_merge(struct report *rep, struct report *one)
 {
 	for (size_t i = 0; i < one->n_ifaces; i++) {
@@ -303,13 +345,13 @@ int report_merge(struct report *rep, struct report *one)
 			(struct report_iface *)report_iface_find(rep, one->ifaces[i].name);
 
 		if (e) {
-			/* replaced in its place, as a JSON object's key */
-			iface_free(e);
-		} else {
-			if (!(e = grow(&rep->ifaces, rep->n_ifaces, sizeof(*e))))
+			if (iface_merge(e, &one->ifaces[i]) < 0)
 				return -ENOMEM;
-			rep->n_ifaces++;
+			continue;
 		}
+		if (!(e = grow(&rep->ifaces, rep->n_ifaces, sizeof(*e))))
+			return -ENOMEM;
+		rep->n_ifaces++;
 		*e = one->ifaces[i];
 		memset(&one->ifaces[i], 0, sizeof(one->ifaces[i]));
 	}

@@ -106,8 +106,9 @@ int report_add_unmatched(struct report *rep, const struct ds_location *rule, con
 int report_add_message(struct strlist *list, const char *msg);
 int report_add_messages(struct strlist *list, const struct strlist *msgs);
 /* Move what one interface's report holds (apply_plan_each) into rep: its
- * interfaces (replacing an entry of the same name), warnings and errors.
- * one is left empty.  Returns 0 or -ENOMEM. */
+ * interfaces (added to an entry of the same name, whose notes from the
+ * plan stay), warnings and errors.  one is left empty.  Returns 0 or
+ * -ENOMEM. */
 int report_merge(struct report *rep, struct report *one);
 
 /* "file:line:column" of a rule, malloc'd and made valid UTF-8: the one
