@@ -315,9 +315,9 @@ static int plan_settings(const struct host_state *hs, const struct desired_state
 			want = sw[q].value;
 		}
 		if (decisions) {
-			struct plan_setting_decision *d = realloc(
-				p->setting_decisions,
-				(p->n_setting_decisions + 1) * sizeof(*p->setting_decisions));
+			struct plan_setting_decision *d =
+				realloc(p->setting_decisions, (p->n_setting_decisions +
+							       1) * sizeof(*p->setting_decisions));
 
 			if (!d)
 				return -ENOMEM;
