@@ -2,6 +2,7 @@
 
 require_relative '../../puppet_x/offloadctl/desired_state'
 require_relative '../../puppet_x/offloadctl/scope'
+require_relative '../../puppet_x/offloadctl/values'
 
 Puppet::Type.newtype(:nic_offload) do
   @doc = <<-DOC
@@ -94,14 +95,8 @@ Puppet::Type.newtype(:nic_offload) do
     DOC
 
     validate do |value|
-      unless value.is_a?(Hash) && !value.empty?
-        raise ArgumentError, 'nic_offload: features must be a non-empty hash of feature name to on/off'
-      end
-      value.each do |k, v|
-        raise ArgumentError, "nic_offload: '#{k}' is not a feature name" unless k.is_a?(String) && !k.strip.empty?
-        unless [true, false].include?(v) || (v.is_a?(String) && !v.strip.empty?)
-          raise ArgumentError, "nic_offload: feature '#{k}' must be on or off, not #{v.inspect}"
-        end
+      PuppetX::Offloadctl::Values.check_map(value, 'features', 'a feature name', 'on or off') do |v|
+        [true, false].include?(v) || (v.is_a?(String) && !v.strip.empty?)
       end
     end
 
@@ -112,16 +107,11 @@ Puppet::Type.newtype(:nic_offload) do
     end
 
     def is_to_s(value)
-      hash_to_s(value)
+      PuppetX::Offloadctl::Values.to_s(value)
     end
 
     def should_to_s(value)
-      hash_to_s(value)
-    end
-
-    def hash_to_s(value)
-      return value.inspect unless value.is_a?(Hash)
-      '{' + value.keys.sort.map { |k| "#{k} => #{value[k].nil? ? 'absent' : value[k]}" }.join(', ') + '}'
+      PuppetX::Offloadctl::Values.to_s(value)
     end
   end
 
@@ -141,20 +131,12 @@ Puppet::Type.newtype(:nic_offload) do
     DOC
 
     validate do |value|
-      unless value.is_a?(Hash) && !value.empty?
-        raise ArgumentError, 'nic_offload: settings must be a non-empty hash of group (rings, channels, ...) to parameters'
-      end
-      value.each do |group, params|
-        raise ArgumentError, "nic_offload: '#{group}' is not a group name" unless group.is_a?(String) && !group.strip.empty?
-        unless params.is_a?(Hash) && !params.empty?
-          raise ArgumentError, "nic_offload: settings '#{group}' must be a non-empty hash of parameter to value"
+      values = PuppetX::Offloadctl::Values
+      values.check_map(value, 'settings', 'a group name', 'a hash of parameter to value (rings, channels, ...)') do |params, group|
+        values.check_map(params, "settings '#{group}'", 'a parameter name', 'a number, max, on or off') do |v|
+          [true, false].include?(v) || v.is_a?(Integer) || (v.is_a?(String) && !v.strip.empty?)
         end
-        params.each do |k, v|
-          raise ArgumentError, "nic_offload: '#{k}' in '#{group}' is not a parameter name" unless k.is_a?(String) && !k.strip.empty?
-          unless [true, false].include?(v) || v.is_a?(Integer) || (v.is_a?(String) && !v.strip.empty?)
-            raise ArgumentError, "nic_offload: #{group} '#{k}' must be a number, max, on or off, not #{v.inspect}"
-          end
-        end
+        true
       end
     end
 
@@ -164,16 +146,11 @@ Puppet::Type.newtype(:nic_offload) do
     end
 
     def is_to_s(value)
-      groups_to_s(value)
+      PuppetX::Offloadctl::Values.to_s(value)
     end
 
     def should_to_s(value)
-      groups_to_s(value)
-    end
-
-    def groups_to_s(value)
-      return value.inspect unless value.is_a?(Hash)
-      '{' + value.keys.sort.map { |g| "#{g} => {" + (value[g] || {}).keys.sort.map { |k| "#{k} => #{value[g][k].nil? ? 'absent' : value[g][k]}" }.join(', ') + '}' }.join(', ') + '}'
+      PuppetX::Offloadctl::Values.to_s(value)
     end
   end
 

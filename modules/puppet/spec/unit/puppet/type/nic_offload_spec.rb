@@ -67,6 +67,25 @@ describe Puppet::Type.type(:nic_offload) do
     end
   end
 
+  describe 'settings' do
+    it 'takes groups of parameters, as given' do
+      r = make(settings: { 'rings' => { 'rx' => 512, 'tx' => 'max' }, 'pause' => { 'rx' => true } })
+      expect(r[:settings]).to eq('rings' => { 'rx' => 512, 'tx' => 'max' }, 'pause' => { 'rx' => true })
+    end
+
+    it 'refuses what is not a map of group to parameters, naming the place' do
+      expect { make(settings: {}) }.to raise_error(Puppet::ResourceError, %r{settings must be a non-empty hash of a group name})
+      expect { make(settings: { 'rings' => 512 }) }.to raise_error(Puppet::ResourceError, %r{settings 'rings' must be a non-empty hash of a parameter name})
+      expect { make(settings: { 'rings' => { 'rx' => nil } }) }.to raise_error(Puppet::ResourceError, %r{settings 'rings' 'rx' must be a number, max, on or off, not nil})
+      expect { make(settings: { 'rings' => { '' => 1 } }) }.to raise_error(Puppet::ResourceError, %r{'' in settings 'rings' is not a parameter name})
+    end
+
+    it 'says a value as the run shows it, nested maps too' do
+      prop = make(settings: { 'rings' => { 'rx' => 512 } }).property(:settings)
+      expect(prop.is_to_s('rings' => { 'tx' => 256, 'rx' => nil }, 'eee' => nil)).to eq('{eee => absent, rings => {rx => absent, tx => 256}}')
+    end
+  end
+
   describe 'persist' do
     it('defaults to true') { expect(make({})[:persist]).to eq(:true) }
     it('refuses other values') { expect { make(persist: 'maybe') }.to raise_error(Puppet::ResourceError) }
