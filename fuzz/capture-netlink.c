@@ -134,8 +134,10 @@ int main(int argc, char **argv)
 			const char *kind;
 			uint8_t cmd;
 		} groups[] = {
-			{ "rings", ETHTOOL_MSG_RINGS_GET },	  { "channels", ETHTOOL_MSG_CHANNELS_GET },
-			{ "coalesce", ETHTOOL_MSG_COALESCE_GET }, { "pause", ETHTOOL_MSG_PAUSE_GET },
+			{ "rings", ETHTOOL_MSG_RINGS_GET },
+			{ "channels", ETHTOOL_MSG_CHANNELS_GET },
+			{ "coalesce", ETHTOOL_MSG_COALESCE_GET },
+			{ "pause", ETHTOOL_MSG_PAUSE_GET },
 			{ "eee", ETHTOOL_MSG_EEE_GET },
 		};
 

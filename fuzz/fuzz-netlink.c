@@ -262,16 +262,15 @@ static void fuzz_settings(const uint8_t *data, size_t size)
 			if ((s->present & ~gm) || (s->has_max & ~s->present))
 				abort();
 			for (unsigned int p = 0; p < SP_MAX; p++)
-				if ((s->present & setting_bit(p)) && setting_defs[p].type == ST_BOOL &&
-				    s->value[p] > 1)
+				if ((s->present & setting_bit(p)) &&
+				    setting_defs[p].type == ST_BOOL && s->value[p] > 1)
 					abort();
 		}
 		{
 			struct iface_settings ns;
 
 			if (ethnl_settings_ntf_parse_msg(data, size, &ng, &ifindex, &ns) == 0 &&
-			    ((unsigned int)ng >= SG_MAX ||
-			     (ns.present & ~setting_group_mask(ng)) ||
+			    ((unsigned int)ng >= SG_MAX || (ns.present & ~setting_group_mask(ng)) ||
 			     (ns.has_max & ~ns.present)))
 				abort();
 		}
