@@ -82,6 +82,8 @@ Puppet::Type.newtype(:nic_offload) do
   end
 
   newproperty(:features) do
+    include PuppetX::Offloadctl::Values::Shown
+
     desc <<-DOC
       The offloads to manage, a hash of feature name to `on` or `off` (or
       a Boolean, or another word the agent takes for them: `yes`, `no`, ...).
@@ -105,17 +107,11 @@ Puppet::Type.newtype(:nic_offload) do
       return true if is.nil? && provider.interface_missing?
       provider.features_insync?(should)
     end
-
-    def is_to_s(value)
-      PuppetX::Offloadctl::Values.to_s(value)
-    end
-
-    def should_to_s(value)
-      PuppetX::Offloadctl::Values.to_s(value)
-    end
   end
 
   newproperty(:settings) do
+    include PuppetX::Offloadctl::Values::Shown
+
     desc <<-DOC
       ethtool's other settings to manage, beside or instead of `features`:
       a hash of group (`rings`, `channels`, `coalesce`, `pause`, `eee`) to
@@ -143,14 +139,6 @@ Puppet::Type.newtype(:nic_offload) do
     def insync?(is)
       return true if is.nil? && provider.interface_missing?
       provider.settings_insync?(should)
-    end
-
-    def is_to_s(value)
-      PuppetX::Offloadctl::Values.to_s(value)
-    end
-
-    def should_to_s(value)
-      PuppetX::Offloadctl::Values.to_s(value)
     end
   end
 

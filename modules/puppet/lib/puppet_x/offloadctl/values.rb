@@ -29,6 +29,17 @@ module PuppetX
       def self.to_s_value(v)
         v.is_a?(Hash) ? to_s(v) : v.to_s
       end
+
+      # A property whose value is such a map: how the run shows it.
+      module Shown
+        def is_to_s(value)
+          Values.to_s(value)
+        end
+
+        def should_to_s(value)
+          Values.to_s(value)
+        end
+      end
     end
   end
 end
